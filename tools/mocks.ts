@@ -1,0 +1,189 @@
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Pulumi mocks that answer like AWS would, so the program runs with no credentials: used by the
+ * tests and by the offline plan. Every data source the program calls is answered here with a
+ * realistic value; an unknown one fails loudly instead of returning `{}`, because a silently
+ * empty answer would hide a program change the plan no longer models.
+ */
+export interface RecordedResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+    id: string;
+    custom: boolean;
+}
+
+export interface MockAccount {
+    region: string;
+    accountId: string;
+}
+
+export const DEFAULT_ACCOUNT: MockAccount = { region: "us-east-1", accountId: "123456789012" };
+
+/** AWS Deep Learning Containers registry accounts for the regions the tests use. */
+const DLC_ACCOUNTS: Record<string, string> = {
+    "af-south-1": "626614931356",
+    "ap-east-1": "871362719292",
+    "ap-northeast-3": "364406365360",
+    "eu-south-1": "692866216735",
+    "me-south-1": "217643126080",
+};
+const DEFAULT_DLC_ACCOUNT = "763104351884";
+
+export class PipelineMocks implements pulumi.runtime.Mocks {
+    readonly resources: RecordedResource[] = [];
+    readonly calls: { token: string; inputs: any }[] = [];
+
+    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT) {}
+
+    /** The recorded resources of one type token, e.g. `aws:iam/role:Role`. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter(r => r.type === type);
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        this.calls.push({ token: args.token, inputs: args.inputs });
+        const { region, accountId } = this.account;
+        switch (args.token) {
+            case "aws:index/getRegion:getRegion":
+                return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { id: accountId, accountId, arn: `arn:aws:iam::${accountId}:user/ci`, userId: "AIDAEXAMPLEUSERID" };
+            case "aws:index/getPartition:getPartition":
+                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+            case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
+                const imageRegion = args.inputs.region ?? region;
+                const registryId = DLC_ACCOUNTS[imageRegion] ?? DEFAULT_DLC_ACCOUNT;
+                const tag = args.inputs.imageTag ?? "1";
+                const registryPath = `${registryId}.dkr.ecr.${imageRegion}.amazonaws.com/${args.inputs.repositoryName}:${tag}`;
+                return { ...args.inputs, id: registryId, registryId, registryPath };
+            }
+            case "aws:ec2/getAmi:getAmi":
+                return {
+                    ...args.inputs,
+                    id: "ami-0d3b5e4c2a1f09876",
+                    imageId: "ami-0d3b5e4c2a1f09876",
+                    name: "Deep Learning OSS Nvidia Driver AMI GPU PyTorch 2.7 (Ubuntu 22.04) 20260915",
+                    architecture: "x86_64",
+                    ownerId: "898082745236",
+                    imageOwnerAlias: "amazon",
+                    creationDate: "2026-09-15T10:11:12.000Z",
+                    rootDeviceName: "/dev/sda1",
+                    state: "available",
+                };
+            default:
+                throw new Error(`tools/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
+        }
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const inputs = args.inputs ?? {};
+        const { id, state } = args.custom === false
+            ? { id: "", state: {} }
+            : this.resourceOutputs(args.type, args.name, inputs);
+        const merged = { ...inputs, ...state };
+        this.resources.push({ type: args.type, name: args.name, inputs, state: merged, id, custom: args.custom !== false });
+        return { id, state: merged };
+    }
+
+    /** The outputs AWS would add to a resource's inputs: ids, ARNs, generated names. */
+    private resourceOutputs(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+        const { region, accountId } = this.account;
+        const suffix = crypto.createHash("sha256").update(`${type}/${name}`).digest("hex").slice(0, 7);
+        const generated = `${name}-${suffix}`;
+        const resourceName: string = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${suffix}` : generated);
+        const sm = (kind: string, n: string) => `arn:aws:sagemaker:${region}:${accountId}:${kind}/${n.toLowerCase()}`;
+        switch (type) {
+            case "aws:s3/bucket:Bucket": {
+                const bucket = inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}${suffix}` : generated);
+                return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com`, region } };
+            }
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
+                return { id: inputs.key, state: { etag: suffix, versionId: `v-${suffix}` } };
+            case "aws:kms/key:Key": {
+                const keyId = `${suffix}-1111-4222-8333-444455556666`;
+                return { id: keyId, state: { keyId, arn: `arn:aws:kms:${region}:${accountId}:key/${keyId}` } };
+            }
+            case "aws:kms/alias:Alias":
+                return { id: inputs.name, state: { arn: `arn:aws:kms:${region}:${accountId}:${inputs.name}` } };
+            case "aws:iam/role:Role":
+                return { id: resourceName, state: { name: resourceName, arn: `arn:aws:iam::${accountId}:role/${resourceName}`, uniqueId: `AROA${suffix.toUpperCase()}` } };
+            case "aws:iam/instanceProfile:InstanceProfile":
+                return { id: resourceName, state: { name: resourceName, arn: `arn:aws:iam::${accountId}:instance-profile/${resourceName}` } };
+            case "aws:iam/rolePolicy:RolePolicy":
+                return { id: `${inputs.role}:${resourceName}`, state: { name: resourceName } };
+            case "aws:sagemaker/notebookInstance:NotebookInstance":
+                return { id: resourceName, state: { name: resourceName, arn: sm("notebook-instance", resourceName), url: `${resourceName}.notebook.${region}.sagemaker.aws` } };
+            case "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration":
+                return { id: resourceName, state: { name: resourceName, arn: sm("notebook-instance-lifecycle-config", resourceName) } };
+            case "aws:sagemaker/trainingJob:TrainingJob":
+                return { id: inputs.trainingJobName, state: { arn: sm("training-job", inputs.trainingJobName) } };
+            case "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob":
+                return { id: inputs.hyperParameterTuningJobName, state: { arn: sm("hyper-parameter-tuning-job", inputs.hyperParameterTuningJobName), status: "InProgress" } };
+            case "aws:sagemaker/model:Model":
+                return { id: resourceName, state: { name: resourceName, arn: sm("model", resourceName) } };
+            case "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+                return { id: resourceName, state: { name: resourceName, arn: sm("endpoint-config", resourceName) } };
+            case "aws:sagemaker/endpoint:Endpoint":
+                return { id: resourceName, state: { name: resourceName, arn: sm("endpoint", resourceName) } };
+            case "aws:appautoscaling/target:Target":
+                return { id: inputs.resourceId, state: { arn: `arn:aws:application-autoscaling:${region}:${accountId}:scalable-target/${suffix}` } };
+            case "aws:appautoscaling/policy:Policy":
+                return { id: resourceName, state: { name: resourceName, arn: `arn:aws:autoscaling:${region}:${accountId}:scalingPolicy:${suffix}:resource/${inputs.resourceId}:policyName/${resourceName}` } };
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                return { id: resourceName, state: { name: resourceName, arn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${resourceName}` } };
+            case "aws:cloudwatch/logGroup:LogGroup":
+                return { id: resourceName, state: { name: resourceName, arn: `arn:aws:logs:${region}:${accountId}:log-group:${resourceName}` } };
+            case "aws:lambda/function:Function":
+                return {
+                    id: resourceName,
+                    state: {
+                        name: resourceName,
+                        arn: `arn:aws:lambda:${region}:${accountId}:function:${resourceName}`,
+                        invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:${accountId}:function:${resourceName}/invocations`,
+                        version: inputs.publish ? "1" : "$LATEST",
+                        qualifiedArn: `arn:aws:lambda:${region}:${accountId}:function:${resourceName}:${inputs.publish ? "1" : "$LATEST"}`,
+                    },
+                };
+            case "aws:lambda/alias:Alias": {
+                const fn = String(inputs.functionName).split(":").pop();
+                return { id: resourceName, state: { name: resourceName, arn: `arn:aws:lambda:${region}:${accountId}:function:${fn}:${resourceName}` } };
+            }
+            case "aws:ec2/instance:Instance":
+                return { id: `i-0${suffix}abcdef12`, state: { arn: `arn:aws:ec2:${region}:${accountId}:instance/i-0${suffix}abcdef12`, privateIp: "10.0.1.23", instanceState: "running" } };
+            case "aws:ec2/securityGroup:SecurityGroup":
+                return { id: `sg-0${suffix}1234abcd`, state: { name: resourceName, arn: `arn:aws:ec2:${region}:${accountId}:security-group/sg-0${suffix}1234abcd` } };
+            case "aws:budgets/budget:Budget":
+                return { id: `${accountId}:${resourceName}`, state: { name: resourceName, arn: `arn:aws:budgets::${accountId}:budget/${resourceName}` } };
+            case "pulumi-nodejs:dynamic:Resource":
+                return { id: `dynamic-${suffix}`, state: dynamicResourceOutputs(inputs) };
+            default:
+                return { id: `${name}-id`, state: inputs.name === undefined ? {} : { name: resourceName } };
+        }
+    }
+}
+
+/**
+ * What the tuning-result reader (a dynamic resource) would output after a real tuning job: the
+ * best training job and the hyperparameters SageMaker chose, within the job's own ranges.
+ */
+function dynamicResourceOutputs(inputs: Record<string, any>): Record<string, any> {
+    if (typeof inputs.tuningJobName !== "string") {
+        return {};
+    }
+    return {
+        bestTrainingJobName: `${inputs.tuningJobName}-002-1a2b3c4d`,
+        bestHyperparameters: { "batch-size": "64", "learning-rate": "0.0042" },
+        objectiveMetric: "Test Loss",
+        objectiveValue: 0.6931,
+        status: "Completed",
+    };
+}
+
+/** Resolves when every output of the program has settled: the mocks' equivalent of `pulumi up` finishing. */
+export function settled<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise(resolve => output.apply(v => { resolve(v); return v; }));
+}
