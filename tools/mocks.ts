@@ -122,7 +122,7 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
             case "aws:sagemaker/trainingJob:TrainingJob":
                 return { id: inputs.trainingJobName, state: { arn: sm("training-job", inputs.trainingJobName) } };
             case "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob":
-                return { id: inputs.hyperParameterTuningJobName, state: { arn: sm("hyper-parameter-tuning-job", inputs.hyperParameterTuningJobName), status: "InProgress" } };
+                return { id: resourceName, state: { name: resourceName, arn: sm("hyper-parameter-tuning-job", resourceName), status: "InProgress" } };
             case "aws:sagemaker/model:Model":
                 return { id: resourceName, state: { name: resourceName, arn: sm("model", resourceName) } };
             case "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
