@@ -1,0 +1,72 @@
+"""The dataset splits and their loaders: train shuffled and sharded, evaluation neither.
+
+Layout: <data>/{train,valid,test}/<NNN.Breed>/*.jpg. Training uses a DistributedSampler (also in a
+single process, so the shuffle order depends only on seed and epoch and a resumed run sees the same
+order as an uninterrupted one). Evaluation splits are read in order and split between processes
+without the padding DistributedSampler adds, so summed metrics count every image exactly once.
+"""
+import os
+
+import torch
+from torch.utils.data import DataLoader, Sampler
+from torch.utils.data.distributed import DistributedSampler
+from torchvision import datasets
+
+from .modeling import eval_transform, train_transform
+
+SPLITS = ("train", "valid", "test")
+
+
+class ShardSampler(Sampler):
+    """Indices rank, rank + world, ... in order: a disjoint, unpadded, unshuffled shard."""
+
+    def __init__(self, length, rank, world_size):
+        self.indices = list(range(rank, length, world_size))
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def load_splits(root, image_size):
+    if not os.path.isdir(root):
+        raise FileNotFoundError("--data %s is not a directory (expected %s/{train,valid,test}/<class>/*.jpg)"
+                                % (root, root))
+    found = {}
+    for split in SPLITS:
+        path = os.path.join(root, split)
+        if not os.path.isdir(path):
+            raise FileNotFoundError("missing split %s (expected %s/{train,valid,test}/<class>/*.jpg; found %s)"
+                                    % (path, root, sorted(os.listdir(root))))
+        transform = train_transform(image_size) if split == "train" else eval_transform(image_size)
+        found[split] = datasets.ImageFolder(path, transform=transform)
+    classes = found["train"].classes
+    for split in ("valid", "test"):
+        if found[split].classes != classes:
+            missing = sorted(set(classes) - set(found[split].classes))
+            extra = sorted(set(found[split].classes) - set(classes))
+            raise ValueError("%s/%s has different classes from train (missing %s, extra %s): labels would not line up"
+                             % (root, split, missing, extra))
+    if len(classes) < 2:
+        raise ValueError("%s/train has %d class folder(s); at least 2 are needed" % (root, len(classes)))
+    return found
+
+
+def make_loaders(splits, ctx, per_process_batch, workers, seed):
+    pin = ctx.device.type == "cuda"
+    common = dict(num_workers=workers, pin_memory=pin, persistent_workers=workers > 0)
+    train_sampler = DistributedSampler(splits["train"], num_replicas=ctx.world_size, rank=ctx.rank,
+                                       shuffle=True, seed=seed)
+    loaders = {"train": DataLoader(splits["train"], batch_size=per_process_batch, sampler=train_sampler, **common)}
+    for split in ("valid", "test"):
+        sampler = ShardSampler(len(splits[split]), ctx.rank, ctx.world_size)
+        loaders[split] = DataLoader(splits[split], batch_size=per_process_batch, sampler=sampler,
+                                    shuffle=False, **common)
+    return loaders, train_sampler
+
+
+def seed_epoch(seed, epoch):
+    """Seed the main RNG per epoch so augmentation and worker seeds do not depend on a restart."""
+    torch.manual_seed(seed * 1000 + epoch)

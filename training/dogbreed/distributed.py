@@ -1,0 +1,143 @@
+"""Data-parallel setup: torchrun's environment, SageMaker's SM_HOSTS, or a single process.
+
+Precedence: a launcher (torchrun, or SageMaker's own torch_distributed option) that set RANK and
+WORLD_SIZE wins; otherwise a multi-host SageMaker job runs one process per host, as SageMaker's own
+PyTorch examples do, with rank = position of SM_CURRENT_HOST in the sorted SM_HOSTS and the first
+host as master. NCCL on CUDA, gloo on CPU.
+"""
+import datetime
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MASTER_PORT = 29500
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Who this process is in the job, before any process group exists."""
+    rank: int
+    world_size: int
+    local_rank: int
+    master_addr: str
+    master_port: int
+    source: str  # "torchrun" | "sagemaker"
+
+
+@dataclass(frozen=True)
+class Context:
+    rank: int
+    world_size: int
+    device: torch.device
+    backend: Optional[str]
+
+    @property
+    def is_main(self):
+        return self.rank == 0
+
+    @property
+    def distributed(self):
+        return self.backend is not None
+
+
+def _int(env, name):
+    try:
+        return int(env[name])
+    except ValueError:
+        raise ValueError("%s must be an integer (got %r)" % (name, env[name])) from None
+
+
+def detect(env):
+    """Return the Spec for a distributed run, or None for a single process."""
+    if "RANK" in env and "WORLD_SIZE" in env:
+        world = _int(env, "WORLD_SIZE")
+        if world <= 1:
+            return None
+        return Spec(rank=_int(env, "RANK"), world_size=world,
+                    local_rank=_int(env, "LOCAL_RANK") if "LOCAL_RANK" in env else 0,
+                    master_addr=env.get("MASTER_ADDR", "127.0.0.1"),
+                    master_port=_int(env, "MASTER_PORT") if "MASTER_PORT" in env else DEFAULT_MASTER_PORT,
+                    source="torchrun")
+    if "SM_HOSTS" in env and "SM_CURRENT_HOST" in env:
+        try:
+            hosts = json.loads(env["SM_HOSTS"])
+        except json.JSONDecodeError:
+            raise ValueError("SM_HOSTS must be a JSON list of host names (got %r)" % env["SM_HOSTS"]) from None
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+            raise ValueError("SM_HOSTS must be a JSON list of host names (got %r)" % env["SM_HOSTS"])
+        hosts = sorted(hosts)
+        current = env["SM_CURRENT_HOST"]
+        if current not in hosts:
+            raise ValueError("SM_CURRENT_HOST %r is not among SM_HOSTS %s" % (current, hosts))
+        if len(hosts) == 1:
+            return None
+        return Spec(rank=hosts.index(current), world_size=len(hosts), local_rank=0,
+                    # MASTER_ADDR may be set by the SageMaker toolkit (or a test on loopback).
+                    master_addr=env.get("MASTER_ADDR", hosts[0]),
+                    master_port=_int(env, "MASTER_PORT") if "MASTER_PORT" in env else DEFAULT_MASTER_PORT,
+                    source="sagemaker")
+    return None
+
+
+def setup(env=None, timeout_s=1800):
+    """Initialise the process group (if any) and pick this process's device."""
+    env = os.environ if env is None else env
+    spec = detect(env)
+    cuda = torch.cuda.is_available()
+    if spec is None:
+        return Context(rank=0, world_size=1, device=torch.device("cuda" if cuda else "cpu"), backend=None)
+    if cuda:
+        device = torch.device("cuda", spec.local_rank % torch.cuda.device_count())
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    backend = "nccl" if cuda else "gloo"
+    if spec.source == "sagemaker" and env.get("SM_NETWORK_INTERFACE_NAME"):
+        # Bind the collectives to the instance's training network interface.
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", env["SM_NETWORK_INTERFACE_NAME"])
+        os.environ.setdefault("NCCL_SOCKET_IFNAME", env["SM_NETWORK_INTERFACE_NAME"])
+    log.info("joining process group: rank %d of %d via %s, master %s:%d, backend %s",
+             spec.rank, spec.world_size, spec.source, spec.master_addr, spec.master_port, backend)
+    # torchrun's workers must use env:// (newer torchrun hands them its own store); the
+    # SageMaker path has no launcher, so rank 0 hosts the rendezvous store on the master port.
+    init_method = "env://" if spec.source == "torchrun" else "tcp://%s:%d" % (spec.master_addr, spec.master_port)
+    dist.init_process_group(
+        backend=backend, init_method=init_method,
+        rank=spec.rank, world_size=spec.world_size,
+        timeout=datetime.timedelta(seconds=timeout_s))
+    return Context(rank=spec.rank, world_size=spec.world_size, device=device, backend=backend)
+
+
+def all_reduce_sum(ctx, values):
+    """Sum a list of floats over every process (identity in a single process)."""
+    tensor = torch.tensor(values, dtype=torch.float64,
+                          device=ctx.device if ctx.backend == "nccl" else torch.device("cpu"))
+    if ctx.distributed:
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor.cpu().tolist()
+
+
+def broadcast_object(ctx, obj):
+    """rank 0's object on every rank."""
+    if not ctx.distributed:
+        return obj
+    holder = [obj if ctx.is_main else None]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]
+
+
+def barrier(ctx):
+    if ctx.distributed:
+        dist.barrier()
+
+
+def teardown(ctx):
+    if ctx.distributed:
+        dist.destroy_process_group()

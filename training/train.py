@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Train the dog-breed classifier: one entry point for SageMaker, the EC2 trainer and the tests.
+
+    python train.py --data <dir> --model-dir <dir> --checkpoint-dir <dir> [--epochs N ...]
+
+Transfer learning as the seeds (ImageNet ResNet-50, frozen backbone, new head) but with the seeds'
+defects fixed: real epochs with early stopping on validation loss (best weights kept), the GPU with
+mixed precision when present, ImageNet normalization, unshuffled evaluation, per-sample metrics in
+the format the tuning job's regex reads (training/metrics.json), data-parallel training across
+processes or hosts, per-epoch checkpoints resumed after a spot interruption, and an artifact the
+endpoint can serve with network isolation. See docs/training.md.
+"""
+import logging
+import math
+import os
+import sys
+import time
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from dogbreed import artifact, checkpoint, cli, data, debugger, distributed, engine, metrics, modeling  # noqa: E402
+
+log = logging.getLogger("train")
+
+
+def _cpu_state(model):
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+def _configure_logging(ctx=None):
+    prefix = "" if ctx is None or not ctx.distributed else "[rank %d/%d] " % (ctx.rank, ctx.world_size)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, force=True,
+                        format="%(asctime)s %(levelname)s " + prefix + "%(name)s: %(message)s")
+
+
+def _resume_state(args, ctx, identity):
+    """rank 0 reads the newest checkpoint and every rank gets it (hosts may not all have the files)."""
+    payload = None
+    if ctx.is_main:
+        try:
+            path, state = checkpoint.load_newest(args.checkpoint_dir)
+            if state is not None:
+                checkpoint.check_compatible(path, state, identity)
+                payload = {"path": path, "state": state}
+        except ValueError as exc:
+            payload = {"error": str(exc)}
+    payload = distributed.broadcast_object(ctx, payload)
+    if payload and "error" in payload:
+        raise ValueError(payload["error"])
+    return payload
+
+
+def run(args, ctx):
+    definitions = metrics.load_definitions()
+    metrics.check_definitions(definitions)
+    torch.manual_seed(args.seed)
+
+    splits = data.load_splits(args.data, args.image_size)
+    class_folders = splits["train"].classes
+    per_process_batch = max(1, args.batch_size // ctx.world_size)
+    if per_process_batch * ctx.world_size != args.batch_size:
+        log.warning("--batch-size %d is not divisible by %d processes: global batch is %d",
+                    args.batch_size, ctx.world_size, per_process_batch * ctx.world_size)
+    loaders, train_sampler = data.make_loaders(splits, ctx, per_process_batch, args.workers, args.seed)
+    log.info("device %s, %d classes, %d/%d/%d train/valid/test images, batch %d per process x %d processes",
+             ctx.device, len(class_folders), len(splits["train"]), len(splits["valid"]), len(splits["test"]),
+             per_process_batch, ctx.world_size)
+
+    if args.pretrained and not ctx.is_main:
+        distributed.barrier(ctx)  # rank 0 downloads the ImageNet weights first, the others reuse its cache
+    model = modeling.build_model(args.arch, len(class_folders), args.pretrained)
+    if args.pretrained and ctx.is_main:
+        distributed.barrier(ctx)
+    model.to(ctx.device)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate)
+    scaler = engine.make_grad_scaler(ctx.device)
+    criterion = nn.CrossEntropyLoss()
+
+    identity = {"arch": args.arch, "image_size": args.image_size, "pretrained": args.pretrained,
+                "class_folders": class_folders}
+    start_epoch, best_loss, best_state, stale, stopped = 1, math.inf, None, 0, False
+    resume = _resume_state(args, ctx, identity)
+    if resume:
+        state = resume["state"]
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        start_epoch = state["epoch"] + 1
+        best_loss, best_state = state["best_loss"], state["best_model"]
+        stale, stopped = state["epochs_without_improvement"], state["stopped_early"]
+        log.info("resuming from %s: epoch %d was completed, continuing at epoch %d",
+                 resume["path"], state["epoch"], start_epoch)
+
+    # DDP broadcasts rank 0's parameters on construction, so every replica starts identical.
+    train_model = model
+    if ctx.distributed:
+        train_model = DistributedDataParallel(
+            model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    hook = debugger.create(model, criterion)
+
+    for epoch in range(start_epoch, args.epochs + 1):
+        if stopped:
+            break
+        data.seed_epoch(args.seed, epoch)
+        train_sampler.set_epoch(epoch)
+        started = time.perf_counter()
+        train = engine.train_epoch(train_model, loaders["train"], criterion, optimizer, scaler, ctx, hook)
+        train_seconds = time.perf_counter() - started
+        valid = engine.evaluate(model, loaders["valid"], ctx, hook)
+        log.info("epoch %d: this process trained on %d of %d images and validated %d of %d",
+                 epoch, train.local_samples, train.samples, valid.local_samples, valid.samples)
+        if valid.loss < best_loss:
+            best_loss, best_state, stale = valid.loss, _cpu_state(model), 0
+        else:
+            stale += 1
+        stopped = stale >= args.patience
+        if ctx.is_main:
+            log.info("epoch %d/%d: train loss %.4f acc %.4f | valid loss %.4f acc %.4f | best valid loss %.4f | "
+                     "%.1f train images/s", epoch, args.epochs, train.loss, train.accuracy, valid.loss,
+                     valid.accuracy, best_loss, train.samples / train_seconds)
+            path = checkpoint.save(args.checkpoint_dir, epoch, {
+                "epoch": epoch, **identity,
+                "model": _cpu_state(model), "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict() if scaler is not None else None,
+                "best_model": best_state, "best_loss": best_loss,
+                "epochs_without_improvement": stale, "stopped_early": stopped,
+                "hyperparameters": {"batch_size": args.batch_size, "learning_rate": args.learning_rate,
+                                    "seed": args.seed, "epochs": args.epochs, "patience": args.patience},
+            })
+            log.info("checkpoint written: %s", path)
+        if stopped:
+            log.info("early stop: validation loss has not improved for %d epochs", stale)
+
+    if best_state is None:
+        raise ValueError("validation loss was never finite: no weights to keep (try a lower --learning-rate)")
+    model.load_state_dict(best_state)
+    test = engine.evaluate(model, loaders["test"], ctx, hook)
+    log.info("test: this process evaluated %d of %d images", test.local_samples, test.samples)
+    if ctx.is_main:
+        print(metrics.metric_line(metrics.TEST_LOSS, test.loss), flush=True)
+        print(metrics.metric_line(metrics.TEST_ACCURACY, test.accuracy), flush=True)
+        artifact.write(args.model_dir, best_state, args.arch, args.image_size, class_folders)
+        log.info("model artifact written to %s", args.model_dir)
+    distributed.barrier(ctx)
+
+
+def _report_failure(env, message):
+    # SageMaker shows /opt/ml/output/failure as the job's FailureReason.
+    output_dir = env.get("SM_OUTPUT_DIR")
+    if output_dir and os.path.isdir(output_dir):
+        with open(os.path.join(output_dir, "failure"), "w", encoding="utf-8") as f:
+            f.write(message)
+
+
+def main(argv=None, env=None):
+    env = dict(os.environ) if env is None else env
+    _configure_logging()
+    args = cli.parse_args(sys.argv[1:] if argv is None else argv, env)
+    ctx = distributed.setup(env)
+    _configure_logging(ctx)
+    try:
+        run(args, ctx)
+    except (ValueError, FileNotFoundError) as exc:
+        log.error("%s", exc)
+        _report_failure(env, str(exc))
+        return 2
+    finally:
+        distributed.teardown(ctx)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
