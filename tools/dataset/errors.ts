@@ -1,0 +1,33 @@
+/**
+ * The two ways the dataset tool can fail. Both carry a one-line message meant for the user; the CLI
+ * prints the message and exits with the code, never a stack trace.
+ */
+
+/** The invocation is wrong (flags, values, a source that does not exist): exit code 2. */
+export class UsageError extends Error {
+    readonly exitCode = 2;
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+/** The invocation was fine but the work failed (network, S3, a dataset of the wrong shape): exit code 1. */
+export class DatasetError extends Error {
+    readonly exitCode = 1;
+    constructor(message: string) {
+        super(message);
+        this.name = "DatasetError";
+    }
+}
+
+/** A one-line description of anything thrown, for messages that wrap a lower-level failure. */
+export function describe(err: unknown): string {
+    if (err instanceof Error) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const text = err.message || err.name;
+        const line = text.split("\n")[0].trim();
+        return code && !line.includes(code) ? `${line} (${code})` : line;
+    }
+    return String(err);
+}
