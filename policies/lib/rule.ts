@@ -131,8 +131,8 @@ export interface StackCtx<C> {
     config: C;
     args: StackValidationArgs;
     index: StackIndex;
-    /** Reports `problem` against the resource `urn` it concerns. */
-    report(urn: string, problem: string, fix?: string): void;
+    /** Reports `problem` against the resource `urn` it concerns (undefined: the stack as a whole). */
+    report(urn: string | undefined, problem: string, fix?: string): void;
 }
 
 /** A rule over all resources of the stack (outputs); it indexes them once (no pairwise scans). */

@@ -1,0 +1,200 @@
+// Lambda rules: the function is the pipeline's only public-facing code, so its runtime,
+// concurrency, limits, URL, permissions and environment are all checked.
+
+import { cfg, resourceRule } from "../lib/rule";
+import { UNKNOWN, arr, get, num, record, str } from "../lib/values";
+
+export const T = {
+    fn: "aws:lambda/function:Function",
+    url: "aws:lambda/functionUrl:FunctionUrl",
+    permission: "aws:lambda/permission:Permission",
+    provisioned: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+} as const;
+
+export const runtimeSupported = resourceRule({
+    name: "lambda-runtime-supported",
+    description: "Lambda functions use a runtime on the supported list (deprecated runtimes get no security patches); container images are exempt.",
+    anchors: ["CKV_AWS_363", "AwsSolutions-L1"],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "move to the newest runtime of the family (nodejs24.x for this project's function).",
+    config: {
+        allowedRuntimes: cfg.strings("Runtimes allowed (AWS's supported, non-deprecated list as of 2026-11).", [
+            "nodejs22.x",
+            "nodejs24.x",
+            "python3.12",
+            "python3.13",
+            "python3.14",
+            "java21",
+            "java25",
+            "dotnet8",
+            "dotnet10",
+            "ruby3.4",
+            "provided.al2023",
+        ]),
+    },
+    types: [T.fn],
+    validate(props, { config, report }) {
+        if (get(props, "packageType") === "Image") return;
+        const runtime = props.runtime;
+        if (runtime === undefined) report("runtime is not set.");
+        else if (!config.allowedRuntimes.includes(runtime)) report(`runtime ${runtime} is not supported (allowed: ${config.allowedRuntimes.join(", ")}).`);
+    },
+});
+
+export const reservedConcurrency = resourceRule({
+    name: "lambda-reserved-concurrency",
+    description: "Lambda functions reserve a concurrency between 1 and the cap, so a burst can neither starve the account nor run up the endpoint's bill.",
+    anchors: ["CKV_AWS_115", "LambdaConcurrency"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "set reservedConcurrentExecutions to the stack's limit (dev 5).",
+    config: {
+        maxReservedConcurrency: cfg.integer("Largest reservedConcurrentExecutions.", 10, 1),
+    },
+    types: [T.fn],
+    validate(props, { config, report }) {
+        const n = num(props, "reservedConcurrentExecutions");
+        if (n === UNKNOWN) return;
+        if (n === undefined || n === -1) report("reservedConcurrentExecutions is not set (unreserved: the function may use the whole account's concurrency).");
+        else if (n === 0) report("reservedConcurrentExecutions is 0: the function can never run.");
+        else if (n > config.maxReservedConcurrency) report(`reservedConcurrentExecutions ${n} exceeds ${config.maxReservedConcurrency}.`);
+    },
+});
+
+export const provisionedConcurrencyLimit = resourceRule({
+    name: "lambda-provisioned-concurrency-limit",
+    description: "Provisioned concurrency (billed around the clock) stays within the cap and targets an alias or version, never $LATEST.",
+    anchors: [],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "lower provisionedConcurrentExecutions, and qualify it with the function's alias.",
+    config: {
+        maxProvisionedConcurrency: cfg.integer("Largest provisionedConcurrentExecutions.", 2, 0),
+    },
+    types: [T.provisioned],
+    validate(props, { config, report }) {
+        const n = num(props, "provisionedConcurrentExecutions");
+        if (typeof n === "number" && n > config.maxProvisionedConcurrency) report(`provisionedConcurrentExecutions ${n} exceeds ${config.maxProvisionedConcurrency}.`);
+        if (str(props, "qualifier") === "$LATEST") report("qualifier is $LATEST, which AWS rejects for provisioned concurrency.");
+    },
+});
+
+export const timeoutMemory = resourceRule({
+    name: "lambda-timeout-memory",
+    description: "Lambda functions set timeout and memory explicitly, within caps.",
+    anchors: ["LambdaDefaultTimeout", "LambdaDefaultMemorySize"],
+    enforcementLevel: "mandatory",
+    severity: "low",
+    remediation: "set timeout (seconds) and memorySize (MB) explicitly, within the stack's caps.",
+    config: {
+        maxTimeoutSeconds: cfg.integer("Largest timeout (s).", 60, 1),
+        maxMemoryMb: cfg.integer("Largest memorySize (MB).", 1024, 128),
+    },
+    types: [T.fn],
+    validate(props, { config, report }) {
+        const timeout = num(props, "timeout");
+        const memory = num(props, "memorySize");
+        if (timeout === undefined) report("timeout is not set (defaults to 3 s).");
+        else if (typeof timeout === "number" && timeout > config.maxTimeoutSeconds) report(`timeout ${timeout}s exceeds ${config.maxTimeoutSeconds}s.`);
+        if (memory === undefined) report("memorySize is not set (defaults to 128 MB).");
+        else if (typeof memory === "number" && memory > config.maxMemoryMb) report(`memorySize ${memory} MB exceeds ${config.maxMemoryMb} MB.`);
+    },
+});
+
+export const functionUrlAuth = resourceRule({
+    name: "lambda-function-url-auth",
+    description: "Function URLs require IAM auth (authorizationType is not NONE).",
+    anchors: ["CKV_AWS_258", "LambdaFunctionUrlAuth"],
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediation: "set authorizationType: \"AWS_IAM\" (or put API Gateway with an authorizer in front).",
+    config: {},
+    types: [T.url],
+    validate(props, { report }) {
+        if (props.authorizationType !== "AWS_IAM") report(`authorizationType is ${JSON.stringify(props.authorizationType)}.`);
+    },
+});
+
+export const functionUrlCors = resourceRule({
+    name: "lambda-function-url-cors",
+    description: "Function URL CORS does not allow every origin ('*').",
+    anchors: ["CKV2_AWS_75"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "list the exact origins (https://app.example.com) in cors.allowOrigins.",
+    config: {},
+    types: [T.url],
+    validate(props, { report }) {
+        const origins = arr(props, "cors", "allowOrigins");
+        if (origins !== UNKNOWN && origins.includes("*")) report("cors.allowOrigins contains '*'.");
+    },
+});
+
+/** Condition fields that scope a permission to one caller. */
+const SCOPING = ["sourceArn", "sourceAccount", "principalOrgId"];
+
+export const permissionNotPublic = resourceRule({
+    name: "lambda-permission-not-public",
+    description: "Lambda permissions never grant principal '*' unscoped, and service principals are scoped with sourceArn or sourceAccount (confused deputy).",
+    anchors: ["CKV_AWS_301", "CKV_AWS_364", "LambdaFunctionPublicAccessProhibited"],
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediation: "name the calling principal and set sourceArn (or sourceAccount / principalOrgId).",
+    config: {},
+    types: [T.permission],
+    validate(props, { report }) {
+        const principal = props.principal;
+        const scoped = SCOPING.some((k) => {
+            const v = get(props, k);
+            return v !== undefined && v !== "";
+        });
+        if (scoped) return;
+        if (principal === "*") report("principal is '*' with no sourceArn, sourceAccount or principalOrgId.");
+        else if (typeof principal === "string" && principal.endsWith(".amazonaws.com")) report(`service principal ${principal} without sourceArn or sourceAccount.`);
+    },
+});
+
+export const noSecretsInEnvironment = resourceRule({
+    name: "lambda-no-secrets-in-environment",
+    description: "Lambda environment variables hold no secret-looking values (AWS keys, private keys, tokens, passwords): use Secrets Manager or SSM.",
+    anchors: ["CKV_AWS_45"],
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediation: "store the secret in AWS Secrets Manager or SSM Parameter Store and pass only its name/ARN.",
+    config: {
+        secretNamePattern: cfg.string("Variable names that must not carry literal values (regex, case-insensitive).", "(secret|password|passwd|token|api[_-]?key|private[_-]?key|credential)"),
+        secretValuePatterns: cfg.strings("Value regexes that look like credentials.", [
+            "^(AKIA|ASIA)[0-9A-Z]{16}$",
+            "-----BEGIN [A-Z ]*PRIVATE KEY-----",
+            "^gh[pousr]_[A-Za-z0-9]{36,}$",
+            "^xox[abpr]-[A-Za-z0-9-]{10,}$",
+            "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[A-Za-z0-9/+]{40}$",
+        ]),
+        allowedNameSuffixes: cfg.strings("Name suffixes that carry references, not secrets.", ["_ARN", "_NAME", "_ID", "_PARAMETER", "_SECRET_ID"]),
+    },
+    types: [T.fn],
+    validate(props, { config, report }) {
+        const vars = record(props, "environment", "variables");
+        if (vars === undefined || vars === UNKNOWN) return;
+        const nameRe = new RegExp(config.secretNamePattern, "i");
+        const valueRes = config.secretValuePatterns.map((p) => new RegExp(p));
+        for (const [name, value] of Object.entries(vars)) {
+            if (typeof value !== "string" || value === "") continue;
+            const reference = config.allowedNameSuffixes.some((s) => name.toUpperCase().endsWith(s)) || value.startsWith("arn:");
+            if (valueRes.some((re) => re.test(value))) report(`environment variable ${name} holds a value that looks like a credential.`);
+            else if (nameRe.test(name) && !reference) report(`environment variable ${name} looks like it holds a secret.`);
+        }
+    },
+});
+
+export const lambdaRules = [
+    runtimeSupported,
+    reservedConcurrency,
+    provisionedConcurrencyLimit,
+    timeoutMemory,
+    functionUrlAuth,
+    functionUrlCors,
+    permissionNotPublic,
+    noSecretsInEnvironment,
+];
