@@ -74,7 +74,7 @@ function statement(raw: any, index: number): Statement {
 export function parsePolicyDocument(input: unknown): ParsedDocument {
     const v = unwrap(input);
     if (v === undefined || v === null || v === "") return { kind: "absent" };
-    if (isUnknownSentinel(v)) return { kind: "unknown" };
+    if (v === UNKNOWN || isUnknownSentinel(v)) return { kind: "unknown" };
     let doc: any = v;
     if (typeof v === "string") {
         try {

@@ -1,0 +1,162 @@
+import * as assert from "assert";
+import { UNKNOWN_STRING, assertNone, assertViolation, check, doc, res, trust } from "./helpers";
+
+const ROLE = "aws:iam/role:Role";
+const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+const ATTACH = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
+const POLICY_ATTACH = "aws:iam/policyAttachment:PolicyAttachment";
+const POLICY = "aws:iam/policy:Policy";
+const ENDPOINT_ARN = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/mlops-dev-endpoint";
+
+const lambdaRole = () => res(ROLE, "fn-role", { name: "fn-role-1234", arn: "arn:aws:iam::123456789012:role/fn-role-1234", assumeRolePolicy: trust("lambda.amazonaws.com") });
+const notebookRole = () => res(ROLE, "nb-role", { name: "nb-role-1234", arn: "arn:aws:iam::123456789012:role/nb-role-1234", assumeRolePolicy: trust("sagemaker.amazonaws.com") });
+
+describe("policies: IAM", () => {
+    describe("iam-no-wildcard-actions", () => {
+        it("accepts exact actions", async () => {
+            assertNone(await check("iam-no-wildcard-actions", [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Allow", Action: ["sagemaker:InvokeEndpoint"], Resource: ENDPOINT_ARN }) })]));
+        });
+        it("rejects Action * and <service>:* in JSON strings, objects and inline role policies", async () => {
+            const v1 = await check("iam-no-wildcard-actions", [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Allow", Action: "*", Resource: "*" }) })]);
+            assertViolation(v1, "allows Action '*'", 1);
+            const v2 = await check("iam-no-wildcard-actions", [res(POLICY, "p", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "sagemaker:*"], Resource: "*" }] } })]);
+            assertViolation(v2, "allows Action 'sagemaker:*'", 1);
+            const v3 = await check("iam-no-wildcard-actions", [res(ROLE, "r", { assumeRolePolicy: trust("lambda.amazonaws.com"), inlinePolicies: [{ name: "x", policy: doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }) }] })]);
+            assertViolation(v3, ["inlinePolicies[0].policy", "NotAction"], 1);
+        });
+        it("ignores Deny statements", async () => {
+            assertNone(await check("iam-no-wildcard-actions", [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Deny", Action: "s3:*", Resource: "*" }) })]));
+        });
+        it("tolerates the wildcards listed in allowedWildcardActions", async () => {
+            const r = [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Allow", Action: "logs:*", Resource: "*" }) })];
+            assertViolation(await check("iam-no-wildcard-actions", r), "logs:*");
+            assertNone(await check("iam-no-wildcard-actions", r, { allowedWildcardActions: ["LOGS:*"] }));
+        });
+        it("checks what is known in a partly unknown document, and defers a wholly unknown one as preview does", async () => {
+            const partly = [res(POLICY, "p", { policy: { Statement: [{ Effect: "Allow", Action: "s3:*", Resource: UNKNOWN_STRING }] } })];
+            assertViolation(await check("iam-no-wildcard-actions", partly), "s3:*");
+            const whole = await check("iam-no-wildcard-actions", [res(ROLE_POLICY, "p", { policy: UNKNOWN_STRING })]);
+            assert.strictEqual(whole.length, 1);
+            assert.strictEqual(whole[0].enforcementLevel, "advisory");
+            assert.match(whole[0].message, /can't run policy 'iam-no-wildcard-actions' .* during preview/);
+        });
+        it("reports a policy that is not JSON", async () => {
+            assertViolation(await check("iam-no-wildcard-actions", [res(ROLE_POLICY, "p", { policy: "{not json" })]), "not valid JSON");
+        });
+        it("is not applicable to other types", async () => {
+            assertNone(await check("iam-no-wildcard-actions", [res("aws:s3/bucket:Bucket", "b", { policy: doc({ Effect: "Allow", Action: "*", Resource: "*" }) })]));
+        });
+    });
+
+    describe("iam-no-star-resource-for-sensitive-actions", () => {
+        it("accepts InvokeEndpoint on one endpoint ARN", async () => {
+            assertNone(await check("iam-no-star-resource-for-sensitive-actions", [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: ENDPOINT_ARN }) })]));
+        });
+        it("rejects InvokeEndpoint, S3 object actions (also via wildcards) and PassRole on Resource *", async () => {
+            const v = await check("iam-no-star-resource-for-sensitive-actions", [
+                res(ROLE_POLICY, "a", { policy: doc({ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: "*" }) }),
+                res(ROLE_POLICY, "b", { policy: doc({ Effect: "Allow", Action: "s3:Get*", Resource: ["*"] }) }),
+                res(ROLE_POLICY, "c", { policy: doc({ Effect: "Allow", Action: "iam:PassRole", Resource: "*" }) }),
+            ]);
+            assert.strictEqual(v.length, 3);
+            assertViolation(v, "sagemaker:InvokeEndpoint on Resource '*'");
+            assertViolation(v, "s3:GetObject, s3:GetObjectVersion on Resource '*'");
+            assertViolation(v, "iam:PassRole on Resource '*'");
+        });
+        it("uses the configured restrictedActions", async () => {
+            const r = [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Allow", Action: "ec2:TerminateInstances", Resource: "*" }) })];
+            assertNone(await check("iam-no-star-resource-for-sensitive-actions", r));
+            assertViolation(await check("iam-no-star-resource-for-sensitive-actions", r, { restrictedActions: ["ec2:TerminateInstances"] }), "ec2:TerminateInstances");
+        });
+    });
+
+    describe("iam-role-trust-restricted", () => {
+        it("accepts a service principal from the allow-list", async () => {
+            assertNone(await check("iam-role-trust-restricted", [lambdaRole()]));
+        });
+        it("rejects Principal *, AWS *, accounts and unexpected services", async () => {
+            const v = await check("iam-role-trust-restricted", [
+                res(ROLE, "a", { assumeRolePolicy: doc({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" }) }),
+                res(ROLE, "b", { assumeRolePolicy: doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "sts:AssumeRole" }) }),
+                res(ROLE, "c", { assumeRolePolicy: doc({ Effect: "Allow", Principal: { Service: "glue.amazonaws.com" }, Action: "sts:AssumeRole" }) }),
+            ]);
+            assert.strictEqual(v.length, 3);
+            assertViolation(v, "Principal '*'");
+            assertViolation(v, "AWS principal 'arn:aws:iam::999999999999:root'");
+            assertViolation(v, "service 'glue.amazonaws.com'");
+        });
+        it("allows listed cross-account principals and services through config", async () => {
+            const r = [res(ROLE, "b", { assumeRolePolicy: doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:role/ci" }, Action: "sts:AssumeRole" }) })];
+            assertNone(await check("iam-role-trust-restricted", r, { allowedAwsPrincipals: ["arn:aws:iam::999999999999:role/ci"] }));
+            assertViolation(await check("iam-role-trust-restricted", [lambdaRole()], { allowedServicePrincipals: ["sagemaker.amazonaws.com"] }), "lambda.amazonaws.com");
+        });
+    });
+
+    describe("iam-no-managed-full-access (stack)", () => {
+        it("accepts a Lambda role with only the basic execution policy", async () => {
+            const role = lambdaRole();
+            assertNone(await check("iam-no-managed-full-access", [role, res(ATTACH, "basic", { role: "fn-role-1234", policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" }, { role: [role] })]));
+        });
+        it("names AmazonSageMakerFullAccess on the Lambda role through RolePolicyAttachment, PolicyAttachment and managedPolicyArns", async () => {
+            const role = lambdaRole();
+            const viaAttachment = await check("iam-no-managed-full-access", [role, res(ATTACH, "full", { role: "fn-role-1234", policyArn: "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess" })]);
+            assertViolation(viaAttachment, ["Lambda role fn-role", "AmazonSageMakerFullAccess", "role policy attachment full"], 1);
+            assert.strictEqual(viaAttachment[0].urn, role.urn);
+            const viaPolicyAttachment = await check("iam-no-managed-full-access", [role, res(POLICY_ATTACH, "admin", { roles: ["fn-role-1234"], policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" })]);
+            assertViolation(viaPolicyAttachment, "AdministratorAccess", 1);
+            const viaManaged = await check("iam-no-managed-full-access", [res(ROLE, "r", { assumeRolePolicy: trust("lambda.amazonaws.com"), managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonS3FullAccess"] })]);
+            assertViolation(viaManaged, "AmazonS3FullAccess", 1);
+        });
+        it("joins through property dependencies when the role name is unknown (preview)", async () => {
+            const role = lambdaRole();
+            const v = await check("iam-no-managed-full-access", [role, res(ATTACH, "full", { role: UNKNOWN_STRING, policyArn: "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess" }, { role: [role] })]);
+            assertViolation(v, "AmazonSageMakerFullAccess", 1);
+        });
+        it("scope 'lambda' leaves other roles alone", async () => {
+            const role = notebookRole();
+            const r = [role, res(ATTACH, "full", { role: "nb-role-1234", policyArn: "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess" })];
+            assertViolation(await check("iam-no-managed-full-access", r), "role nb-role holds AWS-managed AmazonSageMakerFullAccess");
+            assertNone(await check("iam-no-managed-full-access", r, { roleScope: "lambda" }));
+        });
+        it("ignores customer-managed policies with FullAccess in their name", async () => {
+            const role = lambdaRole();
+            assertNone(await check("iam-no-managed-full-access", [role, res(ATTACH, "mine", { role: "fn-role-1234", policyArn: "arn:aws:iam::123456789012:policy/MyFullAccess" })]));
+        });
+    });
+
+    describe("iam-lambda-role-least-privilege (stack)", () => {
+        const invoke = doc(
+            { Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: ENDPOINT_ARN },
+            { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:*" },
+        );
+        it("accepts InvokeEndpoint plus its logs", async () => {
+            const role = lambdaRole();
+            assertNone(await check("iam-lambda-role-least-privilege", [role, res(ROLE_POLICY, "invoke", { role: "fn-role-1234", policy: invoke })]));
+        });
+        it("rejects extra actions inline, in attached customer policies and any other managed policy", async () => {
+            const role = lambdaRole();
+            const custom = res(POLICY, "extra", { arn: "arn:aws:iam::123456789012:policy/extra", policy: doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) });
+            const v = await check("iam-lambda-role-least-privilege", [
+                role,
+                custom,
+                res(ROLE_POLICY, "invoke", { role: "fn-role-1234", policy: doc({ Effect: "Allow", Action: ["sagemaker:InvokeEndpoint", "sagemaker:CreateEndpoint"], Resource: ENDPOINT_ARN }) }),
+                res(ATTACH, "custom", { role: "fn-role-1234", policyArn: "arn:aws:iam::123456789012:policy/extra" }),
+                res(ATTACH, "ro", { role: "arn:aws:iam::123456789012:role/fn-role-1234", policyArn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" }),
+            ]);
+            assertViolation(v, "allows sagemaker:CreateEndpoint");
+            assertViolation(v, ["policy extra", "allows s3:GetObject"]);
+            assertViolation(v, "AmazonS3ReadOnlyAccess");
+            assert.strictEqual(v.length, 3);
+        });
+        it("does not apply to roles other services assume", async () => {
+            const role = notebookRole();
+            assertNone(await check("iam-lambda-role-least-privilege", [role, res(ROLE_POLICY, "p", { role: "nb-role-1234", policy: doc({ Effect: "Allow", Action: "sagemaker:CreateTrainingJob", Resource: "*" }) })]));
+        });
+        it("takes the allow-list from config", async () => {
+            const role = lambdaRole();
+            const r = [role, res(ROLE_POLICY, "p", { role: "fn-role-1234", policy: doc({ Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:q" }) })];
+            assertViolation(await check("iam-lambda-role-least-privilege", r), "sqs:SendMessage");
+            assertNone(await check("iam-lambda-role-least-privilege", r, { allowedActions: ["sqs:SendMessage"] }));
+        });
+    });
+});
