@@ -9,8 +9,8 @@
 //     left as "mandatory";
 //   - remediations: policies at level "remediate" transform each resource's inputs before analysis,
 //     in pack order, and the transformed inputs are what resource and stack policies then see;
-//   - `Analyze` per resource (its inputs), `AnalyzeStack` once with every resource (with `parent`,
-//     `dependencies`, `propertyDependencies`, `provider`, `opts`), policies in pack order;
+//   - `Analyze` per resource (its inputs), `AnalyzeStack` once with every resource (its outputs,
+//     with `parent`, `dependencies`, `propertyDependencies`, `provider`, `opts`), in pack order;
 //   - a validation function tagged with a Pulumi type (`validateResourceOfType`, ...) is skipped for
 //     other types and reported not applicable; `args.notApplicable(reason)` is reported as such;
 //   - properties are deserialized with the library's own deserializer and wrapped in its
@@ -65,7 +65,13 @@ export interface PlanResource {
     urn: string;
     type: string;
     name: string;
+    /** The resource's inputs: what `Analyze` (resource policies) sees. */
     props: Record<string, any>;
+    /**
+     * The resource's outputs: what `AnalyzeStack` (stack policies) sees, as the engine sends the
+     * resource's state there. Absent: stack policies see `props`.
+     */
+    outputs?: Record<string, any>;
     parent?: string;
     dependencies?: string[];
     propertyDependencies?: Record<string, string[]>;
@@ -487,7 +493,7 @@ export async function evaluatePack(
             try {
                 // Built afresh for each policy, as the server does, so no policy sees another's edits.
                 const stackResources = all.map((r) => {
-                    const props = unknownCheckingProxy(deserialize(r.props, false));
+                    const props = unknownCheckingProxy(deserialize(r.outputs ?? r.props, false));
                     const resource: policy.PolicyResource = {
                         type: r.type,
                         props,

@@ -1,0 +1,108 @@
+// npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]
+//
+// The credential-free plan: runs a Pulumi program under Pulumi's mock runtime with the stack's
+// config, evaluates the policy pack as `pulumi preview --policy-pack policies` would, and prints
+// the resource tree, every violation, what was not applicable and the cost estimate.
+// Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 usage error (bad flag, unknown
+// stack, unreadable or invalid policy config), 3 the program or a policy failed to run.
+
+import { makePlan, UsageError } from "./plan/make-plan";
+import { renderMarkdown, renderText } from "./plan/report";
+
+export const USAGE = "usage: npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]";
+
+export interface PlanArgs {
+    stack: string;
+    program?: string;
+    policyConfig?: string;
+    format: "text" | "json" | "markdown";
+}
+
+/** Parses the command line; throws UsageError naming the bad argument. */
+export function parseArgs(argv: string[]): PlanArgs {
+    let stack: string | undefined;
+    let program: string | undefined;
+    let policyConfig: string | undefined;
+    let format: PlanArgs["format"] | undefined;
+    const value = (i: number, flag: string): string => {
+        const v = argv[i + 1];
+        if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+        return v;
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const take = () => (inline !== undefined ? inline : value(i++, flag));
+        switch (flag) {
+            case "--stack":
+            case "-s":
+                stack = take();
+                break;
+            case "--program":
+                program = take();
+                break;
+            case "--policy-config":
+                policyConfig = take();
+                break;
+            case "--json":
+            case "--markdown": {
+                const f = flag === "--json" ? "json" : "markdown";
+                if (format && format !== f) throw new UsageError("--json and --markdown exclude each other");
+                format = f;
+                break;
+            }
+            case "--help":
+            case "-h":
+                throw new UsageError("help");
+            default:
+                throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+        }
+    }
+    if (!stack) throw new UsageError("--stack is required");
+    return { stack, program, policyConfig, format: format ?? "text" };
+}
+
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+    return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let args: PlanArgs;
+    try {
+        args = parseArgs(argv);
+    } catch (e) {
+        const help = (e as Error).message === "help";
+        await write(help ? process.stdout : process.stderr, help ? `${USAGE}\n` : `error: ${(e as Error).message}\n${USAGE}\n`);
+        return help ? 0 : 2;
+    }
+    try {
+        const report = await makePlan(args);
+        const text = args.format === "json"
+            ? JSON.stringify(report, null, 2) + "\n"
+            : args.format === "markdown"
+                ? renderMarkdown(report)
+                : renderText(report);
+        await write(process.stdout, text);
+        return report.summary.passed ? 0 : 1;
+    } catch (e) {
+        if (e instanceof UsageError) {
+            await write(process.stderr, `error: ${e.message}\n`);
+            return 2;
+        }
+        await write(process.stderr, `error: the plan could not run: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+        return 3;
+    }
+}
+
+if (require.main === module) {
+    // A program's failed registration can surface as an unhandled rejection: that is a failed run.
+    process.on("unhandledRejection", (e) => {
+        process.stderr.write(`error: the program failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`, () => process.exit(3));
+    });
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e) => {
+            process.stderr.write(`error: ${String(e)}\n`, () => process.exit(3));
+        },
+    );
+}

@@ -1,0 +1,267 @@
+// Runs a Pulumi TypeScript program under Pulumi's mock runtime, as a preview, and returns every
+// resource it registered the way the engine would hand it to a policy pack's analyzer.
+//
+// The lead's `tools/mocks.ts` answers data sources and invents realistic ids/ARNs; this module adds
+// what an analyzer needs and `MockResourceArgs` does not carry (parent, dependencies, property
+// dependencies, provider, options), by observing the mock monitor's `registerResource` requests.
+// It also adds what the engine itself contributes: the root `pulumi:pulumi:Stack` resource (the
+// program runs inside `runInPulumiStack`, as `@pulumi/pulumi/cmd/run` runs it) and the default
+// provider of each package, which the engine registers for custom resources without a provider.
+
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { loadStackConfig } from "../stack-config";
+import { DEFAULT_ACCOUNT, PipelineMocks } from "../mocks";
+import type { PlanResource, PlanResourceOptions } from "../policy-engine";
+
+// Internal runtime modules (plain exports of @pulumi/pulumi, not in its public typings).
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const runtimeSettings: { getMonitor(): any; waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const rpc: {
+    specialSigKey: string;
+    specialSecretSig: string;
+    specialResourceSig: string;
+    specialOutputValueSig: string;
+    unknownValue: string;
+} = require("@pulumi/pulumi/runtime/rpc");
+
+export interface ProgramRun {
+    project: string;
+    stack: string;
+    /** `aws:region` of the stack (the mocks answer for it). */
+    region: string;
+    /** Registration order, as the engine analyzes them; the stack resource first. */
+    resources: PlanResource[];
+    /** The stack outputs (the program's exports), as plain JSON. */
+    outputs: Record<string, unknown>;
+    /** The flat stack config the program ran with. */
+    config: Record<string, string>;
+}
+
+interface Registration {
+    type: string;
+    name: string;
+    parent: string;
+    custom: boolean;
+    inputs: Record<string, unknown>;
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+    provider: string;
+    opts: PlanResourceOptions;
+    urn?: string;
+    id?: string;
+    /** The mock's state (inputs + invented outputs), or a component's registered outputs. */
+    outputs?: Record<string, unknown>;
+}
+
+/** Finds the Pulumi project that holds `file`: the nearest folder upwards with a Pulumi.yaml. */
+export function findProjectDir(file: string): string {
+    let dir = path.dirname(path.resolve(file));
+    for (;;) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        const up = path.dirname(dir);
+        if (up === dir) throw new Error(`no Pulumi.yaml in any folder above ${file}: a program must belong to a Pulumi project`);
+        dir = up;
+    }
+}
+
+/** Go `time.ParseDuration` subset used by custom timeouts ("5m", "1h30m", "90s") -> seconds. */
+export function durationSeconds(text: string): number {
+    if (!text) return 0;
+    const units: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+    let total = 0;
+    let rest = text.trim();
+    const re = /^([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/;
+    if (rest === "0") return 0;
+    while (rest.length > 0) {
+        const m = re.exec(rest);
+        if (!m) throw new Error(`custom timeout ${JSON.stringify(text)} is not a duration like "30s", "10m" or "1h30m"`);
+        total += parseFloat(m[1]) * units[m[2]];
+        rest = rest.slice(m[0].length);
+    }
+    return total;
+}
+
+/**
+ * Converts serialized inputs to what the engine marshals for an analyzer: secrets unwrapped,
+ * resource references replaced by the referenced resource's id (custom) or URN (component),
+ * unknowns kept as the unknown sentinel, assets/archives left as their signature objects, and
+ * internal keys (`__provider` of dynamic resources, ...) dropped.
+ */
+export function toAnalyzerValue(value: unknown, idOf: (urn: string) => string | undefined): unknown {
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map((v) => toAnalyzerValue(v, idOf));
+    const obj = value as Record<string, unknown>;
+    const sig = obj[rpc.specialSigKey];
+    if (sig === rpc.specialSecretSig) return toAnalyzerValue(obj.value, idOf);
+    if (sig === rpc.specialResourceSig) {
+        const urn = String(obj.urn);
+        if ("id" in obj) {
+            const id = obj.id === "" || obj.id === undefined ? idOf(urn) : String(obj.id);
+            return id === undefined || id === "" ? rpc.unknownValue : id;
+        }
+        return urn;
+    }
+    if (sig === rpc.specialOutputValueSig) {
+        return "value" in obj ? toAnalyzerValue(obj.value, idOf) : rpc.unknownValue;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+        // The engine marshals analyzer properties with SkipInternalKeys: "__provider", "__defaults", ...
+        if (k.startsWith("__")) continue;
+        out[k] = toAnalyzerValue(v, idOf);
+    }
+    return out;
+}
+
+function packageOf(type: string): string {
+    return type.split(":")[0];
+}
+
+/** Version of the Node.js SDK that defines a package's resources (the default provider's version). */
+function packageVersion(pkg: string): string | undefined {
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        return require(`@pulumi/${pkg}/package.json`).version?.replace(/^v/, "");
+    } catch {
+        return undefined;
+    }
+}
+
+export async function runProgram(opts: { stack: string; program: string; projectDir?: string }): Promise<ProgramRun> {
+    const programFile = path.resolve(opts.program);
+    if (!fs.existsSync(programFile)) throw new Error(`program ${opts.program} does not exist`);
+    const projectDir = opts.projectDir ?? findProjectDir(programFile);
+    const project: string = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")).name;
+    const config = loadStackConfig(opts.stack, projectDir);
+    const region = config["aws:region"] ?? DEFAULT_ACCOUNT.region;
+
+    pulumi.runtime.setAllConfig(config);
+    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId });
+    await pulumi.runtime.setMocks(mocks, project, opts.stack, /* preview */ true);
+
+    const registrations: Registration[] = [];
+    const byUrn = new Map<string, Registration>();
+    const monitor = runtimeSettings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
+        const timeouts = req.getCustomtimeouts();
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((v: any, k: string) => {
+            propertyDependencies[k] = v.getUrnsList();
+        });
+        const reg: Registration = {
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent(),
+            custom: req.getCustom(),
+            inputs: req.getObject()?.toJavaScript() ?? {},
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+            provider: req.getProvider(),
+            opts: {
+                protect: req.getProtect() ?? false,
+                ignoreChanges: req.getIgnorechangesList(),
+                deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                aliases: [],
+                customTimeouts: {
+                    createSeconds: durationSeconds(timeouts?.getCreate() ?? ""),
+                    updateSeconds: durationSeconds(timeouts?.getUpdate() ?? ""),
+                    deleteSeconds: durationSeconds(timeouts?.getDelete() ?? ""),
+                },
+            },
+        };
+        registrations.push(reg);
+        register(req, (err: unknown, resp?: any) => {
+            if (!err && resp) {
+                reg.urn = resp.getUrn();
+                byUrn.set(reg.urn!, reg);
+                reg.id = resp.getId();
+                reg.outputs = resp.getObject()?.toJavaScript() ?? {};
+            }
+            callback(err, resp);
+        });
+    };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp?: any) => void) => {
+        const reg = byUrn.get(req.getUrn());
+        if (reg) reg.outputs = req.getOutputs()?.toJavaScript() ?? {};
+        registerOutputs(req, callback);
+    };
+
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+        // As @pulumi/pulumi/cmd/run does: a default export wins, and a function is called.
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        let exported = require(programFile);
+        if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = exported.default;
+        return exported instanceof Function ? await exported() : exported;
+    });
+    await runtimeSettings.waitForRPCs();
+
+    return {
+        project,
+        stack: opts.stack,
+        region,
+        resources: toPlanResources(registrations, project, opts.stack, config),
+        outputs: JSON.parse(JSON.stringify(outputs ?? {}, (_k, v) => (v instanceof pulumi.Resource ? undefined : v))),
+        config,
+    };
+}
+
+function toPlanResources(regs: Registration[], project: string, stack: string, config: Record<string, string>): PlanResource[] {
+    const idByUrn = new Map<string, string>();
+    for (const r of regs) if (r.urn && r.custom && r.id) idByUrn.set(r.urn, r.id);
+    const idOf = (urn: string) => idByUrn.get(urn);
+
+    // Default providers: one per package of the custom resources that name no provider, as the
+    // engine creates them (`default_<version>`), with the package's stack config as inputs.
+    const defaultProviders = new Map<string, PlanResource>();
+    const defaultProviderFor = (type: string): string => {
+        const pkg = packageOf(type);
+        let provider = defaultProviders.get(pkg);
+        if (!provider) {
+            const version = packageVersion(pkg);
+            const name = version ? `default_${version.replace(/[.+-]/g, "_")}` : "default";
+            const props: Record<string, unknown> = {};
+            for (const [k, v] of Object.entries(config)) if (k.startsWith(`${pkg}:`)) props[k.slice(pkg.length + 1)] = v;
+            if (version) props.version = version;
+            const ptype = `pulumi:providers:${pkg}`;
+            provider = { urn: `urn:pulumi:${stack}::${project}::${ptype}::${name}`, type: ptype, name, props };
+            defaultProviders.set(pkg, provider);
+        }
+        // In a preview the id of a provider not yet created is unknown.
+        return `${provider.urn}::${rpc.unknownValue}`;
+    };
+
+    const resources: PlanResource[] = [];
+    for (const r of regs) {
+        if (!r.urn) continue; // its registration failed; the program run reports that error
+        const outputs = toAnalyzerValue(r.outputs ?? {}, idOf) as Record<string, any>;
+        // Bridged (Terraform-based) providers such as aws report the id among the outputs too.
+        if (r.custom && r.id && packageOf(r.type) === "aws" && outputs.id === undefined) outputs.id = r.id;
+        const resource: PlanResource = {
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            props: toAnalyzerValue(r.inputs, idOf) as Record<string, any>,
+            outputs,
+            dependencies: r.dependencies,
+            propertyDependencies: r.propertyDependencies,
+            opts: r.opts,
+        };
+        if (r.parent) resource.parent = r.parent;
+        const isProvider = r.type.startsWith("pulumi:providers:");
+        if (r.provider) resource.provider = r.provider;
+        else if (r.custom && !isProvider) resource.provider = defaultProviderFor(r.type);
+        resources.push(resource);
+    }
+    // The engine registers a default provider before its first resource; list them first after the stack.
+    const [stackResource, ...rest] = resources;
+    return stackResource?.type === "pulumi:pulumi:Stack"
+        ? [stackResource, ...defaultProviders.values(), ...rest]
+        : [...defaultProviders.values(), ...resources];
+}
