@@ -385,8 +385,8 @@ export function parseStackConfig(raw: Record<string, unknown>, ctx: ConfigContex
         }
         sections[key] = new Section(problems, key, isPlainObject(v) ? v : {});
     }
-    if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(ctx.stack)) {
-        problems.push(`stack name "${ctx.stack}" must be 1-20 lowercase letters, digits or '-' (it prefixes job and bucket names, which AWS limits)`);
+    if (!/^[a-z0-9][a-z0-9-]{0,11}$/.test(ctx.stack)) {
+        problems.push(`stack name "${ctx.stack}" must be 1-12 lowercase letters, digits or '-' (it prefixes job and bucket names, which AWS limits)`);
     }
 
     const tags = readTags(sections.tags, problems);

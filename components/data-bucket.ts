@@ -1,0 +1,104 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
+import { denyInsecureTransport, document, policyJson } from "./iam";
+import { buildSourceArchive } from "./source-archive";
+
+export interface DataBucketArgs {
+    /** KMS key for default encryption; SSE-S3 (AES256) when absent. */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** Let `pulumi destroy` delete a bucket that still holds objects. Default false. */
+    forceDestroy?: boolean;
+    /** Days before noncurrent object versions expire. Default 30. */
+    noncurrentVersionDays?: number;
+    /** Folder whose contents become `sourcedir.tar.gz`. Default `<project>/training`. */
+    trainingCodeDir?: string;
+    /** Where the archive is written before upload. Default `<project>/.build`. */
+    buildDir?: string;
+    tags: Record<string, string>;
+}
+
+/**
+ * The stack's private, encrypted, versioned, TLS-only bucket, holding the dataset, the training
+ * code archive, checkpoints and every job's output.
+ */
+export class DataBucket extends pulumi.ComponentResource {
+    readonly bucket: aws.s3.Bucket;
+    readonly bucketName: pulumi.Output<string>;
+    readonly bucketArn: pulumi.Output<string>;
+    /** `s3://<bucket>/code/sourcedir-<hash>.tar.gz`: content-addressed, so new code is a new URI. */
+    readonly codeUri: pulumi.Output<string>;
+    readonly codeKey: string;
+    readonly codeSha256: string;
+
+    constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlops:storage:DataBucket", name, {}, opts);
+        const parent = { parent: this };
+        const noncurrentDays = args.noncurrentVersionDays ?? 30;
+        if (!Number.isInteger(noncurrentDays) || noncurrentDays < 1) {
+            throw new Error(`DataBucket ${name}: noncurrentVersionDays must be a whole number >= 1 (got ${noncurrentDays})`);
+        }
+
+        this.bucket = new aws.s3.Bucket(name, { forceDestroy: args.forceDestroy ?? false, tags: args.tags }, parent);
+        const bucket = this.bucket.bucket;
+
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+            bucket,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, parent);
+        new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
+            bucket,
+            rule: { objectOwnership: "BucketOwnerEnforced" },
+        }, parent);
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
+            bucket,
+            rules: [{
+                applyServerSideEncryptionByDefault: args.kmsKeyArn
+                    ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }
+                    : { sseAlgorithm: "AES256" },
+                bucketKeyEnabled: args.kmsKeyArn ? true : undefined,
+            }],
+        }, parent);
+        const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
+            bucket,
+            versioningConfiguration: { status: "Enabled" },
+        }, parent);
+        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+            bucket,
+            rules: [
+                { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+                { id: "expire-noncurrent-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays } },
+            ],
+        }, { parent: this, dependsOn: [versioning] });
+        // The public access block goes first so that the policy can never be evaluated as public.
+        new aws.s3.BucketPolicy(`${name}-tls-only`, {
+            bucket,
+            policy: policyJson(this.bucket.arn.apply(arn => document(denyInsecureTransport(arn)))),
+        }, { parent: this, dependsOn: [publicAccess] });
+
+        const archive = buildSourceArchive(args.trainingCodeDir ?? path.join(__dirname, "..", "training"));
+        this.codeSha256 = archive.sha256;
+        this.codeKey = `${BUCKET_PREFIXES.code}sourcedir-${archive.sha256.slice(0, 16)}.tar.gz`;
+        const buildDir = args.buildDir ?? path.join(__dirname, "..", ".build");
+        fs.mkdirSync(buildDir, { recursive: true });
+        const archiveFile = path.join(buildDir, `sourcedir-${archive.sha256.slice(0, 16)}.tar.gz`);
+        fs.writeFileSync(archiveFile, archive.bytes);
+        const codeObject = new aws.s3.BucketObjectv2(`${name}-training-code`, {
+            bucket,
+            key: this.codeKey,
+            source: new pulumi.asset.FileAsset(archiveFile),
+            contentType: "application/gzip",
+            tags: args.tags,
+        }, { parent: this, dependsOn: [versioning] });
+
+        this.bucketName = bucket;
+        this.bucketArn = this.bucket.arn;
+        this.codeUri = pulumi.all([bucket, codeObject.key]).apply(([b, k]) => s3Uri(b, k));
+        this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, codeUri: this.codeUri });
+    }
+}

@@ -1,0 +1,205 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { InstanceVariant, ServerlessVariant, TrafficShift } from "../config";
+import { AwsContext } from "./aws-context";
+import { modelPermissions, objectArnOf } from "./iam";
+import { ServiceRole } from "./service-role";
+
+export const VARIANT_NAME = "primary";
+
+export interface ModelEndpointArgs {
+    context: AwsContext;
+    /** Stack name prefix: the endpoint is `<prefix>-endpoint`. */
+    namePrefix: string;
+    /** `model.tar.gz` with model.pth, labels.json and code/inference.py. */
+    modelDataUrl: pulumi.Input<string>;
+    /** PyTorch inference image URI (CPU or GPU build matching the variant). */
+    inferenceImage: pulumi.Input<string>;
+    variant: InstanceVariant | ServerlessVariant;
+    /** How blue/green shifts traffic to a new fleet. Default ALL_AT_ONCE. */
+    trafficShift?: TrafficShift;
+    /** CANARY: share of capacity in the canary; LINEAR: size of each step. Default 25. */
+    canaryPercent?: number;
+    /** Baking time between traffic steps, watched by the rollback alarms. Default 300. */
+    waitIntervalSeconds?: number;
+    /** How long the old fleet stays after the shift, for a fast rollback. Default 300. */
+    terminationWaitSeconds?: number;
+    /** Roll back when model latency averages above this over a minute. Default 2000. */
+    latencyAlarmMs?: number;
+    /** Roll back at this many 5XX errors in a minute. Default 5. */
+    errorAlarmCount?: number;
+    kmsKeyArn?: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
+/**
+ * The model behind an endpoint: network-isolated (it can fetch nothing), rolled out blue/green
+ * with automatic rollback on alarms, autoscaled on invocations per instance (or serverless).
+ */
+export class ModelEndpoint extends pulumi.ComponentResource {
+    readonly model: aws.sagemaker.Model;
+    readonly endpointConfig: aws.sagemaker.EndpointConfiguration;
+    readonly endpoint: aws.sagemaker.Endpoint;
+    readonly endpointName: pulumi.Output<string>;
+    readonly endpointArn: pulumi.Output<string>;
+    readonly alarms: aws.cloudwatch.MetricAlarm[];
+    readonly scalingTarget?: aws.appautoscaling.Target;
+    readonly scalingPolicy?: aws.appautoscaling.Policy;
+
+    constructor(name: string, args: ModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlops:serving:ModelEndpoint", name, {}, opts);
+        validate(name, args);
+        const parent = { parent: this };
+        const { partition, accountId, region } = args.context;
+        const variant = args.variant;
+        const endpointName = `${args.namePrefix}-endpoint`;
+
+        const role = new ServiceRole(`${name}-model-role`, {
+            service: "sagemaker",
+            purpose: `Model behind ${endpointName}: reads its artifact, pulls its image, writes its logs`,
+            accountId,
+            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.kmsKeyArn]).apply(([p, a, url, kmsKeyArn]) =>
+                modelPermissions({ partition: p, region, accountId: a }, objectArnOf(p, url), kmsKeyArn)),
+            tags: args.tags,
+        }, parent);
+
+        this.model = new aws.sagemaker.Model(`${name}-model`, {
+            executionRoleArn: role.arn,
+            primaryContainer: {
+                image: args.inferenceImage,
+                modelDataUrl: args.modelDataUrl,
+                environment: {
+                    // The handlers ship inside model.tar.gz (code/), so nothing is fetched at start.
+                    SAGEMAKER_PROGRAM: "inference.py",
+                    SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
+                    SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+                    SAGEMAKER_REGION: region,
+                },
+            },
+            enableNetworkIsolation: true,
+            tags: args.tags,
+        }, { parent: this, dependsOn: [role] });
+
+        // Auto-named: every change is a new configuration, which is what makes the endpoint roll out.
+        this.endpointConfig = new aws.sagemaker.EndpointConfiguration(`${name}-config`, {
+            productionVariants: [variant.kind === "instance"
+                ? {
+                    variantName: VARIANT_NAME,
+                    modelName: this.model.name,
+                    instanceType: variant.instanceType,
+                    initialInstanceCount: variant.minInstances,
+                    initialVariantWeight: 1,
+                }
+                : {
+                    variantName: VARIANT_NAME,
+                    modelName: this.model.name,
+                    serverlessConfig: { memorySizeInMb: variant.memorySizeMb, maxConcurrency: variant.maxConcurrency },
+                }],
+            // Serverless variants have no ML storage volume to encrypt.
+            kmsKeyArn: variant.kind === "instance" ? args.kmsKeyArn : undefined,
+            tags: args.tags,
+        }, parent);
+
+        // The alarms name the endpoint and variant, so the endpoint's name is fixed up front.
+        const dimensions = { EndpointName: endpointName, VariantName: VARIANT_NAME };
+        const errors = new aws.cloudwatch.MetricAlarm(`${name}-5xx`, {
+            name: `${endpointName}-5xx-errors`,
+            alarmDescription: `${endpointName}: model returned 5XX errors; blue/green deployments roll back on it`,
+            namespace: "AWS/SageMaker",
+            metricName: "Invocation5XXErrors",
+            dimensions,
+            statistic: "Sum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: args.errorAlarmCount ?? 5,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "notBreaching",
+            tags: args.tags,
+        }, parent);
+        const latency = new aws.cloudwatch.MetricAlarm(`${name}-latency`, {
+            name: `${endpointName}-model-latency`,
+            alarmDescription: `${endpointName}: model latency too high; blue/green deployments roll back on it`,
+            namespace: "AWS/SageMaker",
+            metricName: "ModelLatency",
+            dimensions,
+            statistic: "Average",
+            period: 60,
+            evaluationPeriods: 2,
+            // ModelLatency is reported in microseconds.
+            threshold: (args.latencyAlarmMs ?? 2000) * 1000,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            tags: args.tags,
+        }, parent);
+        this.alarms = [errors, latency];
+
+        this.endpoint = new aws.sagemaker.Endpoint(name, {
+            name: endpointName,
+            endpointConfigName: this.endpointConfig.name,
+            deploymentConfig: {
+                blueGreenUpdatePolicy: {
+                    trafficRoutingConfiguration: trafficRouting(args),
+                    terminationWaitInSeconds: args.terminationWaitSeconds ?? 300,
+                },
+                autoRollbackConfiguration: { alarms: this.alarms.map(a => ({ alarmName: a.name })) },
+            },
+            tags: args.tags,
+        }, { parent: this, deleteBeforeReplace: true });
+
+        if (variant.kind === "instance") {
+            this.scalingTarget = new aws.appautoscaling.Target(`${name}-scaling`, {
+                serviceNamespace: "sagemaker",
+                resourceId: pulumi.interpolate`endpoint/${this.endpoint.name}/variant/${VARIANT_NAME}`,
+                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                minCapacity: variant.minInstances,
+                maxCapacity: variant.maxInstances,
+            }, parent);
+            this.scalingPolicy = new aws.appautoscaling.Policy(`${name}-invocations`, {
+                name: `${endpointName}-invocations-per-instance`,
+                policyType: "TargetTrackingScaling",
+                serviceNamespace: this.scalingTarget.serviceNamespace,
+                resourceId: this.scalingTarget.resourceId,
+                scalableDimension: this.scalingTarget.scalableDimension,
+                targetTrackingScalingPolicyConfiguration: {
+                    // Average invocations per instance per minute.
+                    targetValue: variant.targetInvocationsPerInstance,
+                    predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+                    scaleInCooldown: variant.scaleInCooldownSeconds,
+                    scaleOutCooldown: variant.scaleOutCooldownSeconds,
+                },
+            }, parent);
+        }
+
+        this.endpointName = this.endpoint.name;
+        this.endpointArn = this.endpoint.arn;
+        this.registerOutputs({ endpointName: this.endpointName, endpointArn: this.endpointArn });
+    }
+}
+
+function trafficRouting(args: ModelEndpointArgs) {
+    const waitIntervalInSeconds = args.waitIntervalSeconds ?? 300;
+    const percent = { type: "CAPACITY_PERCENT", value: args.canaryPercent ?? 25 };
+    switch (args.trafficShift ?? "ALL_AT_ONCE") {
+        case "CANARY":
+            return { type: "CANARY", waitIntervalInSeconds, canarySize: percent };
+        case "LINEAR":
+            return { type: "LINEAR", waitIntervalInSeconds, linearStepSize: percent };
+        default:
+            return { type: "ALL_AT_ONCE", waitIntervalInSeconds };
+    }
+}
+
+function validate(name: string, args: ModelEndpointArgs): void {
+    const bad = (field: string, value: unknown, allowed: string) => {
+        throw new Error(`ModelEndpoint ${name}: ${field} must be ${allowed} (got ${JSON.stringify(value)})`);
+    };
+    const v = args.variant;
+    if (v.kind === "instance") {
+        if (!Number.isInteger(v.minInstances) || v.minInstances < 1) bad("variant.minInstances", v.minInstances, "a whole number >= 1");
+        if (v.maxInstances < v.minInstances) bad("variant.maxInstances", v.maxInstances, `>= minInstances (${v.minInstances})`);
+        if (v.scaleInCooldownSeconds < 0 || v.scaleOutCooldownSeconds < 0) bad("variant cooldowns", [v.scaleInCooldownSeconds, v.scaleOutCooldownSeconds], ">= 0");
+    } else {
+        if (v.memorySizeMb % 1024 !== 0 || v.memorySizeMb < 1024 || v.memorySizeMb > 6144) bad("variant.memorySizeMb", v.memorySizeMb, "1024..6144 in steps of 1024");
+        if ((args.trafficShift ?? "ALL_AT_ONCE") !== "ALL_AT_ONCE") bad("trafficShift", args.trafficShift, "ALL_AT_ONCE for a serverless variant");
+    }
+}

@@ -1,0 +1,157 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { BUCKET_PREFIXES, modelArtifactUri, s3Uri } from "./bucket-layout";
+import {
+    contentAddressedName, DEBUGGER_RULES, debuggerRuleImage, METRIC_DEFINITIONS, PROFILER_RULES, scriptModeHyperparameters,
+} from "./training-spec";
+
+export interface TrainingJobArgs {
+    /** Stack name prefix (`mlops-dev`); the job is `<prefix>-<run>-<spec hash>`. */
+    namePrefix: string;
+    /** The run's name in config (`single`, `multi`). */
+    runName: string;
+    region: string;
+    roleArn: pulumi.Input<string>;
+    bucketName: pulumi.Input<string>;
+    /** S3 URI of the training code archive (`sourcedir.tar.gz`). */
+    codeUri: pulumi.Input<string>;
+    /** Key prefix of the dataset (`datasets/dogImages/`), holding train/ valid/ test/. */
+    datasetPrefix: string;
+    /** PyTorch training image URI for this instance type. */
+    trainingImage: pulumi.Input<string>;
+    instanceType: string;
+    /** > 1 runs data-parallel: every host joins one torch.distributed process group (train.py). */
+    instanceCount: number;
+    volumeSizeGb: number;
+    /** train.py's own hyperparameters, as strings (may come from the tuning job). */
+    hyperparameters: pulumi.Input<Record<string, string>>;
+    /** Managed spot training, with checkpoints so an interruption loses at most an epoch. */
+    spot: boolean;
+    maxRuntimeMinutes: number;
+    /** Spot only: total time including waiting for capacity; >= maxRuntimeMinutes. */
+    maxWaitMinutes: number;
+    /** How long `pulumi up` waits for the job to finish. */
+    createTimeoutMinutes: number;
+    /** Debugger rules (vanishing gradient, overfit, overtraining, poor init) and the profiler report. */
+    debugger: boolean;
+    kmsKeyArn?: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
+/**
+ * One SageMaker training run of train.py in script mode. `pulumi up` waits for it to finish; its
+ * name is a hash of everything that defines it, so an unchanged spec is never retrained and any
+ * change (code, data prefix, hyperparameters, instances) trains anew.
+ */
+export class TrainingJob extends pulumi.ComponentResource {
+    readonly job: aws.sagemaker.TrainingJob;
+    readonly jobName: pulumi.Output<string>;
+    readonly arn: pulumi.Output<string>;
+    /** `s3://<bucket>/training/<job>/output/model.tar.gz`. */
+    readonly modelDataUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: TrainingJobArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlops:training:TrainingJob", name, {}, opts);
+        validate(name, args);
+
+        // Everything that defines the run, and so its name. Locations derived from the name
+        // (output, checkpoints, Debugger) are added afterwards.
+        const intent = pulumi.all([args.roleArn, args.bucketName, args.codeUri, args.trainingImage, args.hyperparameters, args.kmsKeyArn])
+            .apply(([roleArn, bucket, codeUri, image, hyperparameters, kmsKeyArn]) => ({
+                roleArn,
+                algorithmSpecification: { trainingImage: image, trainingInputMode: "File", metricDefinitions: METRIC_DEFINITIONS },
+                hyperParameters: { ...hyperparameters, ...scriptModeHyperparameters(codeUri, args.region) },
+                inputDataConfigs: [{
+                    channelName: "training",
+                    dataSource: {
+                        s3DataSource: {
+                            s3DataType: "S3Prefix",
+                            s3Uri: s3Uri(bucket, args.datasetPrefix),
+                            // Every host gets all the data; train.py's DistributedSampler shards it.
+                            s3DataDistributionType: "FullyReplicated",
+                        },
+                    },
+                }],
+                resourceConfig: {
+                    instanceType: args.instanceType,
+                    instanceCount: args.instanceCount,
+                    volumeSizeInGb: args.volumeSizeGb,
+                    volumeKmsKeyId: kmsKeyArn,
+                },
+                stoppingCondition: {
+                    maxRuntimeInSeconds: args.maxRuntimeMinutes * 60,
+                    maxWaitTimeInSeconds: args.spot ? args.maxWaitMinutes * 60 : undefined,
+                },
+                enableManagedSpotTraining: args.spot,
+                // Gradients crossing hosts are training data too: encrypt them between containers.
+                enableInterContainerTrafficEncryption: args.instanceCount > 1,
+                debugger: args.debugger,
+                bucket,
+                kmsKeyArn,
+            }));
+        this.jobName = intent.apply(spec => contentAddressedName(`${args.namePrefix}-${args.runName}`, spec, 63));
+
+        const spec = pulumi.all([intent, this.jobName]).apply(([i, jobName]) => {
+            const { debugger: withDebugger, bucket, kmsKeyArn, ...request } = i;
+            const under = (prefix: string) => s3Uri(bucket, `${prefix}${args.runName}/${jobName}/`);
+            const ruleImage = withDebugger ? debuggerRuleImage(args.region) : undefined;
+            return {
+                ...request,
+                outputDataConfig: { s3OutputPath: s3Uri(bucket, BUCKET_PREFIXES.training), kmsKeyId: kmsKeyArn },
+                checkpointConfig: args.spot ? { s3Uri: under(BUCKET_PREFIXES.checkpoints), localPath: "/opt/ml/checkpoints" } : undefined,
+                debugHookConfig: withDebugger ? {
+                    s3OutputPath: under(BUCKET_PREFIXES.debugger),
+                    hookParameters: { "train.save_interval": "100", "eval.save_interval": "10" },
+                    collectionConfigurations: [{ collectionName: "weights" }, { collectionName: "gradients" }, { collectionName: "losses" }],
+                } : undefined,
+                debugRuleConfigurations: withDebugger ? DEBUGGER_RULES.map(rule => ({
+                    ruleConfigurationName: rule,
+                    ruleEvaluatorImage: ruleImage!,
+                    ruleParameters: { rule_to_invoke: rule },
+                })) : undefined,
+                profilerConfig: withDebugger ? { s3OutputPath: `${under(BUCKET_PREFIXES.debugger)}profiler/`, profilingIntervalInMilliseconds: 500 } : undefined,
+                profilerRuleConfigurations: withDebugger ? PROFILER_RULES.map(rule => ({
+                    ruleConfigurationName: rule,
+                    ruleEvaluatorImage: ruleImage!,
+                    ruleParameters: { rule_to_invoke: rule },
+                })) : undefined,
+            };
+        });
+
+        const timeout = `${args.createTimeoutMinutes}m`;
+        this.job = new aws.sagemaker.TrainingJob(name, {
+            trainingJobName: this.jobName,
+            roleArn: spec.roleArn,
+            algorithmSpecification: spec.algorithmSpecification,
+            hyperParameters: spec.hyperParameters,
+            inputDataConfigs: spec.inputDataConfigs,
+            outputDataConfig: spec.outputDataConfig,
+            resourceConfig: spec.resourceConfig,
+            stoppingCondition: spec.stoppingCondition,
+            enableManagedSpotTraining: spec.enableManagedSpotTraining,
+            enableInterContainerTrafficEncryption: spec.enableInterContainerTrafficEncryption,
+            checkpointConfig: spec.checkpointConfig,
+            debugHookConfig: spec.debugHookConfig,
+            debugRuleConfigurations: spec.debugRuleConfigurations,
+            profilerConfig: spec.profilerConfig,
+            profilerRuleConfigurations: spec.profilerRuleConfigurations,
+            timeouts: { create: timeout },
+            tags: args.tags,
+        }, { parent: this, customTimeouts: { create: timeout } });
+
+        this.arn = this.job.arn;
+        this.modelDataUrl = pulumi.all([args.bucketName, this.job.trainingJobName]).apply(([b, job]) => modelArtifactUri(b, job));
+        this.registerOutputs({ jobName: this.jobName, arn: this.arn, modelDataUrl: this.modelDataUrl });
+    }
+}
+
+function validate(name: string, args: TrainingJobArgs): void {
+    const bad = (field: string, value: unknown, allowed: string) => {
+        throw new Error(`TrainingJob ${name}: ${field} must be ${allowed} (got ${JSON.stringify(value)})`);
+    };
+    if (!Number.isInteger(args.instanceCount) || args.instanceCount < 1) bad("instanceCount", args.instanceCount, "a whole number >= 1");
+    if (!Number.isInteger(args.maxRuntimeMinutes) || args.maxRuntimeMinutes < 1) bad("maxRuntimeMinutes", args.maxRuntimeMinutes, "a whole number >= 1");
+    if (args.spot && args.maxWaitMinutes < args.maxRuntimeMinutes) bad("maxWaitMinutes", args.maxWaitMinutes, `>= maxRuntimeMinutes (${args.maxRuntimeMinutes}) with spot training`);
+    if (!/^[a-z0-9](-?[a-z0-9])*$/.test(args.runName)) bad("runName", args.runName, "lowercase letters, digits and single '-'");
+    if (!args.datasetPrefix.endsWith("/")) bad("datasetPrefix", args.datasetPrefix, "a key prefix ending with '/'");
+}

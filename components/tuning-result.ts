@@ -1,0 +1,135 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Waits for a hyperparameter tuning job and outputs its best training job, hyperparameters and
+ * objective. The native HyperParameterTuningJob resource only starts the job; training runs
+ * need its result, so `pulumi up` must wait here. A dynamic provider, because no provider
+ * resource reads a tuning job's result.
+ */
+
+export interface TuningResultInputs {
+    tuningJobName: string;
+    region: string;
+    /** Give up after this long (the job keeps running; a later `pulumi up` waits again). */
+    waitTimeoutMinutes: number;
+    pollSeconds: number;
+}
+
+export interface TuningResultOutputs extends TuningResultInputs {
+    status: string;
+    bestTrainingJobName: string;
+    bestHyperparameters: Record<string, string>;
+    objectiveMetric: string;
+    objectiveValue: number;
+}
+
+/** What DescribeHyperParameterTuningJob says, reduced to what decides our next step. */
+export interface TuningJobDescription {
+    HyperParameterTuningJobStatus?: string;
+    FailureReason?: string;
+    BestTrainingJob?: {
+        TrainingJobName?: string;
+        TunedHyperParameters?: Record<string, string>;
+        FinalHyperParameterTuningJobObjectiveMetric?: { MetricName?: string; Value?: number };
+    };
+}
+
+export type TuningVerdict =
+    | { done: false }
+    | { done: true; result: Omit<TuningResultOutputs, keyof TuningResultInputs> };
+
+/**
+ * Decides, from one description, whether the job is still running, has a usable result, or
+ * failed (thrown, with SageMaker's FailureReason). Pure, so the tests cover every status.
+ */
+export function judgeTuningJob(name: string, d: TuningJobDescription): TuningVerdict {
+    const status = d.HyperParameterTuningJobStatus ?? "Unknown";
+    if (status === "InProgress" || status === "Stopping") return { done: false };
+    const best = d.BestTrainingJob;
+    const usable = best?.TrainingJobName && best.TunedHyperParameters && best.FinalHyperParameterTuningJobObjectiveMetric?.Value !== undefined;
+    if ((status === "Completed" || status === "Stopped") && usable) {
+        return {
+            done: true,
+            result: {
+                status,
+                bestTrainingJobName: best!.TrainingJobName!,
+                // The console and the SDK quote categorical values ("\"64\""): hand train.py plain strings.
+                bestHyperparameters: Object.fromEntries(
+                    Object.entries(best!.TunedHyperParameters!).map(([k, v]) => [k, v.replace(/^"(.*)"$/, "$1")]),
+                ),
+                objectiveMetric: best!.FinalHyperParameterTuningJobObjectiveMetric!.MetricName ?? "",
+                objectiveValue: best!.FinalHyperParameterTuningJobObjectiveMetric!.Value!,
+            },
+        };
+    }
+    const reason = d.FailureReason ? `: ${d.FailureReason}` : status === "Completed" || status === "Stopped"
+        ? ": no training job reported the objective metric (check train.py's log lines against training/metrics.json)"
+        : "";
+    throw new Error(`hyperparameter tuning job ${name} ended ${status}${reason}`);
+}
+
+/** Polls until the verdict is reached or the deadline passes. Serialised with the provider below. */
+async function waitForTuningJob(inputs: TuningResultInputs): Promise<TuningResultOutputs> {
+    // Imported here: Pulumi serialises this function into the state, and it must stay self-contained.
+    const { SageMakerClient, DescribeHyperParameterTuningJobCommand } = await import("@aws-sdk/client-sagemaker");
+    const client = new SageMakerClient({ region: inputs.region });
+    const deadline = Date.now() + inputs.waitTimeoutMinutes * 60_000;
+    for (;;) {
+        const description = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: inputs.tuningJobName }));
+        const verdict = judgeTuningJob(inputs.tuningJobName, description as TuningJobDescription);
+        if (verdict.done) return { ...inputs, ...verdict.result };
+        if (Date.now() > deadline) {
+            throw new Error(`hyperparameter tuning job ${inputs.tuningJobName} still ${description.HyperParameterTuningJobStatus} after ${inputs.waitTimeoutMinutes} minutes; run pulumi up again to keep waiting, or raise mlops:tuning.waitTimeoutMinutes`);
+        }
+        await new Promise(resolve => setTimeout(resolve, inputs.pollSeconds * 1000));
+    }
+}
+
+const tuningResultProvider: pulumi.dynamic.ResourceProvider = {
+    async create(inputs: TuningResultInputs) {
+        const outs = await waitForTuningJob(inputs);
+        return { id: inputs.tuningJobName, outs };
+    },
+    async diff(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
+        // A new tuning job means a new result; timeouts and polling only change how we wait.
+        const replace = olds.tuningJobName !== news.tuningJobName || olds.region !== news.region;
+        return { changes: replace || olds.waitTimeoutMinutes !== news.waitTimeoutMinutes || olds.pollSeconds !== news.pollSeconds, replaces: replace ? ["tuningJobName"] : [] };
+    },
+    async update(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
+        return { outs: { ...olds, ...news } };
+    },
+    async read(id: string, props: TuningResultOutputs) {
+        return { id, props: await waitForTuningJob(props) };
+    },
+    // Nothing to delete: the tuning job belongs to the HyperParameterTuningJob resource.
+    async delete() {},
+};
+
+export interface TuningResultArgs {
+    tuningJobName: pulumi.Input<string>;
+    region: string;
+    waitTimeoutMinutes: number;
+    pollSeconds?: number;
+}
+
+export class TuningResult extends pulumi.dynamic.Resource {
+    declare readonly status: pulumi.Output<string>;
+    declare readonly bestTrainingJobName: pulumi.Output<string>;
+    declare readonly bestHyperparameters: pulumi.Output<Record<string, string>>;
+    declare readonly objectiveMetric: pulumi.Output<string>;
+    declare readonly objectiveValue: pulumi.Output<number>;
+
+    constructor(name: string, args: TuningResultArgs, opts?: pulumi.CustomResourceOptions) {
+        super(tuningResultProvider, name, {
+            tuningJobName: args.tuningJobName,
+            region: args.region,
+            waitTimeoutMinutes: args.waitTimeoutMinutes,
+            pollSeconds: args.pollSeconds ?? 60,
+            status: undefined,
+            bestTrainingJobName: undefined,
+            bestHyperparameters: undefined,
+            objectiveMetric: undefined,
+            objectiveValue: undefined,
+        }, opts);
+    }
+}

@@ -1,0 +1,208 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { isGpuInstance, readStackConfig } from "./config";
+import { lookupAwsContext } from "./components/aws-context";
+import { BUCKET_PREFIXES } from "./components/bucket-layout";
+import { CostBudget } from "./components/cost-budget";
+import { DataBucket } from "./components/data-bucket";
+import { EncryptionKey } from "./components/encryption-key";
+import { GpuTrainer } from "./components/gpu-trainer";
+import { trainingJobPermissions } from "./components/iam";
+import { InferenceFunction } from "./components/inference-function";
+import { ModelEndpoint } from "./components/model-endpoint";
+import { Notebook } from "./components/notebook";
+import { ServiceRole } from "./components/service-role";
+import { TrainingJob } from "./components/training-job";
+import { pytorchImageTag, trainingHyperparameters } from "./components/training-spec";
+import { TUNED, Tuning } from "./components/tuning";
+
+const config = readStackConfig();
+const { namePrefix: prefix, tags, region } = config;
+const context = lookupAwsContext(region);
+
+const key = config.kms.enabled
+    ? new EncryptionKey(`${prefix}-key`, { context, deletionWindowDays: config.kms.deletionWindowDays, tags })
+    : undefined;
+const kmsKeyArn = key?.arn;
+
+const data = new DataBucket(`${prefix}-data`, {
+    kmsKeyArn,
+    forceDestroy: config.bucket.forceDestroy,
+    noncurrentVersionDays: config.bucket.noncurrentVersionDays,
+    tags,
+});
+
+const trainingRole = new ServiceRole(`${prefix}-training-role`, {
+    service: "sagemaker",
+    purpose: `SageMaker training and tuning jobs of ${prefix}`,
+    accountId: context.accountId,
+    policy: pulumi.all([context.partition, context.accountId, data.bucketArn, kmsKeyArn]).apply(([partition, accountId, bucketArn, keyArn]) =>
+        trainingJobPermissions({ partition, region, accountId }, bucketArn, {
+            code: BUCKET_PREFIXES.code,
+            dataset: config.dataset.prefix,
+            outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.tuning, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+            kmsKeyArn: keyArn,
+        })),
+    tags,
+});
+
+const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string) =>
+    aws.sagemaker.getPrebuiltEcrImageOutput({
+        repositoryName,
+        imageTag: pytorchImageTag(config.training.frameworkVersion, config.training.pyVersion, instanceType),
+    }).registryPath;
+
+const notebook = config.notebook.enabled
+    ? new Notebook(`${prefix}-notebook`, {
+        context,
+        namePrefix: prefix,
+        instanceType: config.notebook.instanceType,
+        idleMinutes: config.notebook.idleMinutes,
+        volumeSizeGb: config.notebook.volumeSizeGb,
+        directInternetAccess: config.notebook.directInternetAccess,
+        vpcId: config.notebook.vpcId,
+        subnetId: config.notebook.subnetId,
+        bucketArn: data.bucketArn,
+        trainingRoleArn: trainingRole.arn,
+        kmsKeyArn,
+        tags,
+    })
+    : undefined;
+
+const jobBasics = {
+    region,
+    roleArn: trainingRole.arn,
+    bucketName: data.bucketName,
+    codeUri: data.codeUri,
+    datasetPrefix: config.dataset.prefix,
+    volumeSizeGb: config.training.volumeSizeGb,
+    spot: config.training.spot,
+    maxRuntimeMinutes: config.training.maxRuntimeMinutes,
+    maxWaitMinutes: config.training.maxWaitMinutes,
+    kmsKeyArn,
+    tags,
+};
+
+const configuredHyperparameters = trainingHyperparameters(config.training.hyperparameters);
+let tuning: Tuning | undefined;
+let hyperparameters: pulumi.Output<Record<string, string>> = pulumi.output(configuredHyperparameters);
+if (config.tuning.enabled) {
+    const { [TUNED.batchSize]: _batch, [TUNED.learningRate]: _rate, ...staticHyperparameters } = configuredHyperparameters;
+    tuning = new Tuning(`${prefix}-tuning`, {
+        ...jobBasics,
+        namePrefix: prefix,
+        trainingImage: pytorchImage("pytorch-training", config.tuning.instanceType),
+        instanceType: config.tuning.instanceType,
+        maxJobs: config.tuning.maxJobs,
+        maxParallelJobs: config.tuning.maxParallelJobs,
+        strategy: config.tuning.strategy,
+        learningRate: config.tuning.learningRate,
+        batchSizes: config.tuning.batchSizes,
+        staticHyperparameters,
+        waitTimeoutMinutes: config.tuning.waitTimeoutMinutes,
+    });
+    hyperparameters = tuning.bestHyperparameters.apply(best => ({ ...configuredHyperparameters, ...best }));
+}
+
+const runs = config.training.runs.map(run => new TrainingJob(`${prefix}-train-${run.name}`, {
+    ...jobBasics,
+    namePrefix: prefix,
+    runName: run.name,
+    trainingImage: pytorchImage("pytorch-training", run.instanceType),
+    instanceType: run.instanceType,
+    instanceCount: run.instanceCount,
+    hyperparameters,
+    createTimeoutMinutes: config.training.createTimeoutMinutes,
+    debugger: config.training.debugger,
+}));
+const deployedRun = runs[config.training.runs.findIndex(run => run.name === config.training.deployRun)];
+
+const variant = config.endpoint.variant;
+const endpoint = new ModelEndpoint(`${prefix}-endpoint`, {
+    context,
+    namePrefix: prefix,
+    modelDataUrl: deployedRun.modelDataUrl,
+    inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : "ml.m5.large"),
+    variant,
+    trafficShift: config.endpoint.trafficShift,
+    canaryPercent: config.endpoint.canaryPercent,
+    waitIntervalSeconds: config.endpoint.waitIntervalSeconds,
+    terminationWaitSeconds: config.endpoint.terminationWaitSeconds,
+    latencyAlarmMs: config.endpoint.latencyAlarmMs,
+    errorAlarmCount: config.endpoint.errorAlarmCount,
+    kmsKeyArn,
+    tags,
+});
+
+const inference = new InferenceFunction(`${prefix}-inference`, {
+    context,
+    namePrefix: prefix,
+    endpointName: endpoint.endpointName,
+    endpointArn: endpoint.endpointArn,
+    memoryMb: config.lambda.memoryMb,
+    timeoutSeconds: config.lambda.timeoutSeconds,
+    reservedConcurrency: config.lambda.reservedConcurrency,
+    provisionedConcurrency: config.lambda.provisionedConcurrency,
+    logRetentionDays: config.lambda.logRetentionDays,
+    corsAllowOrigin: config.lambda.corsAllowOrigin,
+    allowHttpUrls: config.lambda.allowHttpUrls,
+    xrayTracing: config.lambda.xrayTracing,
+    kmsKeyArn,
+    tags,
+});
+
+const trainer = config.gpuTrainer.enabled
+    ? new GpuTrainer(`${prefix}-gpu-trainer`, {
+        context,
+        namePrefix: prefix,
+        instanceType: config.gpuTrainer.instanceType,
+        spot: config.gpuTrainer.spot,
+        rootVolumeGb: config.gpuTrainer.rootVolumeGb,
+        vpcId: config.gpuTrainer.vpcId,
+        subnetId: config.gpuTrainer.subnetId,
+        bucketName: data.bucketName,
+        bucketArn: data.bucketArn,
+        codeKey: data.codeKey,
+        datasetPrefix: config.dataset.prefix,
+        trainArgs: hyperparameters.apply(hp => ({
+            "epochs": config.gpuTrainer.epochs,
+            "batch-size": hp[TUNED.batchSize],
+            "learning-rate": hp[TUNED.learningRate],
+            "arch": hp.arch,
+            "image-size": hp["image-size"],
+            "patience": hp.patience,
+            "seed": hp.seed,
+            "pretrained": hp.pretrained === "true",
+        })),
+        kmsKeyArn,
+        tags,
+    })
+    : undefined;
+
+new CostBudget(`${prefix}-budget`, {
+    namePrefix: prefix,
+    monthlyUsd: config.budget.monthlyUsd,
+    alertEmails: config.budget.alertEmails,
+    stackTag: { key: "stack", value: config.stack },
+});
+
+export const bucketName = data.bucketName;
+export const datasetUri = pulumi.interpolate`s3://${data.bucketName}/${config.dataset.prefix}`;
+export const trainingCodeUri = data.codeUri;
+export const notebookName = notebook?.name;
+export const notebookUrl = notebook?.url;
+export const tuningJobName = tuning?.jobName;
+export const bestHyperparameters = tuning?.bestHyperparameters;
+export const bestObjectiveValue = tuning?.objectiveValue;
+export const trainingJobs = Object.fromEntries(runs.map((job, i) => [
+    config.training.runs[i].name,
+    { jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl },
+]));
+export const deployedModelDataUrl = deployedRun.modelDataUrl;
+export const endpointName = endpoint.endpointName;
+export const functionName = inference.functionName;
+export const functionInvokeArn = inference.invokeArn;
+export const functionAliasArn = inference.alias?.arn;
+export const trainerInstanceId = trainer?.instanceId;
+export const trainerOutputUri = trainer?.outputUri;
+export const encryptionKeyArn = kmsKeyArn;
