@@ -132,15 +132,11 @@ async function openSource(spec: SourceSpec, deps: MainDeps, cleanups: (() => Pro
             return openZipSource(spec.path);
         case "url": {
             const bar = new ProgressBar(deps.stderr, { label: "download", now: deps.now });
-            let downloaded;
-            try {
-                downloaded = await downloadToTempFile(spec.url, {
-                    ...deps.download,
-                    onProgress: (bytes, total) => bar.update(bytes, undefined, total),
-                });
-            } finally {
-                bar.finish();
-            }
+            const downloaded = await downloadToTempFile(spec.url, {
+                ...deps.download,
+                onProgress: (bytes, total) => bar.update(bytes, undefined, total),
+            });
+            bar.finish();
             cleanups.push(downloaded.cleanup);
             return openZipSource(downloaded.file, spec.url);
         }
