@@ -34,14 +34,19 @@ def load_splits(root, image_size):
     if not os.path.isdir(root):
         raise FileNotFoundError("--data %s is not a directory (expected %s/{train,valid,test}/<class>/*.jpg)"
                                 % (root, root))
-    found = {}
     for split in SPLITS:
         path = os.path.join(root, split)
         if not os.path.isdir(path):
             raise FileNotFoundError("missing split %s (expected %s/{train,valid,test}/<class>/*.jpg; found %s)"
                                     % (path, root, sorted(os.listdir(root))))
+    found = {}
+    for split in SPLITS:
+        path = os.path.join(root, split)
         transform = train_transform(image_size) if split == "train" else eval_transform(image_size)
-        found[split] = datasets.ImageFolder(path, transform=transform)
+        try:
+            found[split] = datasets.ImageFolder(path, transform=transform)
+        except FileNotFoundError as exc:  # a class folder without images
+            raise FileNotFoundError("%s: %s" % (path, exc)) from None
     classes = found["train"].classes
     for split in ("valid", "test"):
         if found[split].classes != classes:
