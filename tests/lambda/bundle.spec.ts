@@ -1,0 +1,69 @@
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import { builtinModules } from "module";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { LAMBDA_RUNTIME, bundleHandler } from "../../lambda/bundle";
+import { FakeSageMakerRuntime, startFakeSageMakerRuntime } from "./support/fake-sagemaker-runtime";
+import { jpegBytes, sdkEnv } from "./support/fixtures";
+
+const run = promisify(execFile);
+
+/** A check that would still pass with node_modules reachable proves nothing: make sure none is. */
+function nodeModulesAbove(dir: string): string | undefined {
+    for (let d = dir; ; d = path.dirname(d)) {
+        if (fs.existsSync(path.join(d, "node_modules"))) return path.join(d, "node_modules");
+        if (path.dirname(d) === d) return undefined;
+    }
+}
+
+describe("lambda bundle: self-contained, deterministic, deployable as index.handler", function () {
+    this.timeout(120000);
+    let bundle: ReturnType<typeof bundleHandler>;
+    let dir: string;
+    let fake: FakeSageMakerRuntime;
+
+    before(async () => {
+        bundle = bundleHandler();
+        dir = fs.mkdtempSync(path.join("/tmp", "lambda-bundle-"));
+        fs.writeFileSync(path.join(dir, "index.js"), bundle.code);
+        fake = await startFakeSageMakerRuntime({ endpoints: ["dog-breeds"] });
+    });
+    after(async () => {
+        fs.rmSync(dir, { recursive: true, force: true });
+        await fake.close();
+    });
+
+    it("targets the runtime the component deploys", () => assert.strictEqual(LAMBDA_RUNTIME, "nodejs24.x"));
+
+    it("is byte-identical across builds", () => assert.strictEqual(bundleHandler().sha256, bundle.sha256));
+
+    it("requires nothing but Node built-ins (the SDK is inside)", () => {
+        // `[require("...")]` is the SDK's error text telling users how to add optional CRT packages, not a call.
+        const required = new Set([...bundle.code.matchAll(/(?<!\[)\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]));
+        const external = [...required].filter((m) => !builtinModules.includes(m.replace(/^node:/, "")));
+        assert.deepStrictEqual(external, []);
+        assert.ok(bundle.code.includes("InvokeEndpoint"), "the SageMaker Runtime client is bundled");
+    });
+
+    it("loads and answers a prediction with no node_modules anywhere above it", async () => {
+        assert.strictEqual(nodeModulesAbove(dir), undefined);
+        const script = `
+            const m = require(${JSON.stringify(path.join(dir, "index.js"))});
+            if (typeof m.handler !== "function") { console.log(JSON.stringify({ type: typeof m.handler })); process.exit(2); }
+            m.handler({ image: ${JSON.stringify(jpegBytes(1024).toString("base64"))}, topK: 3 }, { awsRequestId: "bundle-test", getRemainingTimeInMillis: () => 10000 })
+                .then((r) => { console.log(JSON.stringify({ type: typeof m.handler, response: r })); });
+        `;
+        const { stdout } = await run(process.execPath, ["-e", script], {
+            cwd: dir,
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_PATH: "", ...sdkEnv(fake.url), ENDPOINT_NAME: "dog-breeds" },
+        });
+        const last = JSON.parse(stdout.trim().split("\n").at(-1)!);
+        assert.strictEqual(last.type, "function");
+        assert.strictEqual(last.response.statusCode, 200, JSON.stringify(last.response));
+        assert.strictEqual(JSON.parse(last.response.body).predictions.length, 3);
+        assert.strictEqual(fake.invocations.length, 1);
+    });
+});
