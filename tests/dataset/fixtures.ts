@@ -1,4 +1,4 @@
-/// <reference path="./s3rver.d.ts" />
+import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -6,7 +6,6 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import S3rver = require("s3rver");
 import { S3Client } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../tools/dataset/s3";
 import { loadStackConfig } from "../../tools/stack-config";
@@ -24,32 +23,43 @@ export function tempDir(label: string): string {
 export interface LocalS3 {
     endpoint: string;
     client: S3Client;
-    /** Every object the server created, in order: PutObject gives "ObjectCreated:Put", a completed multipart upload "ObjectCreated:Post". */
-    created: { event: string; key: string }[];
+    /** Every object the server created since the last reset, in order: PutObject gives "ObjectCreated:Put", a completed multipart upload "ObjectCreated:Post". */
+    created(): { event: string; key: string }[];
+    resetCreated(): void;
     close(): Promise<void>;
 }
 
-/** s3rver on 127.0.0.1, a random port, a temp directory, with BUCKET created. */
+/** s3rver on 127.0.0.1, a random port, a temp directory, with BUCKET created (see s3rver-process.js). */
 export async function startLocalS3(): Promise<LocalS3> {
     const directory = tempDir("s3rver");
-    const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: BUCKET }] });
-    const created: LocalS3["created"] = [];
-    server.on("event", e => {
-        for (const r of e.Records) {
-            if (r.eventName.startsWith("ObjectCreated:")) created.push({ event: r.eventName, key: r.s3.object.key });
-        }
+    const eventsFile = path.join(directory, "..", `${path.basename(directory)}.events`);
+    fs.writeFileSync(eventsFile, "");
+    const child = spawn(process.execPath, ["--openssl-legacy-provider", path.join(__dirname, "s3rver-process.js"), directory, BUCKET, eventsFile], {
+        stdio: ["pipe", "pipe", "inherit"],
     });
-    const { port } = await server.run();
+    const port = await new Promise<number>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (chunk: Buffer) => {
+            out += chunk.toString();
+            const line = out.split("\n")[0];
+            if (out.includes("\n")) resolve(JSON.parse(line).port);
+        });
+        child.on("exit", code => reject(new Error(`s3rver exited with ${code} before listening`)));
+    });
     const endpoint = `http://127.0.0.1:${port}`;
     const client = createS3Client({ region: REGION, endpoint, credentials: S3RVER_KEYS });
     return {
         endpoint,
         client,
-        created,
+        created: () => fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l)),
+        resetCreated: () => fs.writeFileSync(eventsFile, ""),
         close: async () => {
             client.destroy();
-            await server.close();
+            const exited = new Promise(resolve => child.once("exit", resolve));
+            child.stdin!.end();
+            await exited;
             fs.rmSync(directory, { recursive: true, force: true });
+            fs.rmSync(eventsFile, { force: true });
         },
     };
 }

@@ -105,14 +105,14 @@ describe("dataset:upload bad inputs: one line, exit 2 (usage) or 1 (runtime), no
 
     async function expectFailure(args: string[], code: number, message: string | RegExp): Promise<void> {
         const deps = mainDeps(projectDir, s3.endpoint);
-        s3.created.length = 0;
+        s3.resetCreated();
         assert.strictEqual(await main(args, deps), code, deps.err.text);
         const errors = deps.err.text.split("\n").filter(l => l.startsWith("dataset:upload: "));
         assert.strictEqual(errors.length, 1, deps.err.text);
         if (typeof message === "string") assert.strictEqual(errors[0], `dataset:upload: ${message}`);
         else assert.match(errors[0], message);
         assert.doesNotMatch(deps.err.text, /\n\s+at /, "no stack trace");
-        assert.strictEqual(s3.created.length, 0, "nothing uploaded");
+        assert.strictEqual(s3.created().length, 0, "nothing uploaded");
     }
 
     it("unknown flags and missing sources are usage errors", async () => {

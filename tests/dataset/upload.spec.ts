@@ -100,9 +100,9 @@ describe("dataset:upload against a local S3 server", () => {
         const args = ["--stack", "test", "--source", zipFile, "--bucket", BUCKET];
         assert.strictEqual((await run(args)).code, 0);
 
-        s3.created.length = 0;
+        s3.resetCreated();
         const again = await run(args);
-        assert.deepStrictEqual(s3.created.map(c => c.key), [], "a run with nothing to do writes nothing");
+        assert.deepStrictEqual(s3.created().map(c => c.key), [], "a run with nothing to do writes nothing");
         assert.strictEqual(again.code, 0, again.stderr);
         assert.match(again.stdout, new RegExp(`uploaded 0 files .* skipped ${dataset.size} already there`));
 
@@ -110,7 +110,7 @@ describe("dataset:upload against a local S3 server", () => {
         const resized = expectedKeys[7];
         await s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: deleted }));
         await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: resized, Body: Buffer.from("truncated") }));
-        s3.created.length = 0;
+        s3.resetCreated();
 
         const third = await run(args);
         assert.strictEqual(third.code, 0, third.stderr);
@@ -119,7 +119,14 @@ describe("dataset:upload against a local S3 server", () => {
         assert.deepStrictEqual([...sizes.keys()].sort(), expectedKeys);
         assert.ok((await objectBytes(resized)).equals(dataset.get("dogImages/" + resized.slice(PREFIX.length))!));
         // The server saw exactly two writes: nothing else was rewritten.
-        assert.deepStrictEqual(s3.created.map(c => c.key).sort(), [deleted, resized].sort());
+        assert.deepStrictEqual(s3.created().map(c => c.key).sort(), [deleted, resized].sort());
+    });
+
+    it("lists every page of the prefix (ListObjectsV2 continuation), so resumption sees all objects", async () => {
+        assert.strictEqual((await run(["--stack", "test", "--source", zipFile, "--bucket", BUCKET])).code, 0);
+        const paged = await listObjectSizes(s3.client, BUCKET, PREFIX, 4);
+        assert.deepStrictEqual([...paged.keys()].sort(), expectedKeys);
+        assert.deepStrictEqual([...paged.values()], [...(await listObjectSizes(s3.client, BUCKET, PREFIX)).values()]);
     });
 
     it("--force uploads everything again; --dry-run uploads nothing", async () => {
@@ -152,13 +159,13 @@ describe("dataset:upload against a local S3 server", () => {
         const bigZip = path.join(work, "big.zip");
         writeZip(bigZip, big);
 
-        s3.created.length = 0;
+        s3.resetCreated();
         const r = await run(["--stack", "test", "--source", bigZip, "--bucket", BUCKET, "--part-size-mib", "5", "--concurrency", "3"]);
         assert.strictEqual(r.code, 0, r.stderr);
         // CompleteMultipartUpload creates the big object; every small one is a plain PutObject.
         const hugeKey = PREFIX + "train/001.Affenpinscher/huge.png";
-        assert.deepStrictEqual(s3.created.filter(c => c.event === "ObjectCreated:Post").map(c => c.key), [hugeKey]);
-        assert.strictEqual(s3.created.filter(c => c.event === "ObjectCreated:Put").length, dataset.size);
+        assert.deepStrictEqual(s3.created().filter(c => c.event === "ObjectCreated:Post").map(c => c.key), [hugeKey]);
+        assert.strictEqual(s3.created().filter(c => c.event === "ObjectCreated:Put").length, dataset.size);
         assert.match(r.stdout, new RegExp(`uploaded ${big.size} files .*, 1 by multipart\\)`));
         const stored = await objectBytes(PREFIX + "train/001.Affenpinscher/huge.png");
         assert.ok(stored.equals(bigData), "multipart object bytes");

@@ -62,7 +62,7 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
     });
 
     beforeEach(() => {
-        s3.created.length = 0;
+        s3.resetCreated();
     });
 
     async function run(source: string, allowLocal = true) {
@@ -83,7 +83,7 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
         const r = await run(`${web.origin}/dogImages.zip`, false);
         assert.strictEqual(r.code, 2);
         assert.strictEqual(r.stderr, `dataset:upload: only https URLs can be downloaded (got http://${web.origin.slice("http://".length)})\n`);
-        assert.strictEqual(s3.created.length, 0);
+        assert.strictEqual(s3.created().length, 0);
     });
 
     it("by default allows https only: the seeds' public URL passes, http and other schemes do not", () => {
@@ -115,7 +115,7 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
             assert.match(errorLines[0], message);
             assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
         }
-        assert.strictEqual(s3.created.length, 0);
+        assert.strictEqual(s3.created().length, 0);
     });
 
     it("removes the temporary download when done", async () => {

@@ -33,11 +33,11 @@ export function createS3Client(settings: S3Settings): S3Client {
     return new S3Client(config);
 }
 
-/** Key -> size of every object under the prefix (ListObjectsV2, all pages). */
-export async function listObjectSizes(client: S3Client, bucket: string, prefix: string): Promise<Map<string, number>> {
+/** Key -> size of every object under the prefix (ListObjectsV2, all pages of up to pageSize keys). */
+export async function listObjectSizes(client: S3Client, bucket: string, prefix: string, pageSize = 1000): Promise<Map<string, number>> {
     const sizes = new Map<string, number>();
     try {
-        for await (const page of paginateListObjectsV2({ client, pageSize: 1000 }, { Bucket: bucket, Prefix: prefix })) {
+        for await (const page of paginateListObjectsV2({ client, pageSize }, { Bucket: bucket, Prefix: prefix })) {
             for (const o of page.Contents ?? []) {
                 if (o.Key !== undefined) sizes.set(o.Key, o.Size ?? 0);
             }
