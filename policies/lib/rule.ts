@@ -45,7 +45,11 @@ export interface RuleMeta<C> {
     /** How to fix a violation; appended to every message. */
     remediation: string;
     config: ConfigSpec<C>;
+    /** "security" (default), "cost" (allow-lists, budgets, limits) or "governance" (tags); sent as the policy's tags. */
+    category?: Category;
 }
+
+export type Category = "security" | "cost" | "governance";
 
 /** Typed helpers so rule files read as a table of thresholds. */
 export const cfg = {
@@ -122,6 +126,7 @@ export function resourceRule<C>(
         enforcementLevel: meta.enforcementLevel,
         severity: meta.severity,
         remediationSteps: meta.remediation,
+        tags: [meta.category ?? "security"],
         configSchema: configSchema(meta.config),
         validateResource: validate,
     };
@@ -162,6 +167,7 @@ export function stackRule<C>(
         enforcementLevel: meta.enforcementLevel,
         severity: meta.severity,
         remediationSteps: meta.remediation,
+        tags: [meta.category ?? "security"],
         configSchema: configSchema(meta.config),
         validateStack,
     };

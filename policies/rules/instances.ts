@@ -14,6 +14,7 @@ function listed(list: string[]): string {
 
 export const notebookInstanceType = resourceRule({
     name: "sagemaker-notebook-instance-type",
+    category: "cost",
     description: "Notebook instances use an allowed instance type and a volume no larger than the cap.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -61,6 +62,7 @@ const TRAINING_TYPES_DEFAULT = ["ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", 
 
 export const trainingLimits = resourceRule({
     name: "sagemaker-training-limits",
+    category: "cost",
     description: "Training jobs use allowed instance types, at most maxInstanceCount instances, a bounded volume, and a maximum runtime no longer than the cap.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -80,6 +82,7 @@ export const trainingLimits = resourceRule({
 
 export const tuningJobLimits = resourceRule({
     name: "sagemaker-tuning-limits",
+    category: "cost",
     description: "Hyperparameter tuning jobs use allowed instance types and counts per training job, at most maxTrainingJobs jobs, at most maxParallelTrainingJobs at once, and bounded runtimes.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -111,6 +114,7 @@ export const tuningJobLimits = resourceRule({
 
 export const trainingSpot = resourceRule({
     name: "sagemaker-training-spot",
+    category: "cost",
     description: "Training and tuning jobs use managed spot training where the stack requires it, and spot jobs are resumable: maxWaitTimeInSeconds >= maxRuntimeInSeconds and a checkpoint S3 URI.",
     anchors: [],
     enforcementLevel: "advisory",
@@ -139,6 +143,7 @@ export const trainingSpot = resourceRule({
 
 export const endpointInstanceLimits = resourceRule({
     name: "sagemaker-endpoint-instance-limits",
+    category: "cost",
     description: "Endpoint variants use an allowed instance type and initial count, or a serverless configuration within memory and concurrency caps.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -180,6 +185,7 @@ export const endpointInstanceLimits = resourceRule({
 
 export const autoscalingBounds = resourceRule({
     name: "sagemaker-autoscaling-bounds",
+    category: "cost",
     description: "Application Auto Scaling targets of SageMaker variants keep 1 <= minCapacity <= maxCapacity <= the cap.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -201,6 +207,7 @@ export const autoscalingBounds = resourceRule({
 
 export const ec2InstanceType = resourceRule({
     name: "ec2-instance-type",
+    category: "cost",
     description: "EC2 instances use an allowed instance type (GPU families only when listed) and a root volume no larger than the cap.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -222,6 +229,7 @@ export const ec2InstanceType = resourceRule({
 
 export const ec2InstanceCount = stackRule({
     name: "ec2-instance-count",
+    category: "cost",
     description: "The stack runs at most maxInstances EC2 instances.",
     anchors: [],
     enforcementLevel: "mandatory",

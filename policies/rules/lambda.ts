@@ -64,6 +64,7 @@ export const reservedConcurrency = resourceRule({
 
 export const provisionedConcurrencyLimit = resourceRule({
     name: "lambda-provisioned-concurrency-limit",
+    category: "cost",
     description: "Provisioned concurrency (billed around the clock) stays within the cap and targets an alias or version, never $LATEST.",
     anchors: [],
     enforcementLevel: "mandatory",
@@ -82,6 +83,7 @@ export const provisionedConcurrencyLimit = resourceRule({
 
 export const timeoutMemory = resourceRule({
     name: "lambda-timeout-memory",
+    category: "cost",
     description: "Lambda functions set timeout and memory explicitly, within caps.",
     anchors: ["LambdaDefaultTimeout", "LambdaDefaultMemorySize"],
     enforcementLevel: "mandatory",

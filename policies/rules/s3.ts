@@ -213,6 +213,7 @@ export const bucketOwnershipEnforced = stackRule({
 
 export const bucketLifecycle = stackRule({
     name: "s3-bucket-lifecycle",
+    category: "cost",
     description: "Every bucket has an enabled lifecycle rule that aborts incomplete multipart uploads (they are billed until removed).",
     anchors: ["CKV2_AWS_61", "CKV_AWS_300"],
     enforcementLevel: "advisory",

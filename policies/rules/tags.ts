@@ -43,6 +43,7 @@ function providerDefaultTags(provider: { props: Record<string, any> } | undefine
 
 export const requiredTags = resourceRule({
     name: "required-tags",
+    category: "governance",
     description: "Every taggable resource carries the required tags (project, stack, managed-by by default) with non-empty values, directly or through the provider's defaultTags.",
     anchors: [],
     enforcementLevel: "mandatory",
