@@ -121,6 +121,7 @@ export function createHandler(deps: HandlerDeps = {}) {
                 });
                 record.inferenceMs = now() - inferenceStarted;
                 record.attempts = inference.attempts;
+                if (inference.variant) record.variant = inference.variant;
                 response = { statusCode: 200, headers: headersFor(config, requestId), body: JSON.stringify({ predictions: inference.predictions }) };
             }
         } catch (e) {

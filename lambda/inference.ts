@@ -17,6 +17,8 @@ export interface Prediction {
 export interface Inference {
     predictions: Prediction[];
     attempts: number;
+    /** The production variant that answered (x-Amzn-Invoked-Production-Variant): shows blue/green traffic in the log. */
+    variant?: string;
 }
 
 /** The part of the SDK client this module uses, so tests and benchmarks can share one. */
@@ -158,7 +160,7 @@ export async function invokeEndpoint(opts: InvokeOptions): Promise<Inference> {
                 }),
                 { abortSignal: abort.signal },
             );
-            return { predictions: parsePredictions(out.Body, opts.topK), attempts: attempt };
+            return { predictions: parsePredictions(out.Body, opts.topK), attempts: attempt, variant: out.InvokedProductionVariant };
         } catch (e) {
             if (e instanceof RequestError) throw e;
             if (abort.signal.aborted) throw deadlineError();

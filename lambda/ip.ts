@@ -70,15 +70,6 @@ export function parseIp(text: string): IpAddress | undefined {
     return v6 === undefined ? undefined : { family: 6, value: v6 };
 }
 
-export function formatIp(ip: IpAddress): string {
-    if (ip.family === 4) {
-        return [24n, 16n, 8n, 0n].map((s) => String((ip.value >> s) & 0xffn)).join(".");
-    }
-    const words: string[] = [];
-    for (let s = 112n; s >= 0n; s -= 16n) words.push(((ip.value >> s) & 0xffffn).toString(16));
-    return words.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
-}
-
 export interface Cidr {
     family: Family;
     base: bigint;

@@ -124,6 +124,7 @@ describe("lambda/handler against a local SageMaker Runtime", function () {
             assert.strictEqual(line.status, 200);
             assert.strictEqual(line.outcome, "ok");
             assert.strictEqual(line.imageBytes, image.length);
+            assert.strictEqual(line.variant, "AllTraffic", "the answering production variant is logged");
             assert.strictEqual(typeof line.latencyMs, "number");
             assert.ok(!logs[0].includes(b64(image).slice(0, 40)), "the log must not carry image bytes");
         });
