@@ -184,6 +184,7 @@ new CostBudget(`${prefix}-budget`, {
     monthlyUsd: config.budget.monthlyUsd,
     alertEmails: config.budget.alertEmails,
     stackTag: { key: "stack", value: config.stack },
+    tags,
 });
 
 export const bucketName = data.bucketName;

@@ -9,6 +9,7 @@ export interface CostBudgetArgs {
     alertEmails: string[];
     /** Cost allocation tag that identifies the stack's resources (must be activated in Billing). */
     stackTag: { key: string; value: string };
+    tags: Record<string, string>;
 }
 
 /** An AWS Budget on the stack's tagged spend: the bill's guardrail, where the policy pack is the plan's. */
@@ -35,6 +36,7 @@ export class CostBudget extends pulumi.ComponentResource {
             timeUnit: "MONTHLY",
             costFilters: [{ name: "TagKeyValue", values: [`user:${args.stackTag.key}$${args.stackTag.value}`] }],
             notifications: args.alertEmails.length > 0 ? [notify(80, "ACTUAL"), notify(100, "FORECASTED")] : undefined,
+            tags: args.tags,
         }, { parent: this });
         this.registerOutputs({ budgetName: this.budget.name });
     }

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bundleHandler, LAMBDA_RUNTIME } from "../lambda/bundle";
 import { AwsContext } from "./aws-context";
-import { document, invokeEndpoint, useKey, writeLogGroup, writeTraces } from "./iam";
+import { document, invokeEndpoint, writeLogGroup, writeTraces } from "./iam";
 import { ServiceRole } from "./service-role";
 
 export interface InferenceFunctionArgs {
@@ -55,7 +55,7 @@ export class InferenceFunction extends pulumi.ComponentResource {
             throw new Error(`InferenceFunction ${name}: provisionedConcurrency must be a whole number from 0 to reservedConcurrency (${reserved}) (got ${provisioned})`);
         }
         const functionName = `${args.namePrefix}-inference`;
-        const { partition, accountId, region } = args.context;
+        const { accountId } = args.context;
 
         // Created by us, before the function, so the role never needs logs:CreateLogGroup.
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
@@ -69,11 +69,12 @@ export class InferenceFunction extends pulumi.ComponentResource {
             service: "lambda",
             purpose: `Lambda ${functionName}: invoke one endpoint, write its own logs`,
             accountId,
-            policy: pulumi.all([args.endpointArn, logGroup.arn, args.kmsKeyArn]).apply(([endpointArn, logGroupArn, kmsKeyArn]) => document(
+                        // No KMS permission: Lambda decrypts the environment through a grant it creates at deploy
+            // time, and CloudWatch Logs encrypts through the key policy.
+            policy: pulumi.all([args.endpointArn, logGroup.arn]).apply(([endpointArn, logGroupArn]) => document(
                 invokeEndpoint(endpointArn),
                 writeLogGroup(logGroupArn),
                 ...(args.xrayTracing ? [writeTraces()] : []),
-                ...(kmsKeyArn ? [useKey(kmsKeyArn, region, ["lambda"])] : []),
             )),
             tags: args.tags,
         }, { parent: this });

@@ -153,6 +153,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
                 scalableDimension: "sagemaker:variant:DesiredInstanceCount",
                 minCapacity: variant.minInstances,
                 maxCapacity: variant.maxInstances,
+                tags: args.tags,
             }, parent);
             this.scalingPolicy = new aws.appautoscaling.Policy(`${name}-invocations`, {
                 name: `${endpointName}-invocations-per-instance`,

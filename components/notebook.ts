@@ -61,6 +61,7 @@ export class Notebook extends pulumi.ComponentResource {
         const lifecycle = new aws.sagemaker.NotebookInstanceLifecycleConfiguration(`${name}-idle-stop`, {
             name: `${args.namePrefix}-idle-stop`,
             onStart: Buffer.from(idleStopScript(args.idleMinutes ?? 60)).toString("base64"),
+            tags: args.tags,
         }, { parent: this });
 
         let securityGroups: pulumi.Output<string>[] | undefined;

@@ -85,7 +85,7 @@ async function waitForTuningJob(inputs: TuningResultInputs): Promise<TuningResul
     }
 }
 
-const tuningResultProvider: pulumi.dynamic.ResourceProvider = {
+export const tuningResultProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: TuningResultInputs) {
         const outs = await waitForTuningJob(inputs);
         return { id: inputs.tuningJobName, outs };

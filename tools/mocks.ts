@@ -92,7 +92,10 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
     /** The outputs AWS would add to a resource's inputs: ids, ARNs, generated names. */
     private resourceOutputs(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
         const { region, accountId } = this.account;
-        const suffix = crypto.createHash("sha256").update(`${type}/${name}`).digest("hex").slice(0, 7);
+        // Resources whose every input forces replacement get a new auto-name whenever an input
+        // changes, as a Pulumi replacement would give them; others keep one name per logical name.
+        const identity = REPLACED_ON_ANY_CHANGE.has(type) ? `${type}/${name}/${stableJson(inputs)}` : `${type}/${name}`;
+        const suffix = crypto.createHash("sha256").update(identity).digest("hex").slice(0, 7);
         const generated = `${name}-${suffix}`;
         const resourceName: string = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${suffix}` : generated);
         const sm = (kind: string, n: string) => `arn:aws:sagemaker:${region}:${accountId}:${kind}/${n.toLowerCase()}`;
@@ -164,6 +167,20 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 return { id: `${name}-id`, state: inputs.name === undefined ? {} : { name: resourceName } };
         }
     }
+}
+
+/** SageMaker resources that are immutable: any changed input replaces them (and renames them). */
+const REPLACED_ON_ANY_CHANGE = new Set([
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+]);
+
+function stableJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+    if (value !== null && typeof value === "object") {
+        return `{${Object.keys(value as object).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
 }
 
 /**

@@ -1,0 +1,67 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import type { PlanResource } from "../../tools/policy-engine";
+import { ProgramRun, runProgram } from "../../tools/plan/run-program";
+
+export const PROJECT_DIR = path.join(__dirname, "..", "..");
+const PROGRAM = path.join(PROJECT_DIR, "index.ts");
+
+type Overrides = Record<string, unknown>;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge for config objects; lists and scalars replace. `undefined` deletes a key. */
+function merge(base: unknown, over: unknown): unknown {
+    if (!isObject(base) || !isObject(over)) return over;
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+        if (v === undefined) delete out[k];
+        else out[k] = merge(base[k], v);
+    }
+    return out;
+}
+
+/**
+ * Runs index.ts under the mocks for a stack, optionally with config overrides merged into the
+ * stack's file (keys as in the file: `mlops:endpoint`), exactly as the offline plan runs it.
+ */
+export async function runStack(stack: "dev" | "prod", overrides: Overrides = {}): Promise<ProgramRun> {
+    const base = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-stack-"));
+    try {
+        fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.stringify({ config: merge(base.config, overrides) }));
+        // The program registers resources when it is loaded: load it afresh for every run.
+        delete require.cache[require.resolve(PROGRAM)];
+        return await runProgram({ stack, program: PROGRAM, projectDir: dir });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+export function ofType(run: ProgramRun, type: string): PlanResource[] {
+    return run.resources.filter(r => r.type === type);
+}
+
+export function one(run: ProgramRun, type: string, nameIncludes = ""): PlanResource {
+    const found = ofType(run, type).filter(r => r.name.includes(nameIncludes));
+    if (found.length !== 1) {
+        throw new Error(`expected exactly one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ""}, found ${found.map(r => r.name).join(", ") || "none"}`);
+    }
+    return found[0];
+}
+
+/** The outputs the mocks gave a resource (ids, ARNs, names) merged over its inputs. */
+export function outputsOf(r: PlanResource): Record<string, any> {
+    return { ...r.props, ...(r.outputs ?? {}) };
+}
+
+/** The parent's type, from the URN's type chain (`...::parentType$childType::name`). */
+export function parentTypeOf(r: PlanResource): string | undefined {
+    const chain = r.urn.split("::")[2].split("$");
+    return chain.length > 1 ? chain[chain.length - 2] : undefined;
+}
