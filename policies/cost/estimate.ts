@@ -145,20 +145,27 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
     for (const c of configs) {
         for (const k of [c.name, c.urn, get(c.props, "name"), get(c.props, "id"), get(c.props, "arn")]) if (typeof k === "string") configKeys.set(k, c);
     }
+    // Inputs (rather than outputs) of an auto-named config carry only its namePrefix.
+    const prefixed = configs
+        .map((c) => ({ c, prefix: get(c.props, "namePrefix") }))
+        .filter((x): x is { c: CostResource; prefix: string } => typeof x.prefix === "string" && x.prefix !== "");
     const deployed = new Map<CostResource, string[]>(); // config -> endpoint names
-    let unmatchedEndpoint = false;
+    const unmatched: string[] = [];
     for (const e of of(T.endpoint)) {
         const ref = str(e.props, "endpointConfigName");
-        const cfg = typeof ref === "string" ? configKeys.get(ref) : undefined;
+        const cfg = typeof ref === "string" ? (configKeys.get(ref) ?? prefixed.find((x) => ref.startsWith(x.prefix))?.c) : undefined;
         const endpointName = str(e.props, "name");
-        if (!cfg) {
-            unmatchedEndpoint = true;
-            continue;
-        }
-        deployed.set(cfg, [...(deployed.get(cfg) ?? []), typeof endpointName === "string" ? endpointName : e.name]);
+        const name = typeof endpointName === "string" ? endpointName : e.name;
+        if (cfg) deployed.set(cfg, [...(deployed.get(cfg) ?? []), name]);
+        else unmatched.push(name);
     }
-    // Preview: an endpoint's config name may be unknown; then every config not matched is priced as deployed.
-    if (unmatchedEndpoint) for (const c of configs) if (!deployed.has(c)) deployed.set(c, []);
+    // Preview: an endpoint's config name may be unknown. One unmatched endpoint and one unmatched
+    // config are each other's; otherwise every unmatched config is priced as deployed once.
+    if (unmatched.length > 0) {
+        const rest = configs.filter((c) => !deployed.has(c));
+        if (rest.length === 1 && unmatched.length === 1) deployed.set(rest[0], unmatched);
+        else for (const c of rest) deployed.set(c, []);
+    }
     for (const [cfg, endpointNames] of deployed) {
         const variants = arr(cfg.props, "productionVariants");
         if (variants === UNKNOWN) {

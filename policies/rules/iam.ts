@@ -258,9 +258,17 @@ export const iamNoManagedFullAccess = stackRule({
     },
 });
 
+/** The statement only applies to requests made through Lambda (kms:ViaService = lambda.<region>.amazonaws.com). */
+function onlyViaLambda(s: Statement): boolean {
+    const eq = s.condition?.StringEquals ?? s.condition?.StringLike;
+    const v = eq?.["kms:ViaService"];
+    const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+    return list.length > 0 && list.every((x) => typeof x === "string" && /^lambda\.[a-z0-9-]+\.amazonaws\.com$/.test(x));
+}
+
 export const iamLambdaRoleLeastPrivilege = stackRule({
     name: "iam-lambda-role-least-privilege",
-    description: "A role that Lambda assumes may only invoke SageMaker endpoints, write its logs and send X-Ray traces: every allowed action, inline or attached, is on the allow-list.",
+    description: "A role that Lambda assumes may only invoke SageMaker endpoints, write its logs and send X-Ray traces (plus KMS decrypt of its own environment, only via Lambda): every allowed action, inline or attached, is on the allow-list.",
     anchors: ["LambdaStarPermissions", "CKV2_AWS_68"],
     enforcementLevel: "mandatory",
     severity: "high",
@@ -278,10 +286,15 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
             "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
         ]),
+        allowedKmsViaLambdaActions: cfg.strings(
+            "KMS actions tolerated only in statements whose condition pins kms:ViaService to lambda.<region>.amazonaws.com (decrypting the function's own CMK-encrypted environment).",
+            ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        ),
     },
     types: [T.role],
     validate({ config, index, report }) {
         const allowed = new Set(config.allowedActions.map((a) => a.toLowerCase()));
+        const kmsViaLambda = new Set(config.allowedKmsViaLambdaActions.map((a) => a.toLowerCase()));
         const allowedManaged = new Set(config.allowedManagedPolicyArns);
         for (const g of collectRoleGrants(index).values()) {
             if (!isLambdaRole(g.role)) continue;
@@ -293,9 +306,12 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
             for (const { where, doc } of g.documents) {
                 if (doc.kind !== "document") continue;
                 for (const s of doc.statements.filter(allows)) {
-                    const extra = s.notAction ? ["NotAction"] : s.actions.filter((a): a is string => typeof a === "string" && !allowed.has(a.toLowerCase()));
+                    const viaLambda = onlyViaLambda(s);
+                    const extra = s.notAction
+                        ? ["NotAction"]
+                        : s.actions.filter((a): a is string => typeof a === "string" && !allowed.has(a.toLowerCase()) && !(viaLambda && kmsViaLambda.has(a.toLowerCase())));
                     if (extra.length > 0) {
-                        report(g.role.urn, `Lambda role ${g.role.name}: ${where} ${label(s as Statement)} allows ${extra.join(", ")}.`);
+                        report(g.role.urn, `Lambda role ${g.role.name}: ${where} ${label(s)} allows ${extra.join(", ")}.`);
                     }
                 }
             }

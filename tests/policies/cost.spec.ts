@@ -81,6 +81,19 @@ describe("policies: cost estimate (policies/cost/estimate.ts)", () => {
         assert.deepStrictEqual(e.unpriced.map((u) => u.reason), ["no price for notebook instance type ml.x9.huge"]);
     });
 
+    it("matches an endpoint to its config by namePrefix (inputs) and, when unknown (preview), one to one", () => {
+        const stack = (endpointConfigName: string, configProps: Record<string, any>) => [
+            res("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "cfg", { ...configProps, productionVariants: [{ variantName: "primary", instanceType: "ml.m5.large", initialInstanceCount: 1 }] }),
+            res("aws:sagemaker/endpoint:Endpoint", "ep", { name: "ep-1", endpointConfigName }),
+            res("aws:appautoscaling/target:Target", "t", { serviceNamespace: "sagemaker", resourceId: "endpoint/ep-1/variant/primary", minCapacity: 2, maxCapacity: 4 }),
+        ];
+        for (const s of [stack("cfg-abc1234", { namePrefix: "cfg-" }), stack("04da6b54-80e4-46f7-96ec-b56ff0331ba9", {})]) {
+            const e = estimateStackCost(s);
+            assert.strictEqual(e.monthly.totalUsd, 167.9); // minCapacity 2 x 0.115 x 730
+            assert.strictEqual(e.peakMonthlyUsd, 335.8); // maxCapacity 4
+        }
+    });
+
     it("every instance type the program accepts has a price", () => {
         // config.ts lists the instance types each resource kind accepts; the estimate must price them all.
         // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -152,6 +152,15 @@ describe("policies: IAM", () => {
             const role = notebookRole();
             assertNone(await check("iam-lambda-role-least-privilege", [role, res(ROLE_POLICY, "p", { role: "nb-role-1234", policy: doc({ Effect: "Allow", Action: "sagemaker:CreateTrainingJob", Resource: "*" }) })]));
         });
+        it("tolerates KMS decrypt of the function's own environment only when pinned to kms:ViaService lambda", async () => {
+            const role = lambdaRole();
+            const kms = (condition?: Record<string, unknown>) =>
+                res(ROLE_POLICY, "kms", { role: "fn-role-1234", policy: doc({ Sid: "UseStackKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: "arn:aws:kms:us-east-1:123456789012:key/k", ...(condition ? { Condition: condition } : {}) }) });
+            assertNone(await check("iam-lambda-role-least-privilege", [role, kms({ StringEquals: { "kms:ViaService": ["lambda.us-east-1.amazonaws.com"] } })]));
+            assertViolation(await check("iam-lambda-role-least-privilege", [role, kms()]), "allows kms:Decrypt, kms:DescribeKey", 1);
+            assertViolation(await check("iam-lambda-role-least-privilege", [role, kms({ StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com"] } })]), "kms:Decrypt", 1);
+            assertViolation(await check("iam-lambda-role-least-privilege", [role, kms({ StringEquals: { "kms:ViaService": "lambda.us-east-1.amazonaws.com" } })], { allowedKmsViaLambdaActions: [] }), "kms:Decrypt", 1);
+        });
         it("takes the allow-list from config", async () => {
             const role = lambdaRole();
             const r = [role, res(ROLE_POLICY, "p", { role: "fn-role-1234", policy: doc({ Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:q" }) })];

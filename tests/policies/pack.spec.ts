@@ -10,8 +10,12 @@ import { evaluatePack } from "../../tools/policy-engine";
 const POLICIES_DIR = path.join(__dirname, "..", "..", "policies");
 const readJson = (f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8"));
 
-/** Rules that need a VPC subnet or a KMS key: advisory in dev (DESIGN.md section 5). */
-const VPC_OR_KMS_RULES = ["sagemaker-notebook-no-direct-internet", "sagemaker-notebook-in-vpc", "sagemaker-notebook-kms", "sagemaker-endpoint-config-kms"];
+/**
+ * Rules that need a VPC subnet (with NAT or VPC endpoints) or a KMS key: advisory in dev
+ * (DESIGN.md section 5). ec2-no-public-ip belongs here: without a private subnet of the stack's
+ * own, the default VPC has no NAT, so a public IP (with no inbound rule) is the trainer's only way out.
+ */
+const VPC_OR_KMS_RULES = ["sagemaker-notebook-no-direct-internet", "sagemaker-notebook-in-vpc", "sagemaker-notebook-kms", "sagemaker-endpoint-config-kms", "ec2-no-public-ip"];
 
 async function resolvedLevels(stack: string): Promise<Map<string, { enforcementLevel: string; properties: Record<string, unknown> }>> {
     const result = await evaluatePack(policies, [], readJson(`config/${stack}.json`), { packName });
