@@ -69,7 +69,8 @@ export function createHandler(deps: HandlerDeps = {}) {
         const requestId = typeof context?.awsRequestId === "string" ? context.awsRequestId : `local-${started.toString(36)}`;
         const remaining = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : DEFAULT_TIME_BUDGET_MS;
         const deadline = started + remaining - DEADLINE_MARGIN_MS;
-        const record: Record<string, unknown> = { level: "info", msg: "request", requestId };
+        // Lambda's JSON log format reads "level" and an RFC 3339 "timestamp" from lines written to stdout.
+        const record: Record<string, unknown> = { timestamp: new Date(started).toISOString(), level: "info", msg: "request", requestId };
         let config: LambdaConfig | undefined;
         let response: HttpResponse;
         try {

@@ -121,6 +121,7 @@ describe("lambda/handler against a local SageMaker Runtime", function () {
             assert.strictEqual(logs.length, 1);
             const line = JSON.parse(logs[0]);
             assert.strictEqual(line.requestId, "req-123");
+            assert.ok(!Number.isNaN(Date.parse(line.timestamp)), "an RFC 3339 timestamp for Lambda's JSON log format");
             assert.strictEqual(line.status, 200);
             assert.strictEqual(line.outcome, "ok");
             assert.strictEqual(line.imageBytes, image.length);
