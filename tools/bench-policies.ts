@@ -1,0 +1,159 @@
+// `npm run bench:policies`: evaluates the whole pack (every resource and stack policy, dev config)
+// on generated stacks of 1,000 and 10,000 resources in the same run, and prints resources per
+// second for each size side by side. If every rule is linear, both sizes run at about the same
+// rate (ratio near 1); a quadratic join would make the large stack ~10x slower per resource.
+//
+// The stacks repeat the pipeline's own mix (a data bucket with its six side resources, service
+// roles with inline policies and attachments, notebook, training and tuning jobs, model, endpoint
+// configuration, endpoint, autoscaling target and policy, alarms, Lambda, log group, EC2 trainer
+// and security group, KMS key, budget) with the joins the stack policies resolve: side resources
+// name their bucket, attachments their role, the scaling target its endpoint, with property
+// dependencies as the CLI sends them.
+
+import * as fs from "fs";
+import * as path from "path";
+import { performance } from "perf_hooks";
+import { policies } from "../policies/pack";
+import { evaluatePack, PlanResource, PolicyPackConfig } from "./policy-engine";
+
+const TAGS = { project: "mlops", stack: "bench", "managed-by": "pulumi" };
+const ACCOUNT = "123456789012";
+
+function urn(type: string, name: string): string {
+    return `urn:pulumi:bench::mlops::${type}::${name}`;
+}
+
+/** One copy of the pipeline (unit `u`): returns its resources. */
+function pipelineUnit(u: number): PlanResource[] {
+    const out: PlanResource[] = [];
+    const add = (type: string, name: string, props: Record<string, any>, deps: Record<string, PlanResource[]> = {}): PlanResource => {
+        const propertyDependencies: Record<string, string[]> = {};
+        for (const [k, list] of Object.entries(deps)) propertyDependencies[k] = list.map((r) => r.urn);
+        const r: PlanResource = { urn: urn(type, name), type, name, props, propertyDependencies, dependencies: [...new Set(Object.values(propertyDependencies).flat())] };
+        out.push(r);
+        return r;
+    };
+    const p = `u${u}`;
+    const bucketName = `mlops-bench-${p}-data`;
+    const bucket = add("aws:s3/bucket:Bucket", `${p}-data`, { bucket: bucketName, id: bucketName, arn: `arn:aws:s3:::${bucketName}`, tags: TAGS });
+    const side = (type: string, suffix: string, props: Record<string, any>) => add(type, `${p}-data-${suffix}`, { bucket: bucketName, ...props }, { bucket: [bucket] });
+    side("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    side("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "sse", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
+    side("aws:s3/bucketVersioning:BucketVersioning", "versioning", { versioningConfiguration: { status: "Enabled" } });
+    side("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "ownership", { rule: { objectOwnership: "BucketOwnerEnforced" } });
+    side("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle", { rules: [{ id: "abort", status: "Enabled", abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }] });
+    side("aws:s3/bucketPolicy:BucketPolicy", "policy", {
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }] }),
+    });
+    side("aws:s3/bucketObjectv2:BucketObjectv2", "code", { key: "code/sourcedir.tar.gz" });
+
+    const role = (kind: string, service: string, statements: Record<string, unknown>[]) => {
+        const name = `mlops-bench-${p}-${kind}`;
+        const r = add("aws:iam/role:Role", `${p}-${kind}-role`, {
+            name,
+            arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+            assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] }),
+            tags: TAGS,
+        });
+        add("aws:iam/rolePolicy:RolePolicy", `${p}-${kind}-permissions`, { role: name, policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }, { role: [r] });
+        return r;
+    };
+    const objects = { Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${bucketName}/datasets/*` };
+    const sagemakerRole = role("sagemaker", "sagemaker.amazonaws.com", [objects]);
+    role("notebook", "sagemaker.amazonaws.com", [objects]);
+    const endpointName = `mlops-bench-${p}-endpoint`;
+    const endpointArn = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:endpoint/${endpointName}`;
+    role("inference", "lambda.amazonaws.com", [
+        { Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: endpointArn },
+        { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/lambda/${p}:*` },
+    ]);
+    const trainerRole = role("trainer", "ec2.amazonaws.com", [objects]);
+    add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `${p}-trainer-ssm`, { role: `mlops-bench-${p}-trainer`, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, { role: [trainerRole] });
+    add("aws:iam/instanceProfile:InstanceProfile", `${p}-trainer-profile`, { name: `mlops-bench-${p}-trainer`, role: `mlops-bench-${p}-trainer`, tags: TAGS }, { role: [trainerRole] });
+
+    add("aws:sagemaker/notebookInstance:NotebookInstance", `${p}-notebook`, {
+        instanceType: "ml.t3.medium", roleArn: sagemakerRole.props.arn, rootAccess: "Disabled", directInternetAccess: "Enabled", volumeSize: 5,
+        instanceMetadataServiceConfiguration: { minimumInstanceMetadataServiceVersion: "2" }, tags: TAGS,
+    });
+    const trainingSpec = (count: number) => ({
+        resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: count, volumeSizeInGb: 30 },
+        stoppingCondition: { maxRuntimeInSeconds: 7200, maxWaitTimeInSeconds: 14400 },
+        enableManagedSpotTraining: true,
+        checkpointConfig: { s3Uri: `s3://${bucketName}/checkpoints/` },
+    });
+    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-single`, { trainingJobName: `${p}-single`, roleArn: sagemakerRole.props.arn, ...trainingSpec(1), tags: TAGS });
+    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-multi`, { trainingJobName: `${p}-multi`, roleArn: sagemakerRole.props.arn, ...trainingSpec(3), tags: TAGS });
+    add("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", `${p}-tuning`, {
+        config: { strategy: "Bayesian", resourceLimits: { maxNumberOfTrainingJobs: 2, maxParallelTrainingJobs: 2 } },
+        trainingJobDefinition: { roleArn: sagemakerRole.props.arn, ...trainingSpec(1) }, tags: TAGS,
+    });
+    add("aws:sagemaker/model:Model", `${p}-model`, { executionRoleArn: sagemakerRole.props.arn, enableNetworkIsolation: true, tags: TAGS });
+    const configName = `mlops-bench-${p}-config`;
+    const config = add("aws:sagemaker/endpointConfiguration:EndpointConfiguration", `${p}-config`, {
+        name: configName, productionVariants: [{ variantName: "primary", instanceType: "ml.m5.large", initialInstanceCount: 1 }], tags: TAGS,
+    });
+    const endpoint = add("aws:sagemaker/endpoint:Endpoint", `${p}-endpoint`, { name: endpointName, endpointConfigName: configName, tags: TAGS }, { endpointConfigName: [config] });
+    const resourceId = `endpoint/${endpointName}/variant/primary`;
+    add("aws:appautoscaling/target:Target", `${p}-scaling`, { serviceNamespace: "sagemaker", scalableDimension: "sagemaker:variant:DesiredInstanceCount", resourceId, minCapacity: 1, maxCapacity: 4, tags: TAGS }, { resourceId: [endpoint] });
+    add("aws:appautoscaling/policy:Policy", `${p}-invocations`, {
+        serviceNamespace: "sagemaker", scalableDimension: "sagemaker:variant:DesiredInstanceCount", resourceId, policyType: "TargetTrackingScaling",
+        targetTrackingScalingPolicyConfiguration: { targetValue: 5, scaleInCooldown: 30, scaleOutCooldown: 30, predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" } },
+    }, { resourceId: [endpoint] });
+    add("aws:cloudwatch/metricAlarm:MetricAlarm", `${p}-5xx`, { metricName: "Invocation5XXErrors", tags: TAGS });
+    add("aws:cloudwatch/metricAlarm:MetricAlarm", `${p}-latency`, { metricName: "ModelLatency", tags: TAGS });
+    add("aws:cloudwatch/logGroup:LogGroup", `${p}-logs`, { name: `/aws/lambda/${p}`, retentionInDays: 30, tags: TAGS });
+    add("aws:lambda/function:Function", `${p}-inference`, {
+        runtime: "nodejs24.x", memorySize: 512, timeout: 30, reservedConcurrentExecutions: 5, role: `arn:aws:iam::${ACCOUNT}:role/mlops-bench-${p}-inference`,
+        environment: { variables: { ENDPOINT_NAME: endpointName } }, tags: TAGS,
+    });
+    add("aws:ec2/securityGroup:SecurityGroup", `${p}-trainer-sg`, { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }], tags: TAGS });
+    add("aws:ec2/instance:Instance", `${p}-trainer`, {
+        instanceType: "g4dn.xlarge", iamInstanceProfile: `mlops-bench-${p}-trainer`, associatePublicIpAddress: false, instanceInitiatedShutdownBehavior: "terminate",
+        metadataOptions: { httpTokens: "required" }, rootBlockDevice: { encrypted: true, volumeSize: 100 }, tags: TAGS,
+    });
+    return out;
+}
+
+export function generateStack(size: number): PlanResource[] {
+    const resources: PlanResource[] = [];
+    for (let u = 0; resources.length < size; u++) resources.push(...pipelineUnit(u));
+    return resources.slice(0, size);
+}
+
+async function measure(resources: PlanResource[], config: PolicyPackConfig, repeats: number): Promise<{ seconds: number; violations: number }> {
+    let best = Infinity;
+    let violations = 0;
+    for (let i = 0; i < repeats; i++) {
+        const start = performance.now();
+        const result = await evaluatePack(policies, resources, config, { packName: "mlops-guardrails", packVersion: "0.1.0" });
+        best = Math.min(best, (performance.now() - start) / 1000);
+        violations = result.violations.length;
+    }
+    return { seconds: best, violations };
+}
+
+async function main(): Promise<void> {
+    const sizes = [1000, 10000];
+    const config = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", "dev.json"), "utf8")) as PolicyPackConfig;
+    await measure(generateStack(200), config, 1); // warm-up: JIT and module caches
+    const rows: { size: number; seconds: number; rate: number; violations: number }[] = [];
+    for (const size of sizes) {
+        const stack = generateStack(size);
+        const { seconds, violations } = await measure(stack, config, size <= 1000 ? 3 : 1);
+        rows.push({ size, seconds, rate: size / seconds, violations });
+    }
+    console.log(`policy pack: ${policies.length} policies (dev config), Node ${process.version}`);
+    console.log(`${"resources".padStart(10)}  ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}  ${"violations".padStart(10)}`);
+    for (const r of rows) {
+        console.log(`${String(r.size).padStart(10)}  ${r.seconds.toFixed(3).padStart(8)}  ${Math.round(r.rate).toString().padStart(12)}  ${String(r.violations).padStart(10)}`);
+    }
+    const ratio = rows[1].rate / rows[0].rate;
+    console.log(`rate(${sizes[1]}) / rate(${sizes[0]}) = ${ratio.toFixed(2)}  (1.00 = perfectly linear; a quadratic rule would give ~0.10)`);
+}
+
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(e);
+        process.exit(1);
+    });
+}
