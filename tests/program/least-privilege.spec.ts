@@ -1,0 +1,148 @@
+import * as assert from "assert";
+import type { ProgramRun } from "../../tools/plan/run-program";
+import type { PlanResource } from "../../tools/policy-engine";
+import { ofType, one, outputsOf, runStack } from "../support/program";
+
+interface Statement {
+    Sid?: string;
+    Effect: string;
+    Action: string | string[];
+    Resource?: string | string[];
+    Principal?: unknown;
+    Condition?: Record<string, Record<string, unknown>>;
+}
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every policy that reaches a role: its inline policies and its managed attachments. */
+function permissionsOf(run: ProgramRun, role: PlanResource): { statements: Statement[]; managed: string[] } {
+    const roleName = outputsOf(role).name;
+    const statements = ofType(run, "aws:iam/rolePolicy:RolePolicy")
+        .filter(p => p.props.role === roleName)
+        .flatMap(p => JSON.parse(p.props.policy).Statement as Statement[]);
+    const managed = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        .filter(a => a.props.role === roleName)
+        .map(a => String(a.props.policyArn));
+    return { statements, managed };
+}
+
+function roleNamed(run: ProgramRun, logicalName: string): PlanResource {
+    return one(run, "aws:iam/role:Role", logicalName);
+}
+
+function trustOf(role: PlanResource): Statement[] {
+    return JSON.parse(role.props.assumeRolePolicy).Statement;
+}
+
+function allowed(statements: Statement[]): { action: string; resource: string }[] {
+    return statements.filter(s => s.Effect === "Allow")
+        .flatMap(s => list(s.Action).flatMap(action => list(s.Resource).map(resource => ({ action, resource }))));
+}
+
+describe("least privilege", () => {
+    let dev: ProgramRun;
+    let prod: ProgramRun;
+    before(async () => {
+        dev = await runStack("dev");
+        prod = await runStack("prod");
+    });
+
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: the Lambda role may invoke exactly its endpoint and write its own log group`, () => {
+            const run = stack === "dev" ? dev : prod;
+            const role = roleNamed(run, "inference-role");
+            const { statements, managed } = permissionsOf(run, role);
+            assert.deepStrictEqual(managed, [], "no managed policy at all on the Lambda role");
+            const endpointArn = outputsOf(one(run, "aws:sagemaker/endpoint:Endpoint")).arn;
+            const logGroupArn = outputsOf(one(run, "aws:cloudwatch/logGroup:LogGroup")).arn;
+            const expected = [
+                { action: "sagemaker:InvokeEndpoint", resource: endpointArn },
+                { action: "logs:CreateLogStream", resource: `${logGroupArn}:*` },
+                { action: "logs:PutLogEvents", resource: `${logGroupArn}:*` },
+            ];
+            if (stack === "prod") {
+                // prod turns X-Ray tracing on; X-Ray has no resource-level permissions.
+                expected.push({ action: "xray:PutTraceSegments", resource: "*" }, { action: "xray:PutTelemetryRecords", resource: "*" });
+            }
+            assert.deepStrictEqual(allowed(statements), expected);
+            assert.match(endpointArn, /^arn:aws:sagemaker:us-east-1:123456789012:endpoint\/mlops-\w+-endpoint$/);
+            assert.ok(statements.every(s => !s.Condition), "no condition needed, the resources are exact");
+            assert.deepStrictEqual(trustOf(role).map(t => t.Principal), [{ Service: "lambda.amazonaws.com" }]);
+        });
+    }
+
+    it("no statement anywhere allows a whole service or everything", () => {
+        for (const run of [dev, prod]) {
+            for (const policy of ofType(run, "aws:iam/rolePolicy:RolePolicy")) {
+                for (const { action } of allowed(JSON.parse(policy.props.policy).Statement)) {
+                    assert.ok(action !== "*" && !/^[a-z0-9-]+:\*$/.test(action), `${policy.name} allows ${action}`);
+                }
+            }
+        }
+    });
+
+    it("every trust policy names one service and pins the account where the service supports it", () => {
+        for (const role of ofType(prod, "aws:iam/role:Role")) {
+            const [trust, ...more] = trustOf(role);
+            assert.strictEqual(more.length, 0);
+            const service = (trust.Principal as { Service: string }).Service;
+            assert.match(service, /^(sagemaker|lambda|ec2)\.amazonaws\.com$/);
+            if (service !== "ec2.amazonaws.com") {
+                assert.deepStrictEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+            }
+        }
+    });
+
+    it("the notebook works on this bucket, starts this stack's jobs and passes only the training role", () => {
+        const role = roleNamed(dev, "notebook-role");
+        const { statements, managed } = permissionsOf(dev, role);
+        assert.deepStrictEqual(managed, []);
+        const bucketArn = outputsOf(one(dev, "aws:s3/bucket:Bucket")).arn;
+        const trainingRoleArn = outputsOf(roleNamed(dev, "training-role")).arn;
+        const grants = allowed(statements);
+        for (const g of grants.filter(g => g.action.startsWith("s3:"))) {
+            assert.ok(g.resource === bucketArn || g.resource === `${bucketArn}/*`, `s3 grant outside the bucket: ${g.action} ${g.resource}`);
+        }
+        for (const g of grants.filter(g => /^sagemaker:(Create|Describe|Stop)(TrainingJob|HyperParameterTuningJob)$/.test(g.action))) {
+            assert.match(g.resource, /:(training-job|hyper-parameter-tuning-job)\/mlops-dev-\*$/, `${g.action} not limited to this stack's jobs`);
+        }
+        const passRole = statements.filter(s => list(s.Action).includes("iam:PassRole"));
+        assert.strictEqual(passRole.length, 1);
+        assert.strictEqual(passRole[0].Resource, trainingRoleArn);
+        assert.deepStrictEqual(passRole[0].Condition, { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } });
+        const selfStop = grants.filter(g => g.action === "sagemaker:StopNotebookInstance");
+        assert.deepStrictEqual(selfStop.map(g => g.resource), ["arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/mlops-dev-notebook"]);
+    });
+
+    it("the GPU trainer reads code and data and writes only its own output prefix", () => {
+        const role = roleNamed(dev, "gpu-trainer-role");
+        const { statements, managed } = permissionsOf(dev, role);
+        assert.deepStrictEqual(managed, ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+        const bucketArn = outputsOf(one(dev, "aws:s3/bucket:Bucket")).arn;
+        const output = String(dev.outputs.trainerOutputUri).replace(/^s3:\/\/[^/]+\//, "");
+        const codeKey = String(dev.outputs.trainingCodeUri).replace(/^s3:\/\/[^/]+\//, "");
+        const grants = allowed(statements);
+        assert.deepStrictEqual(grants.filter(g => g.action === "s3:PutObject").map(g => g.resource), [`${bucketArn}/${output}*`]);
+        assert.deepStrictEqual(grants.filter(g => g.action === "s3:GetObject").map(g => g.resource).sort(),
+            [`${bucketArn}/${codeKey}*`, `${bucketArn}/datasets/dogImages/*`, `${bucketArn}/${output}*`].sort());
+        assert.ok(grants.every(g => !g.action.startsWith("s3:Delete")));
+        assert.deepStrictEqual(trustOf(role).map(t => t.Principal), [{ Service: "ec2.amazonaws.com" }]);
+    });
+
+    it("the model role reads exactly its artifact", () => {
+        const role = roleNamed(dev, "endpoint-model-role");
+        const grants = allowed(permissionsOf(dev, role).statements);
+        const artifact = String(dev.outputs.deployedModelDataUrl).replace(/^s3:\/\//, "arn:aws:s3:::");
+        assert.deepStrictEqual(grants.filter(g => g.action.startsWith("s3:")), [{ action: "s3:GetObject", resource: artifact }]);
+    });
+
+    it("the training role writes only job prefixes and uses the KMS key only through S3 and SageMaker", () => {
+        const role = roleNamed(prod, "training-role");
+        const { statements } = permissionsOf(prod, role);
+        const bucketArn = outputsOf(one(prod, "aws:s3/bucket:Bucket")).arn;
+        const writes = allowed(statements).filter(g => g.action === "s3:PutObject").map(g => g.resource).sort();
+        assert.deepStrictEqual(writes, ["checkpoints/", "debugger/", "training/", "tuning/"].map(p => `${bucketArn}/${p}*`));
+        const kms = statements.find(s => s.Sid === "UseStackKey")!;
+        assert.deepStrictEqual(kms.Condition, { StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"] } });
+    });
+});
