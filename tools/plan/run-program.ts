@@ -117,6 +117,16 @@ export function toAnalyzerValue(value: unknown, idOf: (urn: string) => string | 
     return out;
 }
 
+/**
+ * The URN the engine gives a resource (pulumi/pulumi `Deployment.generateURN`): the parent's full
+ * qualified type chain, except that the root stack's type is never part of it.
+ */
+export function engineUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+    const parentType = parent ? parent.split("::")[2] : "";
+    const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
 function packageOf(type: string): string {
     return type.split(":")[0];
 }
@@ -145,6 +155,10 @@ export async function runProgram(opts: { stack: string; program: string; project
 
     const registrations: Registration[] = [];
     const byUrn = new Map<string, Registration>();
+    // The mock monitor's URNs differ from the engine's (it prefixes the root stack's type and keeps
+    // only the last ancestor type); the program and the pack get the engine's URN, the mock
+    // monitor keeps its own for its bookkeeping.
+    const mockUrnOf = new Map<string, string>();
     const monitor = runtimeSettings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
@@ -176,12 +190,15 @@ export async function runProgram(opts: { stack: string; program: string; project
             },
         };
         registrations.push(reg);
+        const urn = engineUrn(opts.stack, project, reg.parent, reg.type, reg.name);
         register(req, (err: unknown, resp?: any) => {
             if (!err && resp) {
-                reg.urn = resp.getUrn();
-                byUrn.set(reg.urn!, reg);
+                mockUrnOf.set(urn, resp.getUrn());
+                resp.setUrn(urn);
+                reg.urn = urn;
                 reg.id = resp.getId();
                 reg.outputs = resp.getObject()?.toJavaScript() ?? {};
+                byUrn.set(urn, reg);
             }
             callback(err, resp);
         });
@@ -190,6 +207,8 @@ export async function runProgram(opts: { stack: string; program: string; project
     monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp?: any) => void) => {
         const reg = byUrn.get(req.getUrn());
         if (reg) reg.outputs = req.getOutputs()?.toJavaScript() ?? {};
+        const mockUrn = mockUrnOf.get(req.getUrn());
+        if (mockUrn) req.setUrn(mockUrn);
         registerOutputs(req, callback);
     };
 
