@@ -16,6 +16,10 @@ export interface TrainingSpec {
     maxWaitSeconds: number | Unknown | undefined;
     spot: boolean | Unknown | undefined;
     checkpointS3Uri: string | Unknown | undefined;
+    interContainerEncryption: boolean | Unknown | undefined;
+    outputKmsKeyId: string | Unknown | undefined;
+    /** Volume key of every pool's resource config (one entry per config object). */
+    volumeKmsKeyIds: (string | Unknown | undefined)[];
 }
 
 type Pool = TrainingSpec["instances"][number];
@@ -38,6 +42,9 @@ function spec(where: string, def: unknown, resourceConfigKey: string): TrainingS
         maxWaitSeconds: num(def, "stoppingCondition", "maxWaitTimeInSeconds"),
         spot: bool(def, "enableManagedSpotTraining"),
         checkpointS3Uri: str(def, "checkpointConfig", "s3Uri"),
+        interContainerEncryption: bool(def, "enableInterContainerTrafficEncryption"),
+        outputKmsKeyId: str(def, "outputDataConfig", "kmsKeyId"),
+        volumeKmsKeyIds: [str(hpoResources && !get(def, "resourceConfig") ? hpoResources : get(def, resourceConfigKey), "volumeKmsKeyId")],
     };
 }
 

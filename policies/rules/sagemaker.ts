@@ -5,6 +5,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { cfg, resourceRule, stackRule } from "../lib/rule";
 import { StackIndex } from "../lib/stack-index";
 import { UNKNOWN, arr, get, num, str } from "../lib/values";
+import { TRAINING_JOB, TUNING_JOB, trainingSpecs } from "../lib/training";
 
 export const T = {
     notebook: "aws:sagemaker/notebookInstance:NotebookInstance",
@@ -127,6 +128,31 @@ export const endpointConfigKms = resourceRule({
     },
 });
 
+export const trainingEncryption = resourceRule({
+    name: "sagemaker-training-encryption",
+    description: "Distributed training and tuning jobs encrypt traffic between their instances; where KMS is required, model artifacts (outputDataConfig.kmsKeyId) and training volumes (volumeKmsKeyId) use the stack's customer-managed key.",
+    anchors: ["CKV_AWS_367", "CKV_AWS_368", "CKV_AWS_369 (same checks on monitoring jobs)"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "set enableInterContainerTrafficEncryption: true when instanceCount > 1, and outputDataConfig.kmsKeyId / resourceConfig.volumeKmsKeyId to the stack's KMS key.",
+    config: {
+        requireKms: cfg.boolean("Require outputDataConfig.kmsKeyId and volumeKmsKeyId.", false),
+    },
+    types: [TRAINING_JOB, TUNING_JOB],
+    validate(props, { config, args, report }) {
+        for (const s of trainingSpecs(args.type, props)) {
+            const at = s.where ? `${s.where}: ` : "";
+            const distributed = s.instances.some((p) => typeof p.instanceCount === "number" && p.instanceCount > 1);
+            if (distributed && s.interContainerEncryption !== true && s.interContainerEncryption !== UNKNOWN) {
+                report(`${at}${s.instances.map((p) => String(p.instanceCount)).join("+")} instances exchange gradients without enableInterContainerTrafficEncryption.`);
+            }
+            if (!config.requireKms) continue;
+            if (s.outputKmsKeyId === undefined || s.outputKmsKeyId === "") report(`${at}outputDataConfig.kmsKeyId is not set: model artifacts use the S3 default key.`);
+            if (s.volumeKmsKeyIds.some((k) => k === undefined || k === "")) report(`${at}volumeKmsKeyId is not set on the training volumes.`);
+        }
+    },
+});
+
 // ---- endpoint autoscaling (join) -------------------------------------------------------------
 
 const VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount";
@@ -231,5 +257,6 @@ export const sagemakerRules = [
     notebookKms,
     modelNetworkIsolation,
     endpointConfigKms,
+    trainingEncryption,
     endpointAutoscaling,
 ];

@@ -76,6 +76,37 @@ describe("policies: SageMaker", () => {
         });
     });
 
+    describe("sagemaker-training-encryption", () => {
+        const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
+        const job = (name: string, count: number, over: Record<string, any> = {}) =>
+            res("aws:sagemaker/trainingJob:TrainingJob", name, {
+                resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: count, volumeKmsKeyId: KEY },
+                outputDataConfig: { s3OutputPath: "s3://b/training/", kmsKeyId: KEY },
+                enableInterContainerTrafficEncryption: count > 1,
+                ...over,
+            });
+        it("accepts single-instance jobs, encrypted distributed jobs, and KMS-encrypted jobs when required", async () => {
+            assertNone(await check("sagemaker-training-encryption", [job("single", 1), job("multi", 3)], { requireKms: true }));
+        });
+        it("rejects a distributed job without inter-container encryption (also inside a tuning job)", async () => {
+            const v = await check("sagemaker-training-encryption", [
+                job("multi", 3, { enableInterContainerTrafficEncryption: false }),
+                res("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", "hpo", { config: {}, trainingJobDefinition: { resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: 2 } } }),
+            ]);
+            assertViolation(v, "3 instances exchange gradients without enableInterContainerTrafficEncryption");
+            assertViolation(v, "trainingJobDefinition: 2 instances");
+            assert.strictEqual(v.length, 2);
+        });
+        it("with requireKms, rejects artifacts and volumes on default keys", async () => {
+            const plain = job("single", 1, { resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: 1 }, outputDataConfig: { s3OutputPath: "s3://b/" } });
+            assertNone(await check("sagemaker-training-encryption", [plain]));
+            const v = await check("sagemaker-training-encryption", [plain], { requireKms: true });
+            assertViolation(v, "outputDataConfig.kmsKeyId is not set");
+            assertViolation(v, "volumeKmsKeyId is not set");
+            assert.strictEqual(v.length, 2);
+        });
+    });
+
     describe("sagemaker-endpoint-autoscaling (stack)", () => {
         const stack = (opts: { target?: Record<string, any>; policy?: Record<string, any> | null; serverless?: boolean; unknownName?: boolean } = {}) => {
             const config = res(CONFIG, "cfg", {
