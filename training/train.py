@@ -111,6 +111,7 @@ def run(args, ctx):
         started = time.perf_counter()
         train = engine.train_epoch(train_model, loaders["train"], criterion, optimizer, scaler, ctx, hook)
         train_seconds = time.perf_counter() - started
+        distributed.sync_buffers(ctx, model)
         valid = engine.evaluate(model, loaders["valid"], ctx, hook)
         log.info("epoch %d: this process trained on %d of %d images and validated %d of %d",
                  epoch, train.local_samples, train.samples, valid.local_samples, valid.samples)

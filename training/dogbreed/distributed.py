@@ -133,6 +133,18 @@ def broadcast_object(ctx, obj):
     return holder[0]
 
 
+def sync_buffers(ctx, model):
+    """Give every replica rank 0's BatchNorm statistics.
+
+    DDP broadcasts buffers at the start of each forward pass, but the last forward of an epoch
+    still updates each replica's running statistics from its own batch; evaluating (and saving)
+    with identical buffers keeps the replicas, and so the all-reduced metrics, consistent.
+    """
+    if ctx.distributed:
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
+
+
 def barrier(ctx):
     if ctx.distributed:
         dist.barrier()

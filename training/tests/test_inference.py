@@ -211,7 +211,7 @@ print(inference.output_fn(inference.predict_fn(inference.input_fn(body, "image/p
 """
     image_path = tmp_path / "gray.png"
     sample(RED, "LA").save(image_path)
-    result = subprocess.run([sys.executable, "-I", "-c", script, trained["model_dir"], str(image_path)],
+    result = subprocess.run([sys.executable, "-I", "-B", "-c", script, trained["model_dir"], str(image_path)],
                             cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     assert result.returncode == 0, result.stdout
     assert len(json.loads(result.stdout.strip().splitlines()[-1])["predictions"]) == 3
