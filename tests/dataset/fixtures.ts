@@ -103,7 +103,7 @@ export function writeTree(dir: string, files: Map<string, Buffer>): void {
  * A standard zip (deflate, with directory entries) written by hand, so tests need no zip tool:
  * local headers, data, central directory, end record (APPNOTE 4.3).
  */
-export function writeZip(file: string, files: Map<string, Buffer>, options: { directoryEntries?: boolean } = {}): void {
+export function writeZip(file: string, files: Map<string, Buffer>, options: { directoryEntries?: boolean; wrongSizeFor?: string } = {}): void {
     const entries: [string, Buffer][] = [];
     if (options.directoryEntries ?? true) {
         const dirs = new Set<string>();
@@ -124,6 +124,8 @@ export function writeZip(file: string, files: Map<string, Buffer>, options: { di
         const compressed = isDir ? data : zlib.deflateRawSync(data);
         const method = isDir ? 0 : 8;
         const crc = zlib.crc32(data);
+        // A damaged entry: its headers promise one byte more than it inflates to.
+        const declared = data.length + (name === options.wrongSizeFor ? 1 : 0);
         const local = Buffer.alloc(30);
         local.writeUInt32LE(0x04034b50, 0);
         local.writeUInt16LE(20, 4);
@@ -133,7 +135,7 @@ export function writeZip(file: string, files: Map<string, Buffer>, options: { di
         local.writeUInt16LE(0x21, 12); // 1980-01-01
         local.writeUInt32LE(crc, 14);
         local.writeUInt32LE(compressed.length, 18);
-        local.writeUInt32LE(data.length, 22);
+        local.writeUInt32LE(declared, 22);
         local.writeUInt16LE(nameBytes.length, 26);
         local.writeUInt16LE(0, 28);
         chunks.push(local, nameBytes, compressed);
@@ -148,7 +150,7 @@ export function writeZip(file: string, files: Map<string, Buffer>, options: { di
         cd.writeUInt16LE(0x21, 14);
         cd.writeUInt32LE(crc, 16);
         cd.writeUInt32LE(compressed.length, 20);
-        cd.writeUInt32LE(data.length, 24);
+        cd.writeUInt32LE(declared, 24);
         cd.writeUInt16LE(nameBytes.length, 28);
         cd.writeUInt32LE(isDir ? 0x10 : 0, 38);
         cd.writeUInt32LE(offset, 42);

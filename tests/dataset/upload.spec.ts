@@ -173,6 +173,27 @@ describe("dataset:upload against a local S3 server", () => {
         assert.strictEqual(head.ContentType, "image/png");
     });
 
+    it("stops at the first object that cannot be read, says how far it got, and a rerun finishes the rest", async () => {
+        const damagedName = [...dataset.keys()].sort()[10];
+        const damagedZip = path.join(work, "damaged.zip");
+        writeZip(damagedZip, dataset, { wrongSizeFor: damagedName });
+        const args = ["--stack", "test", "--source", damagedZip, "--bucket", BUCKET, "--concurrency", "1"];
+        const r = await run(args);
+        assert.strictEqual(r.code, 1);
+        const damagedKey = damagedName.slice("dogImages/".length);
+        const errorLine = r.stderr.split("\n").find(l => l.startsWith("dataset:upload:"));
+        assert.match(errorLine ?? "", new RegExp(`^dataset:upload: cannot read ${damagedKey.replace(/\./g, "\\.")}: .* \\(\\d+ uploaded before it; rerun to resume\\)$`));
+        const uploaded = (await listObjectSizes(s3.client, BUCKET, PREFIX)).size;
+        assert.ok(uploaded >= 1 && uploaded < dataset.size, `${uploaded} uploaded before stopping`);
+        assert.ok(!(await listObjectSizes(s3.client, BUCKET, PREFIX)).has(PREFIX + damagedKey));
+
+        s3.resetCreated();
+        const rerun = await run(["--stack", "test", "--source", zipFile, "--bucket", BUCKET]);
+        assert.strictEqual(rerun.code, 0, rerun.stderr);
+        assert.strictEqual(s3.created().length, dataset.size - uploaded, "only what the failed run had not uploaded");
+        assert.deepStrictEqual([...(await listObjectSizes(s3.client, BUCKET, "")).keys()].sort(), expectedKeys);
+    });
+
     it("fails with one line and exit 1 when the bucket does not exist", async () => {
         const r = await run(["--stack", "test", "--source", zipFile, "--bucket", "no-such-bucket-here"]);
         assert.strictEqual(r.code, 1);
