@@ -39,7 +39,7 @@ interface Stats {
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 /** Runs `total` calls with `concurrency` in flight; latencies in ms. */
-async function measure(call: Call, total: number, concurrency: number): Promise<Stats> {
+async function run(call: Call, total: number, concurrency: number): Promise<{ latencies: number[]; errors: number; seconds: number }> {
     const latencies: number[] = [];
     let errors = 0;
     let next = 0;
@@ -55,9 +55,31 @@ async function measure(call: Call, total: number, concurrency: number): Promise<
             }
         }),
     );
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    latencies.sort((a, b) => a - b);
-    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), rps: total / seconds, errors };
+    return { latencies, errors, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+function stats(parts: Array<{ latencies: number[]; errors: number; seconds: number }>): Stats {
+    const latencies = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
+    const seconds = parts.reduce((a, p) => a + p.seconds, 0);
+    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), rps: latencies.length / seconds, errors: parts.reduce((a, p) => a + p.errors, 0) };
+}
+
+async function measure(call: Call, total: number, concurrency: number): Promise<Stats> {
+    return stats([await run(call, total, concurrency)]);
+}
+
+/**
+ * Handler and bare SDK in alternating rounds, so that load from elsewhere on a shared machine
+ * falls on both sides of the ratio alike.
+ */
+async function compare(a: Call, b: Call, total: number, concurrency: number, rounds = 5): Promise<{ handler: Stats; sdk: Stats }> {
+    const partsA = [];
+    const partsB = [];
+    for (let r = 0; r < rounds; r++) {
+        partsA.push(await run(a, total / rounds, concurrency));
+        partsB.push(await run(b, total / rounds, concurrency));
+    }
+    return { handler: stats(partsA), sdk: stats(partsB) };
 }
 
 function startFakeRuntime(): Promise<{ url: string; child: ChildProcess }> {
@@ -137,8 +159,8 @@ async function main(): Promise<void> {
     await measure(viaHandler, WARMUP, 10);
     await measure(viaSdk, WARMUP, 10);
     const results = {
-        c1: { handler: await measure(viaHandler, RUNS.c1, 1), sdk: await measure(viaSdk, RUNS.c1, 1) },
-        c50: { handler: await measure(viaHandler, RUNS.c50, 50), sdk: await measure(viaSdk, RUNS.c50, 50) },
+        c1: await compare(viaHandler, viaSdk, RUNS.c1, 1),
+        c50: await compare(viaHandler, viaSdk, RUNS.c50, 50),
     };
     collectGarbage();
     const before = process.memoryUsage();
@@ -157,18 +179,18 @@ async function main(): Promise<void> {
     console.log(`cold import (require)  median ${imports[Math.floor(imports.length / 2)].toFixed(1)} ms, min ${imports[0].toFixed(1)} ms over ${imports.length} fresh node processes`);
     console.log(`first request          ${firstMs.toFixed(1)} ms (client creation + first connection)${firstOk ? "" : "  FAILED"}`);
     console.log("");
-    console.log("latency (ms)       |      handler (bundle)       |       bare SDK call         | handler/SDK");
-    console.log("                   |    p50      p99     req/s   |    p50      p99     req/s   |  p50   p99");
+    console.log("latency (ms)        |      handler (bundle)       |       bare SDK call         | handler/SDK");
+    console.log("                    |    p50      p99     req/s   |    p50      p99     req/s   |  p50   p99");
     for (const [name, label, n] of [["c1", "concurrency 1", RUNS.c1], ["c50", "concurrency 50", RUNS.c50]] as const) {
         const { handler, sdk } = results[name];
         console.log(
-            `${`${label} x${n}`.padEnd(19)}|${f(handler.p50)} ${f(handler.p99)} ${handler.rps.toFixed(0).padStart(8)}   |${f(sdk.p50)} ${f(sdk.p99)} ${sdk.rps.toFixed(0).padStart(8)}   | ${(handler.p50 / sdk.p50).toFixed(2)}  ${(handler.p99 / sdk.p99).toFixed(2)}`,
+            `${`${label} x${n}`.padEnd(20)}|${f(handler.p50)} ${f(handler.p99)} ${handler.rps.toFixed(0).padStart(8)}   |${f(sdk.p50)} ${f(sdk.p99)} ${sdk.rps.toFixed(0).padStart(8)}   | ${(handler.p50 / sdk.p50).toFixed(2)}  ${(handler.p99 / sdk.p99).toFixed(2)}`,
         );
         if (handler.errors + sdk.errors > 0) console.log(`  errors: handler ${handler.errors}, sdk ${sdk.errors}`);
     }
     console.log("");
     console.log(`soak ${SOAK} requests at concurrency 50: errors ${soak.errors}, p50 ${soak.p50.toFixed(2)} ms, p99 ${soak.p99.toFixed(2)} ms, ${soak.rps.toFixed(0)} req/s`);
-    console.log(`  RSS ${mb(before.rss)} -> ${mb(after.rss)}, heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (after GC); ${logLines} log lines produced`);
+    console.log(`  RSS ${mb(before.rss)} -> ${mb(after.rss)}, heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}, external ${mb(before.external)} -> ${mb(after.external)} (after GC); ${logLines} log lines produced`);
     if (soak.errors > 0 || !firstOk) process.exitCode = 1;
 }
 
