@@ -1,9 +1,10 @@
 /**
  * The SSRF cases: data only, shared by the namespace runner (ssrf-scenarios.ts) and the spec.
- * `{P}` is the port of the plain-HTTP image server on 127.0.0.1, `{Q}` the TLS one.
+ * `{P}` is the port of the plain-HTTP image server on 127.0.0.1, `{Q}` the TLS one, `{B}` a listener
+ * on 127.0.0.1 whose accept queue is full, so that connecting to it hangs.
  * Configurations: `default` is what a deployment gets (https only, nothing exempted); `lab` allows
  * http and exempts exactly 127.0.0.1/32 (how tests reach the loopback image server), with a 64 KiB
- * image limit and a 1.5 s fetch timeout; `tls` is https only with 127.0.0.1/32 exempted.
+ * image limit, a 0.5 s connect timeout and a 1.5 s fetch timeout; `tls` is https only with 127.0.0.1/32 exempted.
  */
 
 /** host -> answers for the 1st, 2nd, ... lookup (the last one repeats). Hosts not listed fail with ENOTFOUND. */
@@ -79,6 +80,7 @@ export const SSRF_CASES: SsrfCase[] = [
     { name: "endless body without Content-Length", config: "lab", url: lab("/endless"), expected: { status: 413, code: "IMAGE_TOO_LARGE" } },
     { name: "slow body hits the fetch timeout", config: "lab", url: lab("/slow"), expected: { status: 504, code: "URL_FETCH_TIMEOUT" } },
     { name: "slow body hits the function deadline first", config: "lab", url: lab("/slow"), remainingMs: 1000, expected: { status: 504, code: "DEADLINE_EXCEEDED" } },
+    { name: "a host that never accepts the connection hits the connect timeout", config: "lab", url: "http://127.0.0.1:{B}/dog.jpg", expected: { status: 504, code: "URL_FETCH_TIMEOUT", message: "could not connect" } },
     { name: "HTTP error from the image host", config: "lab", url: lab("/missing"), expected: { status: 422, code: "URL_FETCH_FAILED" } },
     // TLS: the certificate is checked against the requested name, not the pinned address.
     { name: "https to a pinned address with SNI", config: "tls", url: `https://images.test:{Q}/dog.jpg?token=secret-query`, dns: { "images.test": [["127.0.0.1"]] }, expected: { status: 200, lookups: 1 } },

@@ -8,7 +8,7 @@
  * make DNS say anything, including a different answer on each lookup (rebinding). The results go to
  * stdout as one JSON document for the spec to assert.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
@@ -122,6 +122,31 @@ function imageRoutes(requests: string[], image: Buffer): http.RequestListener {
     };
 }
 
+/**
+ * A listener with an accept queue of one that never accepts: once one connection fills the queue,
+ * the kernel drops further SYNs and a connect hangs, which is what a black-holed host looks like.
+ * Node always accepts, so a small Python process holds the socket.
+ */
+async function startStuckListener(): Promise<{ port: number; stop: () => void }> {
+    const child = spawn("python3", ["-c", "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(600)"], {
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+        child.stdout!.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
+        child.once("error", reject);
+    });
+    const filler = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(port, "127.0.0.1").once("connect", () => resolve(s)).once("error", reject);
+    });
+    return {
+        port,
+        stop: () => {
+            filler.destroy();
+            child.kill();
+        },
+    };
+}
+
 async function main(): Promise<void> {
     assertIsolated();
     setUpLoopback();
@@ -148,6 +173,8 @@ async function main(): Promise<void> {
     tls.on("secureConnection", (s: { servername?: string | false }) => tlsServerNames.push(String(s.servername)));
     const Q = await listen(tls, 0, "127.0.0.1");
 
+    const stuck = await startStuckListener();
+
     const fake = await startFakeSageMakerRuntime({ endpoints: ["dog-breeds"] });
     const restore = withEnv(sdkEnv(fake.url));
     const base = { ...sdkEnv(fake.url), ENDPOINT_NAME: "dog-breeds" };
@@ -161,13 +188,17 @@ async function main(): Promise<void> {
             URL_FETCH_ALLOWED_CIDRS: "127.0.0.1/32",
             MAX_IMAGE_BYTES: String(LAB_MAX_IMAGE_BYTES),
             URL_FETCH_TIMEOUT_MS: "1500",
+            URL_FETCH_CONNECT_TIMEOUT_MS: "500",
         },
         // https only, loopback exempted, for the TLS server.
         tls: { ...base, URL_FETCH_ALLOWED_CIDRS: "127.0.0.1/32" },
     };
 
     const port = (url: string) =>
-        url.replace(/\{P\}|%7BP%7D/g, String(P)).replace(/\{Q\}|%7BQ%7D/g, String(Q));
+        url
+            .replace(/\{P\}|%7BP%7D/g, String(P))
+            .replace(/\{Q\}|%7BQ%7D/g, String(Q))
+            .replace(/\{B\}|%7BB%7D/g, String(stuck.port));
 
     // Controls: the canaries must be able to see a connection, or a zero count would prove nothing.
     // 1. a plain connection; 2. the fetcher itself, when configuration exempts the metadata address.
@@ -199,6 +230,7 @@ async function main(): Promise<void> {
     }
 
     restore();
+    stuck.stop();
     await fake.close();
     for (const server of [...canaries, plain, tls]) {
         (server as http.Server).closeAllConnections?.();
