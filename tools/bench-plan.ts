@@ -1,0 +1,89 @@
+// npm run bench:plan [-- --runs N --stack dev]
+//
+// Wall time of the offline plan of a stack, next to the floor any such tool pays: starting Node and
+// loading @pulumi/aws and @pulumi/policy. Both run as fresh child processes (as a user or CI runs
+// them), several times, and the medians and their ratio are printed in one run.
+
+import { spawnSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+
+const REPO = path.resolve(__dirname, "..");
+
+interface Sample {
+    label: string;
+    command: string[];
+    ms: number[];
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function time(command: string[], acceptCodes: number[]): number {
+    const start = process.hrtime.bigint();
+    const run = spawnSync(command[0], command.slice(1), { cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (run.error) throw run.error;
+    if (!acceptCodes.includes(run.status ?? -1)) {
+        throw new Error(`${command.join(" ")} exited ${run.status}:\n${run.stderr}`);
+    }
+    return ms;
+}
+
+function parse(argv: string[]): { runs: number; stack: string } {
+    let runs = 5;
+    let stack = "dev";
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === "--runs") runs = Number(argv[++i]);
+        else if (argv[i] === "--stack") stack = argv[++i];
+        else throw new Error(`unknown argument ${JSON.stringify(argv[i])} (usage: npm run bench:plan -- [--runs N] [--stack name])`);
+    }
+    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1 (got ${runs})`);
+    return { runs, stack };
+}
+
+function main(): void {
+    const { runs, stack } = parse(process.argv.slice(2));
+    const node = process.execPath;
+    const tsNode = require.resolve("ts-node/dist/bin.js");
+    const samples: Sample[] = [
+        {
+            label: "floor: node, require @pulumi/aws + @pulumi/policy",
+            command: [node, "-e", "require('@pulumi/aws'); require('@pulumi/policy')"],
+            ms: [],
+        },
+        {
+            label: "floor + ts-node --transpile-only startup",
+            command: [node, tsNode, "--transpile-only", "-e", "require('@pulumi/aws'); require('@pulumi/policy')"],
+            ms: [],
+        },
+        {
+            label: `offline plan: npm run plan -- --stack ${stack} --json`,
+            command: [node, tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--json"],
+            ms: [],
+        },
+    ];
+    // Warm the file cache once so the first sample does not pay for the disk.
+    for (const s of samples) time(s.command, [0, 1]);
+    // Interleave the commands so background load affects them alike.
+    for (let i = 0; i < runs; i++) {
+        for (const s of samples) s.ms.push(time(s.command, [0, 1]));
+    }
+
+    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+    console.log(`bench:plan: ${runs} runs each (interleaved, after one warm-up), median wall time`);
+    console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${cpu}), ${os.platform()} ${os.release()}`);
+    for (const s of samples) {
+        const min = Math.min(...s.ms);
+        const max = Math.max(...s.ms);
+        console.log(`  ${s.label.padEnd(58)} ${median(s.ms).toFixed(0).padStart(6)} ms  (min ${min.toFixed(0)}, max ${max.toFixed(0)})`);
+    }
+    const floor = median(samples[0].ms);
+    const plan = median(samples[2].ms);
+    console.log(`  ratio plan / floor: ${(plan / floor).toFixed(2)}x  (plan / floor with ts-node: ${(plan / median(samples[1].ms)).toFixed(2)}x)`);
+}
+
+main();
