@@ -114,10 +114,11 @@ function getOnce(url: URL, pinned: ResolvedAddress, opts: FetchOptions, timeLeft
             settled = true;
             clearTimeout(connectTimer);
             clearTimeout(totalTimer);
-            if (err) {
-                req.destroy();
-                reject(err);
-            } else resolve(outcome!);
+            // Always hang up: a redirect or error answer may come with an endless body that must not
+            // keep streaming in after the fetch moved on.
+            req.destroy();
+            if (err) reject(err);
+            else resolve(outcome!);
         };
         const req = transport.request({
             protocol: url.protocol,
@@ -132,10 +133,11 @@ function getOnce(url: URL, pinned: ResolvedAddress, opts: FetchOptions, timeLeft
             servername: isLiteral ? undefined : host,
             agent: false,
         });
-        const connectTimer = setTimeout(
-            () => finish(new RequestError(504, "URL_FETCH_TIMEOUT", `could not connect to ${host} within ${opts.connectTimeoutMs} ms`)),
-            Math.min(opts.connectTimeoutMs, timeLeftMs),
-        );
+        // When the remaining budget is shorter than the connect timeout, the total timer speaks for both.
+        const connectTimer =
+            opts.connectTimeoutMs < timeLeftMs
+                ? setTimeout(() => finish(new RequestError(504, "URL_FETCH_TIMEOUT", `could not connect to ${host} within ${opts.connectTimeoutMs} ms`)), opts.connectTimeoutMs)
+                : undefined;
         const totalTimer = setTimeout(() => finish(timeoutError(opts, host)), timeLeftMs);
 
         req.on("socket", (socket: Socket) => {
@@ -157,7 +159,6 @@ function getOnce(url: URL, pinned: ResolvedAddress, opts: FetchOptions, timeLeft
             const status = res.statusCode ?? 0;
             if (REDIRECT_STATUSES.has(status)) {
                 const location = res.headers.location;
-                res.resume();
                 if (!location) return finish(new RequestError(422, "URL_FETCH_FAILED", `the URL answered HTTP ${status} without a Location`));
                 let target: URL;
                 try {
@@ -168,7 +169,6 @@ function getOnce(url: URL, pinned: ResolvedAddress, opts: FetchOptions, timeLeft
                 return finish(undefined, { redirect: target });
             }
             if (status < 200 || status > 299) {
-                res.resume();
                 return finish(new RequestError(422, "URL_FETCH_FAILED", `the URL answered HTTP ${status}`));
             }
             const type = res.headers["content-type"];

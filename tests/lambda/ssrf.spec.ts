@@ -80,6 +80,10 @@ describe("lambda URL fetching cannot reach private networks (SSRF), in a private
         assert.deepStrictEqual(report.canaryConnections, {});
     });
 
+    it("the fetcher hung up on every endless body (413 and redirect alike)", () => {
+        assert.strictEqual(report.streamsLeftOpen, 0);
+    });
+
     it("a pinned TLS connection presents the requested name (SNI), not the address", () => {
         assert.deepStrictEqual(report.tlsServerNames, ["images.test"]);
     });

@@ -77,6 +77,7 @@ export const SSRF_CASES: SsrfCase[] = [
     { name: "HTML content type", config: "lab", url: lab("/text"), expected: { status: 415, code: "UNSUPPORTED_MEDIA_TYPE" } },
     { name: "compressed body", config: "lab", url: lab("/gzip"), expected: { status: 415, code: "UNSUPPORTED_MEDIA_TYPE" } },
     { name: "declared Content-Length over the limit", config: "lab", url: lab("/declared-huge"), expected: { status: 413, code: "IMAGE_TOO_LARGE" } },
+    { name: "a redirect with an endless body is followed without reading the body", config: "lab", url: lab("/redirect-endless"), expected: { status: 200 } },
     { name: "endless body without Content-Length", config: "lab", url: lab("/endless"), expected: { status: 413, code: "IMAGE_TOO_LARGE" } },
     { name: "slow body hits the fetch timeout", config: "lab", url: lab("/slow"), expected: { status: 504, code: "URL_FETCH_TIMEOUT" } },
     { name: "slow body hits the function deadline first", config: "lab", url: lab("/slow"), remainingMs: 1000, expected: { status: 504, code: "DEADLINE_EXCEEDED" } },

@@ -41,6 +41,8 @@ export interface SsrfReport {
     /** Connections the canaries saw from the controls (must be 2 on 169.254.169.254:80). */
     controlConnections: Record<string, number>;
     controlStatus: number;
+    /** Endless responses the server was still sending after the scenarios (must be 0). */
+    streamsLeftOpen: number;
     imageServerRequests: string[];
     tlsServerNames: string[];
 }
@@ -71,6 +73,24 @@ async function listen(server: net.Server, port: number, host: string): Promise<n
     return (server.address() as net.AddressInfo).port;
 }
 
+/** Responses still streaming an endless body: the fetcher must have hung up on all of them. */
+const openStreams = new Set<http.ServerResponse>();
+
+function endless(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders, first: Buffer): void {
+    res.writeHead(status, headers);
+    openStreams.add(res);
+    const chunk = Buffer.concat([first, Buffer.alloc(16 * 1024 - first.length)]);
+    const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", pump);
+    };
+    res.on("close", () => {
+        openStreams.delete(res);
+        res.removeAllListeners("drain");
+    });
+    pump();
+}
+
 function imageRoutes(requests: string[], image: Buffer): http.RequestListener {
     return (req, res) => {
         const url = new URL(req.url ?? "/", "http://local");
@@ -94,17 +114,12 @@ function imageRoutes(requests: string[], image: Buffer): http.RequestListener {
             case "/declared-huge":
                 res.writeHead(200, { "content-type": "image/jpeg", "content-length": String(1e9) });
                 return void res.write(image.subarray(0, 16));
-            case "/endless": {
+            case "/endless":
                 // No Content-Length: only counting while streaming can stop this.
-                res.writeHead(200, { "content-type": "image/jpeg" });
-                const chunk = Buffer.concat([image.subarray(0, 4), Buffer.alloc(16 * 1024 - 4)]);
-                const pump = () => {
-                    while (!res.destroyed && res.write(chunk));
-                    if (!res.destroyed) res.once("drain", pump);
-                };
-                res.on("close", () => res.removeAllListeners("drain"));
-                return pump();
-            }
+                return endless(res, 200, { "content-type": "image/jpeg" }, image.subarray(0, 4));
+            case "/redirect-endless":
+                // A redirect whose body never ends: following it must not leave this stream running.
+                return endless(res, 302, { location: "/dog.jpg" }, Buffer.alloc(0));
             case "/slow": {
                 res.writeHead(200, { "content-type": "image/jpeg" });
                 res.write(image.subarray(0, 16));
@@ -229,6 +244,8 @@ async function main(): Promise<void> {
         results.push({ name: s.name, expected: s.expected, status: res.statusCode, code: body.error?.code, message: body.error?.message, lookups, log: JSON.parse(logs[0]) });
     }
 
+    await new Promise((r) => setTimeout(r, 200));
+    const streamsLeftOpen = openStreams.size;
     restore();
     stuck.stop();
     await fake.close();
@@ -241,6 +258,7 @@ async function main(): Promise<void> {
         canaryConnections,
         controlConnections,
         controlStatus: controlResponse.statusCode,
+        streamsLeftOpen,
         imageServerRequests,
         tlsServerNames,
     };
