@@ -3,7 +3,18 @@
  * dataset under the stack's dataset prefix. See docs/dataset.md; the logic lives in tools/dataset/.
  */
 import { main } from "./dataset/cli";
+import { removeTempDownloadsSync } from "./dataset/download";
 import { loadStackConfig } from "./stack-config";
+
+// Ctrl-C: delete the temporary zip (about 1.1 GB) before exiting. What was uploaded stays, and the
+// next run skips it; a multipart upload cut off here is removed by the bucket's lifecycle rule.
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+        removeTempDownloadsSync();
+        process.stderr.write(`\ndataset:upload: interrupted (${signal}); run the same command again to resume\n`);
+        process.exit(code);
+    });
+}
 
 main(process.argv.slice(2), {
     env: process.env,

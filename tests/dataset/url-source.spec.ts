@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { main } from "../../tools/dataset/cli";
-import { checkDownloadUrl, downloadToTempFile } from "../../tools/dataset/download";
+import { checkDownloadUrl, downloadToTempFile, removeTempDownloadsSync } from "../../tools/dataset/download";
 import { DEFAULT_SOURCE } from "../../tools/dataset/args";
 import { listObjectSizes } from "../../tools/dataset/s3";
 import { BUCKET, LocalS3, REGION, closedPort, mainDeps, startHttpServer, startLocalS3, tempDir, tinyDataset, writeProject, writeZip } from "./fixtures";
@@ -42,6 +43,11 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
                 case "/page.zip":
                     res.writeHead(200, { "content-type": "text/html" });
                     res.end("<html>not a zip</html>");
+                    return;
+                case "/stall.zip":
+                    // Sends a little, then nothing until the client goes away.
+                    res.writeHead(200, { "content-length": zipBytes.length });
+                    res.write(zipBytes.subarray(0, 100));
                     return;
                 case "/short.zip":
                     // Announces more bytes than it sends, then hangs up.
@@ -123,5 +129,23 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
         assert.ok(fs.readFileSync(downloaded.file).equals(zipBytes));
         await downloaded.cleanup();
         assert.strictEqual(fs.existsSync(path.dirname(downloaded.file)), false);
+    });
+
+    it("can delete a download still in progress (what the CLI does on Ctrl-C)", async () => {
+        const tempDirs = () => new Set(fs.readdirSync(os.tmpdir()).filter(d => d.startsWith("mlops-dataset-")));
+        const before = tempDirs();
+        let sawBytes!: () => void;
+        const started = new Promise<void>(resolve => (sawBytes = resolve));
+        const download = downloadToTempFile(`${web.origin}/stall.zip`, {
+            insecureHttpOrigins: [web.origin],
+            idleTimeoutMs: 2_000,
+            onProgress: () => sawBytes(),
+        });
+        await started;
+        const ours = [...tempDirs()].filter(d => !before.has(d));
+        assert.strictEqual(ours.length, 1, "the partial download's folder is on disk");
+        removeTempDownloadsSync();
+        assert.strictEqual(fs.existsSync(path.join(os.tmpdir(), ours[0])), false, "and gone after the interrupt cleanup");
+        await assert.rejects(download, /cannot download .*stall\.zip/);
     });
 });

@@ -44,11 +44,24 @@ export function checkDownloadUrl(raw: string, options: DownloadOptions = {}): UR
     throw new UsageError(`only https URLs can be downloaded (got ${url.protocol}//${url.host})`);
 }
 
+/** Temporary folders of downloads not cleaned up yet (the zip is about 1.1 GB). */
+const liveTempDirs = new Set<string>();
+
+/** For an interrupt handler: deletes every temporary download still on disk, synchronously. */
+export function removeTempDownloadsSync(): void {
+    for (const dir of liveTempDirs) fs.rmSync(dir, { recursive: true, force: true });
+    liveTempDirs.clear();
+}
+
 /** Downloads a URL into a fresh temporary folder; the caller must call cleanup(). */
 export async function downloadToTempFile(rawUrl: string, options: DownloadOptions = {}): Promise<Downloaded> {
     const first = checkDownloadUrl(rawUrl, options);
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "mlops-dataset-"));
-    const cleanup = () => fs.promises.rm(dir, { recursive: true, force: true });
+    liveTempDirs.add(dir);
+    const cleanup = async () => {
+        liveTempDirs.delete(dir);
+        await fs.promises.rm(dir, { recursive: true, force: true });
+    };
     const name = path.basename(first.pathname) || "dataset.zip";
     const file = path.join(dir, /^[\w.-]+$/.test(name) ? name : "dataset.zip");
     try {
