@@ -36,14 +36,14 @@ function httpMethod(event: Json): string {
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Standard base64 (RFC 4648 section 4), padding optional; refuses anything else instead of skipping it like Buffer.from does. */
-export function decodeBase64(text: string, what: string, maxBytes: number): Buffer {
+export function decodeBase64(text: string, what: string, maxBytes: number, tooLargeCode = "IMAGE_TOO_LARGE"): Buffer {
     const compact = text.replace(/[\r\n]/g, "");
     const padding = /={1,2}$/.exec(compact)?.[0].length ?? 0;
     const body = compact.slice(0, compact.length - padding);
     const wellFormed = /^[A-Za-z0-9+/]*$/.test(body) && (padding === 0 ? body.length % 4 !== 1 : (body.length + padding) % 4 === 0);
     if (!wellFormed) throw badRequest("INVALID_BASE64", `${what} is not valid base64`);
     if (Math.floor((body.length * 3) / 4) > maxBytes) {
-        throw new RequestError(413, "IMAGE_TOO_LARGE", `${what} is larger than the limit of ${maxBytes} bytes`);
+        throw new RequestError(413, tooLargeCode, `${what} is larger than the limit of ${maxBytes} bytes`);
     }
     return Buffer.from(body, "base64");
 }
@@ -58,7 +58,7 @@ function bodyOf(event: Json, config: LambdaConfig): unknown {
     if (body.length > limit) throw new RequestError(413, "BODY_TOO_LARGE", `the request body is larger than the limit of ${limit} characters`);
     let text = body;
     if (event.isBase64Encoded === true) {
-        const bytes = decodeBase64(body, "the base64-encoded request body", maxChars);
+        const bytes = decodeBase64(body, "the base64-encoded request body", maxChars, "BODY_TOO_LARGE");
         try {
             text = STRICT_UTF8.decode(bytes);
         } catch {
