@@ -58,6 +58,8 @@ def run(args, ctx):
     definitions = metrics.load_definitions()
     metrics.check_definitions(definitions)
     torch.manual_seed(args.seed)
+    if ctx.device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
 
     splits = data.load_splits(args.data, args.image_size)
     class_folders = splits["train"].classes

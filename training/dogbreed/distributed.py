@@ -91,6 +91,9 @@ def setup(env=None, timeout_s=1800):
     env = os.environ if env is None else env
     spec = detect(env)
     cuda = torch.cuda.is_available()
+    if cuda and torch.cuda.device_count() > 1 and (spec is None or spec.source == "sagemaker"):
+        log.warning("%d GPUs visible but one process per host uses only one: launch with torchrun "
+                    "(SageMaker: distribution torch_distributed) to use them all", torch.cuda.device_count())
     if spec is None:
         return Context(rank=0, world_size=1, device=torch.device("cuda" if cuda else "cpu"), backend=None)
     if cuda:

@@ -84,3 +84,25 @@ def test_defect7_two_hosts_train_one_model_on_half_the_data_each(dataset, traine
     multi_state = torch.load(os.path.join(model0, "model.pth"), weights_only=True)
     single_state = torch.load(os.path.join(single, "model.pth"), weights_only=True)
     assert {k: v.shape for k, v in multi_state.items()} == {k: v.shape for k, v in single_state.items()}
+
+
+def test_torchrun_environment_trains_one_model_across_two_processes(tmp_path):
+    """The launcher path (torchrun, SageMaker's torch_distributed, several GPUs on the EC2 trainer):
+    RANK/WORLD_SIZE/LOCAL_RANK/MASTER_* as torchrun sets them, env:// rendezvous, sharded data."""
+    import synthetic
+    data_dir = synthetic.make_dataset(str(tmp_path / "data"), per_class={"train": 8, "valid": 4, "test": 4})
+    port = str(free_port())
+    procs = []
+    for rank in (0, 1):
+        env = clean_env(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+        procs.append(start_train(["--data", data_dir, "--model-dir", str(tmp_path / "model"),
+                                  "--checkpoint-dir", str(tmp_path / "checkpoints"), "--arch", "resnet18",
+                                  "--image-size", "32", "--no-pretrained", "--batch-size", "4", "--epochs", "1",
+                                  "--workers", "0"], env=env))
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    for rank, out in enumerate(outputs):
+        assert "rank %d of 2 via torchrun" % rank in out
+        assert "this process trained on 12 of 24 images and validated 6 of 12" in out
+    assert set(scrape_metrics(outputs[0])) == {"Test Loss", "Test Accuracy"}
+    assert sorted(os.listdir(tmp_path / "model")) == ["code", "labels.json", "model.pth"]
