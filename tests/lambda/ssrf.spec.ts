@@ -1,7 +1,5 @@
 import * as assert from "assert";
-import { execFileSync, spawn } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
+import { spawn } from "child_process";
 import * as path from "path";
 import { SSRF_CASES } from "./support/ssrf-cases";
 import type { SsrfReport } from "./support/ssrf-scenarios";
@@ -38,23 +36,16 @@ function runInNamespace(env: Record<string, string>): Promise<SsrfReport> {
 describe("lambda URL fetching cannot reach private networks (SSRF), in a private network namespace", function () {
     this.timeout(120000);
     let report: SsrfReport;
-    let tmp: string;
+    const tls = path.join(__dirname, "support", "tls");
 
     before(async () => {
-        // A throwaway CA-less certificate for `images.test`, trusted by the runner only (NODE_EXTRA_CA_CERTS).
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ssrf-tls-"));
-        execFileSync("openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", path.join(tmp, "key.pem"), "-out", path.join(tmp, "cert.pem"), "-days", "2",
-            "-subj", "/CN=images.test", "-addext", "subjectAltName=DNS:images.test",
-        ], { stdio: "ignore" });
+        // A self-signed certificate for `images.test`, trusted by the runner process only.
         report = await runInNamespace({
-            SSRF_TLS_KEY: path.join(tmp, "key.pem"),
-            SSRF_TLS_CERT: path.join(tmp, "cert.pem"),
-            NODE_EXTRA_CA_CERTS: path.join(tmp, "cert.pem"),
+            SSRF_TLS_KEY: path.join(tls, "images.test.key.pem"),
+            SSRF_TLS_CERT: path.join(tls, "images.test.cert.pem"),
+            NODE_EXTRA_CA_CERTS: path.join(tls, "images.test.cert.pem"),
         });
     });
-    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
     it("the canaries work: a direct connection and an explicitly exempted fetch are both counted", () => {
         assert.deepStrictEqual(report.controlConnections, { "169.254.169.254:80": 2 });
