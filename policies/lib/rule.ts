@@ -16,6 +16,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { StackIndex } from "./stack-index";
+import { throwUnknown } from "./values";
 
 /** One configSchema property. `default` is mandatory: every threshold and allow-list has one. */
 export type ConfigProp<T> = {
@@ -138,6 +139,12 @@ export interface StackCtx<C> {
     index: StackIndex;
     /** Reports `problem` against the resource `urn` it concerns (undefined: the stack as a whole). */
     report(urn: string | undefined, problem: string, fix?: string): void;
+    /**
+     * Records that something this rule needed is unknown (preview). The rule goes on with what it
+     * can decide; at the end the analyzer is told it could not run completely, which it reports as
+     * the advisory "can't run policy ... during preview" next to any violation already found.
+     */
+    unknown(path: string): void;
 }
 
 /** A rule over all resources of the stack (outputs); it indexes them once (no pairwise scans). */
@@ -154,12 +161,15 @@ export function stackRule<C>(
             args.notApplicable(`No resources of type '${meta.types.join("', '")}' in the stack`);
         }
         const config = resolveConfig(meta.config, args.getConfig<Record<string, unknown>>());
+        const unknowns: string[] = [];
         meta.validate({
             config,
             args,
             index,
             report: (urn, problem, fix) => reportViolation(message(problem, fix ?? meta.remediation), urn),
+            unknown: (path) => void unknowns.push(path),
         });
+        if (unknowns.length > 0) throwUnknown([unknowns[0]]);
     };
     return {
         name: meta.name,

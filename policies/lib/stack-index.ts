@@ -97,11 +97,4 @@ export class StackIndex {
         const viaDeps = this.edgesToResources(from.dependencies as Edge[] | undefined, targetType);
         return viaDeps.length === 1 ? viaDeps : [];
     }
-
-    /** The component/parent chain's nearest ancestor of `type` (by urn), if any. */
-    parentOf(r: PolicyResource): PolicyResource | undefined {
-        const p = (r as any).parent as Edge | undefined;
-        if (!p) return undefined;
-        return typeof p === "string" ? this.byUrn.get(p) : p;
-    }
 }

@@ -110,8 +110,3 @@ export function globToRegExp(glob: string): RegExp {
     const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
     return new RegExp(`^${body}$`, "i");
 }
-
-/** A JSON-pointer-ish path for messages: productionVariants[0].instanceType. */
-export function describePath(path: (string | number)[]): string {
-    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
-}

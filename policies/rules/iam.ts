@@ -170,8 +170,11 @@ interface RoleGrants {
     documents: { where: string; doc: ParsedDocument }[];
 }
 
-/** Everything that grants permissions to each role of the stack, in one pass over the resources. */
-export function collectRoleGrants(index: StackIndex): Map<string, RoleGrants> {
+/**
+ * Everything that grants permissions to each role of the stack, in one pass over the resources.
+ * `onUnknown` hears about grants that cannot be read yet (preview).
+ */
+export function collectRoleGrants(index: StackIndex, onUnknown: (path: string) => void = () => undefined): Map<string, RoleGrants> {
     const grants = new Map<string, RoleGrants>();
     const entry = (role: PolicyResource) => {
         let g = grants.get(role.urn);
@@ -185,8 +188,12 @@ export function collectRoleGrants(index: StackIndex): Map<string, RoleGrants> {
     for (const role of index.ofType(T.role)) {
         const g = entry(role);
         const managed = arr(role.props, "managedPolicyArns");
-        if (managed !== UNKNOWN) {
-            for (const a of managed) if (typeof a === "string") g.managedArns.push({ arn: a, via: `role ${role.name} managedPolicyArns` });
+        if (managed === UNKNOWN) onUnknown(`role ${role.name} managedPolicyArns`);
+        else {
+            for (const a of managed) {
+                if (typeof a === "string") g.managedArns.push({ arn: a, via: `role ${role.name} managedPolicyArns` });
+                else if (a === UNKNOWN) onUnknown(`role ${role.name} managedPolicyArns`);
+            }
         }
         for (const { where, raw } of ownDocuments(T.role, role.props)) g.documents.push({ where: `role ${role.name} ${where}`, doc: parsePolicyDocument(raw) });
     }
@@ -198,6 +205,7 @@ export function collectRoleGrants(index: StackIndex): Map<string, RoleGrants> {
     const attach = (from: PolicyResource, role: PolicyResource, kind: string) => {
         const arn = str(from.props, "policyArn");
         if (typeof arn !== "string") {
+            if (arn === UNKNOWN) onUnknown(`${kind} ${from.name} policyArn`);
             const doc = customerPolicyDoc("", from);
             if (doc) entry(role).documents.push(doc);
             return;
@@ -242,9 +250,9 @@ export const iamNoManagedFullAccess = stackRule({
         roleScope: cfg.string("Which roles are checked: every role, or only roles that lambda.amazonaws.com assumes.", "all", ["all", "lambda"]),
     },
     types: [T.role],
-    validate({ config, index, report }) {
+    validate({ config, index, report, unknown }) {
         const denied = config.deniedManagedPolicyPatterns.map(globToRegExp);
-        for (const g of collectRoleGrants(index).values()) {
+        for (const g of collectRoleGrants(index, unknown).values()) {
             const lambda = isLambdaRole(g.role);
             if (config.roleScope === "lambda" && !lambda) continue;
             for (const { arn, via } of g.managedArns) {
@@ -292,18 +300,21 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
         ),
     },
     types: [T.role],
-    validate({ config, index, report }) {
+    validate({ config, index, report, unknown }) {
         const allowed = new Set(config.allowedActions.map((a) => a.toLowerCase()));
         const kmsViaLambda = new Set(config.allowedKmsViaLambdaActions.map((a) => a.toLowerCase()));
         const allowedManaged = new Set(config.allowedManagedPolicyArns);
-        for (const g of collectRoleGrants(index).values()) {
-            if (!isLambdaRole(g.role)) continue;
+        for (const g of collectRoleGrants(index, unknown).values()) {
+            const trust = parsePolicyDocument(get(g.role.props, "assumeRolePolicy"));
+            if (trust.kind === "unknown") unknown(`role ${g.role.name} assumeRolePolicy`);
+            if (!trustedServices(trust).includes("lambda.amazonaws.com")) continue;
             for (const { arn, via } of g.managedArns) {
                 if (AWS_MANAGED.test(arn) && !allowedManaged.has(arn)) {
                     report(g.role.urn, `Lambda role ${g.role.name} holds managed policy ${arn} (through ${via}).`);
                 }
             }
             for (const { where, doc } of g.documents) {
+                if (doc.kind === "unknown") unknown(`Lambda role ${g.role.name}: ${where}`);
                 if (doc.kind !== "document") continue;
                 for (const s of doc.statements.filter(allows)) {
                     const viaLambda = onlyViaLambda(s);

@@ -51,10 +51,11 @@ export const bucketPublicAccessBlock = stackRule({
     remediation: "add an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
     config: {},
     types: [T.bucket],
-    validate({ index, report }) {
+    validate({ index, report, unknown }) {
         perBucket(index, T.publicAccessBlock, (bucket, blocks) => {
             if (blocks.length === 0) return report(bucket.urn, `bucket ${bucket.name} has no public access block.`);
             const ok = blocks.some((b) => PAB_FLAGS.every((f) => bool(b.props, f) === true || bool(b.props, f) === UNKNOWN));
+            if (ok && !blocks.some((b) => PAB_FLAGS.every((f) => bool(b.props, f) === true))) unknown(`bucket ${bucket.name} public access block`);
             if (!ok) {
                 const missing = PAB_FLAGS.filter((f) => !blocks.some((b) => bool(b.props, f) === true));
                 report(bucket.urn, `bucket ${bucket.name}: public access block leaves ${missing.join(", ")} off.`);
@@ -74,13 +75,13 @@ export const bucketEncryption = stackRule({
         requireKms: cfg.boolean("Require sseAlgorithm aws:kms (or aws:kms:dsse) with a kmsMasterKeyId.", false),
     },
     types: [T.bucket],
-    validate({ config, index, report }) {
+    validate({ config, index, report, unknown }) {
         perBucket(index, T.encryption, (bucket, configs) => {
             const defaults = configs.flatMap((c) => {
                 const rules = arr(c.props, "rules");
                 return rules === UNKNOWN ? [UNKNOWN] : rules.map((r) => get(r, "applyServerSideEncryptionByDefault"));
             });
-            if (defaults.includes(UNKNOWN)) return;
+            if (defaults.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} encryption rules`);
             const known = defaults.filter((d) => d && typeof d === "object");
             if (known.length === 0) return report(bucket.urn, `bucket ${bucket.name} has no default encryption configuration.`);
             if (!config.requireKms) return;
@@ -103,10 +104,11 @@ export const bucketVersioning = stackRule({
     remediation: "add an aws.s3.BucketVersioning with versioningConfiguration.status \"Enabled\" (and a lifecycle rule expiring noncurrent versions).",
     config: {},
     types: [T.bucket],
-    validate({ index, report }) {
+    validate({ index, report, unknown }) {
         perBucket(index, T.versioning, (bucket, vs) => {
             const states = vs.map((v) => str(v.props, "versioningConfiguration", "status"));
-            if (states.includes(UNKNOWN) || states.includes("Enabled")) return;
+            if (states.includes("Enabled")) return;
+            if (states.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} versioning status`);
             report(bucket.urn, `bucket ${bucket.name} versioning is ${states.length === 0 ? "not configured" : states.join(", ")}.`);
         });
     },
@@ -135,10 +137,11 @@ export const bucketTlsOnly = stackRule({
     remediation: "add a bucket policy statement {Effect: Deny, Principal: \"*\", Action: \"s3:*\", Resource: [bucket ARN, bucket ARN/*], Condition: {Bool: {\"aws:SecureTransport\": \"false\"}}}.",
     config: {},
     types: [T.bucket],
-    validate({ index, report }) {
+    validate({ index, report, unknown }) {
         perBucket(index, T.policy, (bucket, policies) => {
             const docs = policies.map((p) => parsePolicyDocument(get(p.props, "policy")));
-            if (docs.some((d) => d.kind === "unknown") || docs.some(deniesInsecureTransport)) return;
+            if (docs.some(deniesInsecureTransport)) return;
+            if (docs.some((d) => d.kind === "unknown")) return unknown(`bucket ${bucket.name} bucket policy`);
             report(bucket.urn, `bucket ${bucket.name} ${policies.length === 0 ? "has no bucket policy" : "has no policy statement denying aws:SecureTransport=false"}.`);
         });
     },
@@ -202,10 +205,11 @@ export const bucketOwnershipEnforced = stackRule({
     remediation: "add an aws.s3.BucketOwnershipControls with rule.objectOwnership \"BucketOwnerEnforced\".",
     config: {},
     types: [T.bucket],
-    validate({ index, report }) {
+    validate({ index, report, unknown }) {
         perBucket(index, T.ownership, (bucket, controls) => {
             const values = controls.map((c) => str(c.props, "rule", "objectOwnership"));
-            if (values.includes(UNKNOWN) || values.includes("BucketOwnerEnforced")) return;
+            if (values.includes("BucketOwnerEnforced")) return;
+            if (values.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} object ownership`);
             report(bucket.urn, `bucket ${bucket.name} object ownership is ${values.length === 0 ? "not configured (ACLs stay possible)" : values.join(", ")}.`);
         });
     },
@@ -221,13 +225,13 @@ export const bucketLifecycle = stackRule({
     remediation: "add an aws.s3.BucketLifecycleConfiguration rule with status Enabled and abortIncompleteMultipartUpload.daysAfterInitiation (and noncurrent-version expiration).",
     config: {},
     types: [T.bucket],
-    validate({ index, report }) {
+    validate({ index, report, unknown }) {
         perBucket(index, T.lifecycle, (bucket, lifecycles) => {
             const rules = lifecycles.flatMap((l) => {
                 const r = arr(l.props, "rules");
                 return r === UNKNOWN ? [UNKNOWN] : r;
             });
-            if (rules.includes(UNKNOWN)) return;
+            if (rules.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} lifecycle rules`);
             const aborts = rules.some((r) => get(r, "status") !== "Disabled" && get(r, "abortIncompleteMultipartUpload", "daysAfterInitiation") !== undefined);
             if (!aborts) report(bucket.urn, `bucket ${bucket.name} ${lifecycles.length === 0 ? "has no lifecycle configuration" : "has no enabled rule aborting incomplete multipart uploads"}.`);
         });

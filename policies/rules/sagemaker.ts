@@ -163,12 +163,15 @@ interface VariantRef {
 }
 
 /** Instance (not serverless) variants of each endpoint, through its endpoint configuration. */
-function instanceVariants(index: StackIndex): VariantRef[] {
+function instanceVariants(index: StackIndex, unknown: (path: string) => void): VariantRef[] {
     const out: VariantRef[] = [];
     for (const endpoint of index.ofType(T.endpoint)) {
         for (const config of index.refs(endpoint, "endpointConfigName", T.endpointConfig)) {
             const variants = arr(config.props, "productionVariants");
-            if (variants === UNKNOWN) continue;
+            if (variants === UNKNOWN) {
+                unknown(`endpoint configuration ${config.name} productionVariants`);
+                continue;
+            }
             variants.forEach((v, i) => {
                 if (get(v, "serverlessConfig")) return;
                 const name = str(v, "variantName");
@@ -204,7 +207,7 @@ export const endpointAutoscaling = stackRule({
         maxCooldownSeconds: cfg.integer("Largest accepted scale-in/scale-out cooldown.", 3600),
     },
     types: [T.endpoint],
-    validate({ config, index, report }) {
+    validate({ config, index, report, unknown }) {
         const targets = new Map<string, PolicyResource[]>();
         for (const t of index.ofType(T.scalingTarget)) {
             if (get(t.props, "serviceNamespace") !== "sagemaker" || get(t.props, "scalableDimension") !== VARIANT_DIMENSION) continue;
@@ -220,7 +223,7 @@ export const endpointAutoscaling = stackRule({
             m.get(`name:${String(get(ref.endpoint.props, "name"))}|${ref.variant}`) ??
             m.get(`${ref.endpoint.urn}|*`) ??
             [];
-        for (const ref of instanceVariants(index)) {
+        for (const ref of instanceVariants(index, unknown)) {
             const what = `endpoint ${ref.endpoint.name} variant ${ref.variant}`;
             const [target] = find(targets, ref);
             if (!target) {
@@ -239,7 +242,10 @@ export const endpointAutoscaling = stackRule({
             }
             for (const key of ["scaleInCooldown", "scaleOutCooldown"]) {
                 const c = num(tracking.props, "targetTrackingScalingPolicyConfiguration", key);
-                if (c === UNKNOWN) continue;
+                if (c === UNKNOWN) {
+                    unknown(`scaling policy ${tracking.name} ${key}`);
+                    continue;
+                }
                 if (c === undefined) report(tracking.urn, `${what}: scaling policy ${tracking.name} does not set ${key}.`);
                 else if (c < config.minCooldownSeconds || c > config.maxCooldownSeconds) {
                     report(tracking.urn, `${what}: ${key} ${c}s is outside ${config.minCooldownSeconds}..${config.maxCooldownSeconds}s.`);

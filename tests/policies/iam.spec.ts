@@ -161,6 +161,19 @@ describe("policies: IAM", () => {
             assertViolation(await check("iam-lambda-role-least-privilege", [role, kms({ StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com"] } })]), "kms:Decrypt", 1);
             assertViolation(await check("iam-lambda-role-least-privilege", [role, kms({ StringEquals: { "kms:ViaService": "lambda.us-east-1.amazonaws.com" } })], { allowedKmsViaLambdaActions: [] }), "kms:Decrypt", 1);
         });
+        it("in preview, reports what it can decide and says it could not run on an unknown document", async () => {
+            const role = lambdaRole();
+            const other = res(ROLE, "fn2-role", { name: "fn2-role", assumeRolePolicy: trust("lambda.amazonaws.com") });
+            const v = await check("iam-lambda-role-least-privilege", [
+                role,
+                other,
+                res(ROLE_POLICY, "invoke", { role: "fn-role-1234", policy: UNKNOWN_STRING }, { role: [role] }),
+                res(ROLE_POLICY, "extra", { role: "fn2-role", policy: doc({ Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::b" }) }),
+            ]);
+            assert.deepStrictEqual(v.map((x) => x.enforcementLevel).sort(), ["advisory", "mandatory"]);
+            assertViolation(v, "fn2-role: role policy extra statement 0 allows s3:ListBucket");
+            assertViolation(v, ["can't run policy 'iam-lambda-role-least-privilege'", "during preview", "role policy invoke"]);
+        });
         it("takes the allow-list from config", async () => {
             const role = lambdaRole();
             const r = [role, res(ROLE_POLICY, "p", { role: "fn-role-1234", policy: doc({ Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:q" }) })];

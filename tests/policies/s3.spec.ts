@@ -77,6 +77,18 @@ describe("policies: S3", () => {
         assertViolation(await check("s3-bucket-versioning", stack), "versioning is Suspended", 1);
     });
 
+    it("in preview, an unknown bucket policy or versioning status defers (advisory can't-run), never a false violation", async () => {
+        const stack = secureBucket({ drop: ["policy", "versioning"] });
+        stack.push(res(T.policy, "p", { bucket: NAME, policy: UNKNOWN_STRING }));
+        stack.push(res(T.versioning, "v", { bucket: NAME, versioningConfiguration: { status: UNKNOWN_STRING } }));
+        for (const rule of ["s3-bucket-tls-only", "s3-bucket-versioning"]) {
+            const v = await check(rule, stack);
+            assert.strictEqual(v.length, 1, rule);
+            assert.strictEqual(v[0].enforcementLevel, "advisory");
+            assert.match(v[0].message, /can't run policy .* during preview/);
+        }
+    });
+
     it("s3-bucket-tls-only rejects a policy without the SecureTransport deny", async () => {
         const stack = secureBucket({ drop: ["policy"] });
         stack.push(res(T.policy, "p", { bucket: NAME, policy: doc({ Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: "*" }) }));
