@@ -5,9 +5,11 @@ single process, so the shuffle order depends only on seed and epoch and a resume
 order as an uninterrupted one). Evaluation splits are read in order and split between processes
 without the padding DistributedSampler adds, so summed metrics count every image exactly once.
 """
+import logging
 import os
 
 import torch
+from PIL import Image, ImageFile
 from torch.utils.data import DataLoader, Sampler
 from torch.utils.data.distributed import DistributedSampler
 from torchvision import datasets
@@ -15,6 +17,32 @@ from torchvision import datasets
 from .modeling import eval_transform, train_transform
 
 SPLITS = ("train", "valid", "test")
+
+log = logging.getLogger(__name__)
+
+
+def load_rgb(path):
+    """ImageFolder's loader, except that a truncated file is used as far as it decodes.
+
+    The dogImages set holds at least one truncated JPEG (the seeds set LOAD_TRUNCATED_IMAGES for the
+    whole process because of it). Here it is allowed only while loading a training-set file, and the
+    file is named in the log; the endpoint, in its own process, still refuses truncated uploads.
+    """
+    with open(path, "rb") as f:
+        image = Image.open(f)
+        try:
+            image.load()
+        except OSError as exc:
+            if "truncated" not in str(exc):
+                raise
+            log.warning("%s is truncated (%s); using the part that decodes", path, exc)
+            image = Image.open(f)
+            previous, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, True
+            try:
+                image.load()
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = previous
+        return image.convert("RGB")
 
 
 class ShardSampler(Sampler):
@@ -44,7 +72,7 @@ def load_splits(root, image_size):
         path = os.path.join(root, split)
         transform = train_transform(image_size) if split == "train" else eval_transform(image_size)
         try:
-            found[split] = datasets.ImageFolder(path, transform=transform)
+            found[split] = datasets.ImageFolder(path, transform=transform, loader=load_rgb)
         except FileNotFoundError as exc:  # a class folder without images
             raise FileNotFoundError("%s: %s" % (path, exc)) from None
     classes = found["train"].classes

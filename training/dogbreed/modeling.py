@@ -90,10 +90,10 @@ def resize_size(image_size):
     return int(round(image_size * 256 / 224))
 
 
-def eval_transform(image_size, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+def eval_transform(image_size, mean=IMAGENET_MEAN, std=IMAGENET_STD, resize=None):
     """Deterministic preprocessing for validation, test and serving (one definition for all three)."""
     return transforms.Compose([
-        transforms.Resize(resize_size(image_size)),
+        transforms.Resize(resize or resize_size(image_size)),
         transforms.CenterCrop(image_size),
         transforms.ToTensor(),
         transforms.Normalize(mean, std),
@@ -152,6 +152,9 @@ def read_labels(model_dir):
     size = doc.get("image_size")
     if not isinstance(size, int) or size < 16:
         raise ValueError("%s: image_size must be an integer >= 16 (got %r)" % (path, size))
+    resize = doc.get("resize_size")
+    if not isinstance(resize, int) or resize < size:
+        raise ValueError("%s: resize_size must be an integer >= image_size %d (got %r)" % (path, size, resize))
     return doc
 
 
@@ -165,5 +168,5 @@ def load_for_inference(model_dir, device):
     model.load_state_dict(state)
     model.to(device).eval()
     norm = doc["normalization"]
-    transform = eval_transform(doc["image_size"], tuple(norm["mean"]), tuple(norm["std"]))
+    transform = eval_transform(doc["image_size"], tuple(norm["mean"]), tuple(norm["std"]), doc["resize_size"])
     return model, transform, doc

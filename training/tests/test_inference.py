@@ -216,3 +216,20 @@ print(inference.output_fn(inference.predict_fn(inference.input_fn(body, "image/p
     assert result.returncode == 0, result.stdout
     assert len(json.loads(result.stdout.strip().splitlines()[-1])["predictions"]) == 3
     assert not os.path.exists(os.path.join(trained["model_dir"], "code", "requirements.txt"))  # nothing to pip install
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("arch", "vgg16", "unknown arch 'vgg16'"),
+    ("format_version", 99, "format_version 99 is not supported"),
+    ("labels", ["only one"], "labels must be a list of num_classes"),
+    ("resize_size", 8, "resize_size must be an integer >= image_size"),
+])
+def test_a_bad_labels_json_fails_model_loading_with_the_field_named(trained, tmp_path, field, value, message):
+    import shutil
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained["model_dir"], model_dir)
+    doc = json.loads((model_dir / "labels.json").read_text())
+    doc[field] = value
+    (model_dir / "labels.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=message):
+        inference.model_fn(str(model_dir))

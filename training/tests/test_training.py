@@ -155,3 +155,22 @@ def test_missing_split_is_reported_with_the_expected_layout(tmp_path):
     (tmp_path / "train" / "001.A").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match=r"missing split .*valid \(expected .*\{train,valid,test\}"):
         data.load_splits(str(tmp_path), 32)
+
+
+def test_a_truncated_training_image_is_used_and_named_but_not_accepted_by_the_endpoint(tmp_path, caplog):
+    import io
+    import random
+
+    import inference
+    import synthetic
+    buffer = io.BytesIO()
+    synthetic.draw((220, 40, 40), "circle", 64, random.Random(0)).save(buffer, "JPEG")
+    truncated = buffer.getvalue()[:-200]
+    path = tmp_path / "truncated.jpg"
+    path.write_bytes(truncated)
+    with caplog.at_level("WARNING"):
+        image = data.load_rgb(str(path))
+    assert image.size == (64, 64) and image.mode == "RGB"
+    assert "truncated.jpg is truncated" in caplog.text
+    with pytest.raises(inference.RequestError, match="could not be decoded"):
+        inference.input_fn(truncated, "image/jpeg")
