@@ -2,7 +2,7 @@
 // concurrency, limits, URL, permissions and environment are all checked.
 
 import { cfg, resourceRule } from "../lib/rule";
-import { UNKNOWN, arr, get, num, record, str } from "../lib/values";
+import { UNKNOWN, arr, get, isUnknownSentinel, num, record, str } from "../lib/values";
 
 export const T = {
     fn: "aws:lambda/function:Function",
@@ -183,8 +183,10 @@ export const noSecretsInEnvironment = resourceRule({
         const valueRes = config.secretValuePatterns.map((p) => new RegExp(p));
         for (const [name, value] of Object.entries(vars)) {
             if (typeof value !== "string" || value === "") continue;
-            const reference = config.allowedNameSuffixes.some((s) => name.toUpperCase().endsWith(s)) || value.startsWith("arn:");
-            if (valueRes.some((re) => re.test(value))) report(`environment variable ${name} holds a value that looks like a credential.`);
+            // Unknown during preview: the name alone can still give a secret away.
+            const known = !isUnknownSentinel(value);
+            const reference = config.allowedNameSuffixes.some((s) => name.toUpperCase().endsWith(s)) || (known && value.startsWith("arn:"));
+            if (known && valueRes.some((re) => re.test(value))) report(`environment variable ${name} holds a value that looks like a credential.`);
             else if (nameRe.test(name) && !reference) report(`environment variable ${name} looks like it holds a secret.`);
         }
     },

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { assertNone, assertViolation, check, res } from "./helpers";
+import { UNKNOWN_STRING, assertNone, assertViolation, check, res } from "./helpers";
 
 const FN = "aws:lambda/function:Function";
 const URL = "aws:lambda/functionUrl:FunctionUrl";
@@ -81,5 +81,10 @@ describe("policies: Lambda", () => {
         assertViolation(v, "KEY holds a value that looks like a credential");
         assertViolation(v, "PEM holds a value that looks like a credential");
         assert.strictEqual(v.length, 3);
+    });
+
+    it("lambda-no-secrets-in-environment: in preview, unknown values are judged by their names only", async () => {
+        assertNone(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { ENDPOINT_NAME: UNKNOWN_STRING } } })]));
+        assertViolation(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { DB_PASSWORD: UNKNOWN_STRING } } })]), "DB_PASSWORD looks like it holds a secret", 1);
     });
 });
