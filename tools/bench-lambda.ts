@@ -4,7 +4,7 @@
  * Prints, in one run: the bundle's size, its cold import time, per-request latency p50/p99 at
  * concurrency 1 and 50 for the deployed bundle's handler and for a bare SDK InvokeEndpoint call
  * with the same image against the same local SageMaker Runtime (so the handler's own overhead shows
- * as a ratio), and a soak of 10,000 handler requests at concurrency 50 with errors and memory.
+ * as a ratio), the same for an image URL on a loopback server, and a soak of 10,000 handler requests at concurrency 50 with errors and memory.
  * Loopback only: the fake SageMaker Runtime runs in a child process on 127.0.0.1.
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
@@ -120,7 +120,11 @@ async function main(): Promise<void> {
     const imports = coldImportMs(file);
 
     const fake = await startFakeRuntime();
-    Object.assign(process.env, sdkEnv(fake.url), { ENDPOINT_NAME: ENDPOINT });
+    // A loopback image server for the URL path, exempted the way tests exempt it (never by default).
+    const images = http.createServer((_req, res) => res.writeHead(200, { "content-type": "image/jpeg", "content-length": IMAGE.length }).end(IMAGE));
+    await new Promise<void>((r) => images.listen(0, "127.0.0.1", r));
+    const imageUrl = `http://127.0.0.1:${(images.address() as { port: number }).port}/dog.jpg`;
+    Object.assign(process.env, sdkEnv(fake.url), { ENDPOINT_NAME: ENDPOINT, ALLOW_HTTP_URLS: "true", URL_FETCH_ALLOWED_CIDRS: "127.0.0.1/32" });
 
     // The deployed artifact itself, loaded the way Lambda loads it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
     const event = { image: IMAGE.toString("base64") };
     const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30000 };
     const viaHandler: Call = async () => (await deployed.handler(event, context)).statusCode === 200;
+    const viaHandlerUrl: Call = async () => (await deployed.handler({ url: imageUrl }, context)).statusCode === 200;
 
     const bare = new SageMakerRuntimeClient({
         maxAttempts: 1,
@@ -162,6 +167,7 @@ async function main(): Promise<void> {
         c1: await compare(viaHandler, viaSdk, RUNS.c1, 1),
         c50: await compare(viaHandler, viaSdk, RUNS.c50, 50),
     };
+    const urlPath = await compare(viaHandlerUrl, viaHandler, RUNS.c1, 1);
     collectGarbage();
     const before = process.memoryUsage();
     const soak = await measure(viaHandler, SOAK, 50);
@@ -170,6 +176,7 @@ async function main(): Promise<void> {
     loud();
 
     fake.child.kill("SIGTERM");
+    images.close();
     fs.rmSync(dir, { recursive: true, force: true });
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -188,10 +195,13 @@ async function main(): Promise<void> {
         );
         if (handler.errors + sdk.errors > 0) console.log(`  errors: handler ${handler.errors}, sdk ${sdk.errors}`);
     }
+    console.log(
+        `URL instead of base64, c=1: p50 ${urlPath.handler.p50.toFixed(2)} ms, p99 ${urlPath.handler.p99.toFixed(2)} ms vs ${urlPath.sdk.p50.toFixed(2)} / ${urlPath.sdk.p99.toFixed(2)} ms (image event); the fetch opens one pinned connection per request to an in-process loopback server${urlPath.handler.errors ? `; errors ${urlPath.handler.errors}` : ""}`,
+    );
     console.log("");
     console.log(`soak ${SOAK} requests at concurrency 50: errors ${soak.errors}, p50 ${soak.p50.toFixed(2)} ms, p99 ${soak.p99.toFixed(2)} ms, ${soak.rps.toFixed(0)} req/s`);
     console.log(`  RSS ${mb(before.rss)} -> ${mb(after.rss)}, heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}, external ${mb(before.external)} -> ${mb(after.external)} (after GC); ${logLines} log lines produced`);
-    if (soak.errors > 0 || !firstOk) process.exitCode = 1;
+    if (soak.errors > 0 || urlPath.handler.errors > 0 || !firstOk) process.exitCode = 1;
 }
 
 main().catch((e) => {
