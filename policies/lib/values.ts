@@ -14,15 +14,16 @@ const { UnknownValueError } = require("@pulumi/policy/proxy") as {
 };
 
 /** The wire sentinels for unknown values (pulumi `sdk/nodejs/runtime/rpc` and @pulumi/policy `proxy.ts`). */
-const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", // boolean
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421", // number
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9", // string
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", // array
-    "030794c1-ac77-496b-92df-f27374a8bd58", // asset
-    "e48ece36-62e2-4504-bad9-02848725956a", // archive
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", // object
-]);
+const SENTINELS = {
+    boolean: "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    number: "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    string: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    array: "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    asset: "030794c1-ac77-496b-92df-f27374a8bd58",
+    archive: "e48ece36-62e2-4504-bad9-02848725956a",
+    object: "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+} as const;
+const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set(Object.values(SENTINELS));
 
 /** Marker returned by `get` for a value that is not known yet (preview of a computed output). */
 export const UNKNOWN: unique symbol = Symbol("unknown");
@@ -100,10 +101,9 @@ export function record(obj: unknown, ...path: (string | number)[]): Record<strin
  * reports its honest advisory "can't run policy ... during preview" instead of the rule guessing.
  * (Same module instance as @pulumi/policy's server.js, which checks `instanceof`.)
  */
-export function throwUnknown(path: (string | number)[], sentinel: string = UNKNOWN_STRING): never {
-    throw new UnknownValueError(sentinel, path.map(String));
+export function throwUnknown(path: (string | number)[], kind: keyof typeof SENTINELS = "string"): never {
+    throw new UnknownValueError(SENTINELS[kind], path.map(String));
 }
-const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Glob (`*`, `?`) to an anchored case-insensitive RegExp, as IAM matches actions. */
 export function globToRegExp(glob: string): RegExp {

@@ -47,7 +47,7 @@ const PERMISSION_TYPES = [T.policy, T.rolePolicy, T.role];
 export const iamNoWildcardActions = resourceRule({
     name: "iam-no-wildcard-actions",
     description: "No Allow statement grants Action '*' or '<service>:*', or uses NotAction (admin or full access to a service).",
-    anchors: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV2_AWS_40", "AwsSolutions-IAM5", "IAMPolicyNoStatementsWithFullAccess", "IAMPolicyNoStatementsWithAdminAccess"],
+    anchors: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV2_AWS_40", "CKV2_AWS_68", "AwsSolutions-IAM5", "IAMPolicyNoStatementsWithFullAccess", "IAMPolicyNoStatementsWithAdminAccess"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "list the exact actions the role needs (for example sagemaker:InvokeEndpoint) instead of a wildcard.",
@@ -277,7 +277,7 @@ function onlyViaLambda(s: Statement): boolean {
 export const iamLambdaRoleLeastPrivilege = stackRule({
     name: "iam-lambda-role-least-privilege",
     description: "A role that Lambda assumes may only invoke SageMaker endpoints, write its logs and send X-Ray traces (plus KMS decrypt of its own environment, only via Lambda): every allowed action, inline or attached, is on the allow-list.",
-    anchors: ["LambdaStarPermissions", "CKV2_AWS_68"],
+    anchors: ["LambdaStarPermissions"],
     enforcementLevel: "mandatory",
     severity: "high",
     remediation: "give the function role only sagemaker:InvokeEndpoint on the endpoint ARN plus logs:CreateLogStream/PutLogEvents on its log group (and X-Ray if tracing).",

@@ -3,7 +3,7 @@
 
 import { cfg, resourceRule, stackRule } from "../lib/rule";
 import { TRAINING_JOB, TUNING_JOB, TrainingSpec, trainingSpecs, tuningLimits } from "../lib/training";
-import { UNKNOWN, arr, get, num, str } from "../lib/values";
+import { UNKNOWN, arr, get, num, str, throwUnknown } from "../lib/values";
 import { T as SM } from "./sagemaker";
 
 const EC2_INSTANCE = "aws:ec2/instance:Instance";
@@ -159,7 +159,7 @@ export const endpointInstanceLimits = resourceRule({
     types: [SM.endpointConfig],
     validate(props, { config, report }) {
         const variants = arr(props, "productionVariants");
-        if (variants === UNKNOWN) return void props.productionVariants;
+        if (variants === UNKNOWN) throwUnknown(["productionVariants"], "array");
         const shadows = arr(props, "shadowProductionVariants");
         const all = [...variants.map((v, i) => ({ v, at: `productionVariants[${i}]` })), ...(shadows === UNKNOWN ? [] : shadows.map((v, i) => ({ v, at: `shadowProductionVariants[${i}]` })))];
         for (const { v, at } of all) {

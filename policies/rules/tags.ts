@@ -55,7 +55,7 @@ export const requiredTags = resourceRule({
     types: TAGGABLE_TYPES,
     validate(props, { config, args, report }) {
         const tags = record(props, "tags");
-        if (tags === UNKNOWN) throwUnknown(["tags"], "dd056dcd-154b-4c76-9bd3-c8f88648b5ff");
+        if (tags === UNKNOWN) throwUnknown(["tags"], "object");
         const all = { ...providerDefaultTags(args.provider), ...(tags ?? {}) };
         const missing = config.requiredTags.filter((k) => all[k] === undefined || all[k] === null || all[k] === "");
         if (missing.length > 0) report(`missing tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")}.`);

@@ -25,6 +25,9 @@ describe("policies: docs/policies.md", () => {
             assert.strictEqual(cells[1], p.tags![0], `${p.name} category`);
             assert.strictEqual(cells[2], dev.get(p.name)!.enforcementLevel, `${p.name} dev level`);
             assert.strictEqual(cells[3], prod.get(p.name)!.enforcementLevel, `${p.name} prod level`);
+            const [, what, anchors] = /^(.*?)(?: \(anchors: (.*)\))?$/.exec(p.description)!;
+            assert.strictEqual(cells[4], what.replace(/\|/g, "\\|"), `${p.name} description`);
+            assert.strictEqual(cells[5], anchors ?? "none", `${p.name} anchors`);
         }
     });
 });
