@@ -2,9 +2,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { Readable } from "stream";
 import { main } from "../../tools/dataset/cli";
-import { listObjectSizes } from "../../tools/dataset/s3";
-import { BUCKET, LocalS3, REGION, macJunk, mainDeps, startLocalS3, tempDir, tinyDataset, writeProject, writeTree, writeZip } from "./fixtures";
+import { createS3Client, listObjectSizes } from "../../tools/dataset/s3";
+import { uploadFiles } from "../../tools/dataset/upload";
+import { BUCKET, LocalS3, REGION, S3RVER_KEYS, macJunk, mainDeps, startLocalS3, tempDir, tinyDataset, writeProject, writeTree, writeZip } from "./fixtures";
 
 const PREFIX = "datasets/dogImages/";
 
@@ -192,6 +194,36 @@ describe("dataset:upload against a local S3 server", () => {
         assert.strictEqual(rerun.code, 0, rerun.stderr);
         assert.strictEqual(s3.created().length, dataset.size - uploaded, "only what the failed run had not uploaded");
         assert.deepStrictEqual([...(await listObjectSizes(s3.client, BUCKET, "")).keys()].sort(), expectedKeys);
+    });
+
+    it("keeps at most `concurrency` objects in flight, and really runs them in parallel", async () => {
+        const client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: S3RVER_KEYS });
+        let active = 0;
+        let maxActive = 0;
+        client.middlewareStack.add(next => async args => {
+            active++;
+            maxActive = Math.max(maxActive, active);
+            try {
+                return await next(args);
+            } finally {
+                active--;
+            }
+        }, { step: "initialize", name: "countInFlight" });
+        const files = Array.from({ length: 24 }, (_, i) => {
+            const data = Buffer.alloc(1000 + i, i);
+            return { key: `train/1/${i}.jpg`, size: data.length, open: async () => Readable.from([data]) };
+        });
+        const progress: number[] = [];
+        const result = await uploadFiles(files, {
+            client, bucket: BUCKET, prefix: "conc/", concurrency: 3, partSizeBytes: 5 * 1024 * 1024,
+            onProgress: (filesDone) => progress.push(filesDone),
+        });
+        client.destroy();
+        assert.deepStrictEqual(result, { files: 24, bytes: files.reduce((n, f) => n + f.size, 0), multipart: 0 });
+        assert.ok(maxActive <= 3, `at most 3 requests at once (saw ${maxActive})`);
+        assert.ok(maxActive >= 2, `requests overlapped (saw ${maxActive})`);
+        assert.strictEqual(progress[progress.length - 1], 24);
+        assert.strictEqual((await listObjectSizes(s3.client, BUCKET, "conc/")).size, 24);
     });
 
     it("fails with one line and exit 1 when the bucket does not exist", async () => {
