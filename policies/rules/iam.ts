@@ -120,6 +120,37 @@ export const iamNoStarResourceForSensitiveActions = resourceRule({
     },
 });
 
+export const iamPassRoleRestricted = resourceRule({
+    name: "iam-passrole-restricted",
+    description: "iam:PassRole is only allowed with an iam:PassedToService condition naming an allowed service (SageMaker), so a holder cannot hand a role to any other service to escalate.",
+    anchors: ["CKV_AWS_286"],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "add Condition: { StringEquals: { \"iam:PassedToService\": \"sagemaker.amazonaws.com\" } } and name the execution role's ARN as Resource.",
+    config: {
+        allowedPassedToServices: cfg.strings("Services a role may be passed to.", ["sagemaker.amazonaws.com"]),
+    },
+    types: PERMISSION_TYPES,
+    validate(props, { config, args, report }) {
+        const services = new Set(config.allowedPassedToServices);
+        for (const { where, raw } of ownDocuments(args.type, props)) {
+            const doc = parseOrDefer(where, raw);
+            if (doc.kind !== "document") continue;
+            for (const s of doc.statements.filter(allows)) {
+                const grants = s.notAction ? !s.actions.some((a) => actionGrants(a, "iam:PassRole")) : s.actions.some((a) => actionGrants(a, "iam:PassRole"));
+                if (!grants) continue;
+                const cond = s.condition?.StringEquals?.["iam:PassedToService"] ?? s.condition?.StringLike?.["iam:PassedToService"];
+                const passedTo = (Array.isArray(cond) ? cond : cond === undefined ? [] : [cond]).map(String);
+                if (passedTo.length === 0) report(`${where} ${label(s)} allows iam:PassRole without an iam:PassedToService condition.`);
+                else {
+                    const other = passedTo.filter((x) => !services.has(x));
+                    if (other.length > 0) report(`${where} ${label(s)} lets roles be passed to ${other.join(", ")} (allowed: ${[...services].join(", ")}).`);
+                }
+            }
+        }
+    },
+});
+
 export const iamRoleTrustRestricted = resourceRule({
     name: "iam-role-trust-restricted",
     description: "A role's trust policy lets only expected AWS service principals assume it: never Principal '*', never an account or user.",
@@ -330,4 +361,4 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
     },
 });
 
-export const iamRules = [iamNoWildcardActions, iamNoStarResourceForSensitiveActions, iamRoleTrustRestricted, iamNoManagedFullAccess, iamLambdaRoleLeastPrivilege];
+export const iamRules = [iamNoWildcardActions, iamNoStarResourceForSensitiveActions, iamPassRoleRestricted, iamRoleTrustRestricted, iamNoManagedFullAccess, iamLambdaRoleLeastPrivilege];

@@ -70,6 +70,27 @@ describe("policies: IAM", () => {
         });
     });
 
+    describe("iam-passrole-restricted", () => {
+        const ROLE_ARN = "arn:aws:iam::123456789012:role/mlops-dev-training-role";
+        it("accepts PassRole of one role, only to SageMaker", async () => {
+            assertNone(await check("iam-passrole-restricted", [res(ROLE_POLICY, "p", { policy: doc({ Effect: "Allow", Action: "iam:PassRole", Resource: ROLE_ARN, Condition: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } } }) })]));
+        });
+        it("rejects PassRole (also through iam:*) without the condition, or to another service", async () => {
+            const v = await check("iam-passrole-restricted", [
+                res(ROLE_POLICY, "a", { policy: doc({ Effect: "Allow", Action: "iam:PassRole", Resource: ROLE_ARN }) }),
+                res(ROLE_POLICY, "b", { policy: doc({ Effect: "Allow", Action: "iam:Pass*", Resource: ROLE_ARN, Condition: { StringEquals: { "iam:PassedToService": ["sagemaker.amazonaws.com", "ec2.amazonaws.com"] } } }) }),
+            ]);
+            assertViolation(v, "allows iam:PassRole without an iam:PassedToService condition");
+            assertViolation(v, "lets roles be passed to ec2.amazonaws.com");
+            assert.strictEqual(v.length, 2);
+        });
+        it("allowed services come from config", async () => {
+            const r = [res(ROLE_POLICY, "b", { policy: doc({ Effect: "Allow", Action: "iam:PassRole", Resource: ROLE_ARN, Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } } }) })];
+            assertViolation(await check("iam-passrole-restricted", r), "ec2.amazonaws.com");
+            assertNone(await check("iam-passrole-restricted", r, { allowedPassedToServices: ["ec2.amazonaws.com"] }));
+        });
+    });
+
     describe("iam-role-trust-restricted", () => {
         it("accepts a service principal from the allow-list", async () => {
             assertNone(await check("iam-role-trust-restricted", [lambdaRole()]));
