@@ -13,6 +13,7 @@ const REPO = path.resolve(__dirname, "..");
 interface Sample {
     label: string;
     command: string[];
+    env?: Record<string, string>;
     ms: number[];
 }
 
@@ -22,9 +23,14 @@ function median(xs: number[]): number {
     return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function time(command: string[], acceptCodes: number[]): number {
+function time(command: string[], acceptCodes: number[], env: Record<string, string> = {}): number {
     const start = process.hrtime.bigint();
-    const run = spawnSync(command[0], command.slice(1), { cwd: REPO, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const run = spawnSync(command[0], command.slice(1), {
+        cwd: REPO,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, ...env },
+    });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.error) throw run.error;
     if (!acceptCodes.includes(run.status ?? -1)) {
@@ -65,12 +71,18 @@ function main(): void {
             command: [node, tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--json"],
             ms: [],
         },
+        {
+            label: "  same, with ts-node's loader (PLAN_TS_LOADER=ts-node)",
+            command: [node, tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--json"],
+            env: { PLAN_TS_LOADER: "ts-node" },
+            ms: [],
+        },
     ];
     // Warm the file cache once so the first sample does not pay for the disk.
-    for (const s of samples) time(s.command, [0, 1]);
+    for (const s of samples) time(s.command, [0, 1], s.env);
     // Interleave the commands so background load affects them alike.
     for (let i = 0; i < runs; i++) {
-        for (const s of samples) s.ms.push(time(s.command, [0, 1]));
+        for (const s of samples) s.ms.push(time(s.command, [0, 1], s.env));
     }
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
@@ -83,7 +95,7 @@ function main(): void {
     }
     const floor = median(samples[0].ms);
     const plan = median(samples[2].ms);
-    console.log(`  ratio plan / floor: ${(plan / floor).toFixed(2)}x  (plan / floor with ts-node: ${(plan / median(samples[1].ms)).toFixed(2)}x)`);
+    console.log(`  ratio plan / floor: ${(plan / floor).toFixed(2)}x  (plan / floor with ts-node: ${(plan / median(samples[1].ms)).toFixed(2)}x; with ts-node's loader: ${(median(samples[3].ms) / floor).toFixed(2)}x)`);
 }
 
 main();

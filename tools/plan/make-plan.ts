@@ -17,6 +17,7 @@ import {
 } from "../policy-engine";
 import { PolicyConfigError } from "./policy-config";
 import { estimateStackCost, type CostEstimate } from "../../policies/cost/estimate";
+import { UsageError } from "./errors";
 import { findProjectDir, runProgram } from "./run-program";
 import { loadStackConfig } from "../stack-config";
 
@@ -72,13 +73,7 @@ export interface PlanReport {
     warnings: string[];
 }
 
-/** A problem with what the user asked for (exit code 2), as opposed to a failure to run (3). */
-export class UsageError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "UsageError";
-    }
-}
+export { UsageError };
 
 export interface LoadedPack {
     name: string;

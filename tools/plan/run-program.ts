@@ -226,7 +226,12 @@ export async function runProgram(opts: { stack: string; program: string; project
         stack: opts.stack,
         region,
         resources: toPlanResources(registrations, project, opts.stack, config),
-        outputs: JSON.parse(JSON.stringify(outputs ?? {}, (_k, v) => (v instanceof pulumi.Resource ? undefined : v))),
+        // Sorted by name, as the CLI lists outputs (and independent of the module loader's order).
+        outputs: Object.fromEntries(
+            Object.entries(JSON.parse(JSON.stringify(outputs ?? {}, (_k, v) => (v instanceof pulumi.Resource ? undefined : v)))).sort(([a], [b]) =>
+                a < b ? -1 : a > b ? 1 : 0,
+            ),
+        ),
         config,
     };
 }
