@@ -192,6 +192,44 @@ export const noSecretsInEnvironment = resourceRule({
     },
 });
 
+export const tracing = resourceRule({
+    name: "lambda-tracing",
+    category: "governance",
+    description: "Lambda functions send X-Ray traces (tracingConfig.mode 'Active'), so a slow prediction can be followed into the endpoint call.",
+    anchors: ["CKV_AWS_50", "LambdaTracing"],
+    enforcementLevel: "advisory",
+    severity: "low",
+    remediation: "set tracingConfig: { mode: \"Active\" } (mlops:lambda.xrayTracing: true) and allow xray:PutTraceSegments.",
+    config: {},
+    types: [T.fn],
+    validate(props, { report }) {
+        const mode = str(props, "tracingConfig", "mode");
+        if (mode !== "Active" && mode !== UNKNOWN) report(`tracingConfig.mode is ${JSON.stringify(mode ?? "PassThrough (default)")}.`);
+    },
+});
+
+export const logRetention = resourceRule({
+    name: "cloudwatch-log-retention",
+    category: "cost",
+    description: "CloudWatch log groups set a retention period no longer than the cap (the default keeps logs, and bills them, forever).",
+    anchors: [],
+    enforcementLevel: "advisory",
+    severity: "low",
+    remediation: "set retentionInDays (mlops:lambda.logRetentionDays) within the cap.",
+    config: {
+        minRetentionDays: cfg.integer("Shortest accepted retention (days).", 7, 1),
+        maxRetentionDays: cfg.integer("Longest accepted retention (days).", 365, 1),
+    },
+    types: ["aws:cloudwatch/logGroup:LogGroup"],
+    validate(props, { config, report }) {
+        const days = num(props, "retentionInDays");
+        if (days === UNKNOWN) return;
+        if (days === undefined || days === 0) report("retentionInDays is not set: logs are kept forever.");
+        else if (days > config.maxRetentionDays) report(`retentionInDays ${days} exceeds ${config.maxRetentionDays}.`);
+        else if (days < config.minRetentionDays) report(`retentionInDays ${days} is below ${config.minRetentionDays}: too short to investigate an incident.`);
+    },
+});
+
 export const lambdaRules = [
     runtimeSupported,
     reservedConcurrency,
@@ -201,4 +239,6 @@ export const lambdaRules = [
     functionUrlCors,
     permissionNotPublic,
     noSecretsInEnvironment,
+    tracing,
+    logRetention,
 ];

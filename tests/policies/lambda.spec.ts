@@ -83,6 +83,23 @@ describe("policies: Lambda", () => {
         assert.strictEqual(v.length, 3);
     });
 
+    it("lambda-tracing: Active passes, PassThrough and unset are advisory violations", async () => {
+        assertNone(await check("lambda-tracing", [fn({ tracingConfig: { mode: "Active" } })]));
+        const v = await check("lambda-tracing", [fn({ tracingConfig: { mode: "PassThrough" } }), res(FN, "other", { runtime: "nodejs24.x" })]);
+        assertViolation(v, "tracingConfig.mode is \"PassThrough\"");
+        assertViolation(v, "PassThrough (default)");
+        assert.ok(v.every((x) => x.enforcementLevel === "advisory"));
+        assert.strictEqual((await check("lambda-tracing", [fn()], "mandatory"))[0].enforcementLevel, "mandatory");
+    });
+
+    it("cloudwatch-log-retention: set, and within bounds from config", async () => {
+        const LOGS = "aws:cloudwatch/logGroup:LogGroup";
+        assertNone(await check("cloudwatch-log-retention", [res(LOGS, "l", { retentionInDays: 30 })]));
+        assertViolation(await check("cloudwatch-log-retention", [res(LOGS, "l", {})]), "kept forever", 1);
+        assertViolation(await check("cloudwatch-log-retention", [res(LOGS, "l", { retentionInDays: 3653 })]), "3653 exceeds 365", 1);
+        assertViolation(await check("cloudwatch-log-retention", [res(LOGS, "l", { retentionInDays: 30 })], { minRetentionDays: 60 }), "below 60", 1);
+    });
+
     it("lambda-no-secrets-in-environment: in preview, unknown values are judged by their names only", async () => {
         assertNone(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { ENDPOINT_NAME: UNKNOWN_STRING } } })]));
         assertViolation(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { DB_PASSWORD: UNKNOWN_STRING } } })]), "DB_PASSWORD looks like it holds a secret", 1);
