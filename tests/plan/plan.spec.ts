@@ -272,6 +272,15 @@ describe("offline plan: exit codes for usage and run errors", () => {
     });
 });
 
+describe("offline plan: module loader", () => {
+    it("reports exactly the same with esbuild's loader (default) and ts-node's (PLAN_TS_LOADER=ts-node)", async () => {
+        const fast = await planJson(["--stack", "dev", "--program", INSECURE]);
+        const tsNode = await planJson(["--stack", "dev", "--program", INSECURE], { PLAN_TS_LOADER: "ts-node" });
+        assert.strictEqual(fast.code, tsNode.code);
+        assert.deepStrictEqual(fast.report, tsNode.report);
+    });
+});
+
 describe("offline plan: the project's stacks pass (integration of program, pack and configs)", () => {
     for (const stack of ["dev", "prod"]) {
         it(`${stack}: exits 0 with zero mandatory violations`, async () => {

@@ -13,10 +13,10 @@ export interface PlanRun {
     stderr: string;
 }
 
-export function runPlan(args: string[]): Promise<PlanRun> {
+export function runPlan(args: string[], env: Record<string, string> = {}): Promise<PlanRun> {
     const tsNode = require.resolve("ts-node/dist/bin.js");
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [tsNode, "--transpile-only", "tools/plan.ts", ...args], { cwd: REPO });
+        const child = spawn(process.execPath, [tsNode, "--transpile-only", "tools/plan.ts", ...args], { cwd: REPO, env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -27,8 +27,8 @@ export function runPlan(args: string[]): Promise<PlanRun> {
 }
 
 /** Runs the plan with --json and parses its report; fails with stderr when the output is not JSON. */
-export async function planJson(args: string[]): Promise<{ code: number | null; report: any; stderr: string }> {
-    const run = await runPlan([...args, "--json"]);
+export async function planJson(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: any; stderr: string }> {
+    const run = await runPlan([...args, "--json"], env);
     try {
         return { code: run.code, report: JSON.parse(run.stdout), stderr: run.stderr };
     } catch {
