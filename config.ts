@@ -686,12 +686,14 @@ function readBudget(s: Section): StackConfig["budget"] {
     return { monthlyUsd, alertEmails: emails as string[] };
 }
 
-/** Reads and validates the current stack's configuration from the Pulumi engine. */
-export function readStackConfig(): StackConfig {
-    const all = pulumi.runtime.allConfig();
+/**
+ * The project's keys of a flat config map (`mlops:endpoint` -> `endpoint`), with structured
+ * values JSON-decoded: what parseStackConfig takes. Flat maps come from the engine or from
+ * tools/stack-config.ts, which reads a stack file the same way.
+ */
+export function projectConfig(flat: Record<string, string>): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
-    const problems: string[] = [];
-    for (const [fullKey, value] of Object.entries(all)) {
+    for (const [fullKey, value] of Object.entries(flat)) {
         const [namespace, key] = fullKey.split(":");
         if (namespace !== PROJECT) continue;
         try {
@@ -700,6 +702,14 @@ export function readStackConfig(): StackConfig {
             raw[key] = value;
         }
     }
+    return raw;
+}
+
+/** Reads and validates the current stack's configuration from the Pulumi engine. */
+export function readStackConfig(): StackConfig {
+    const all = pulumi.runtime.allConfig();
+    const raw = projectConfig(all);
+    const problems: string[] = [];
     const region = all["aws:region"];
     if (!region) {
         problems.push(`aws:region is not set: run \`pulumi config set aws:region us-east-1\` (or your region)`);

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, INSTANCE_TYPES, parseStackConfig } from "../../config";
+import { ConfigError, INSTANCE_TYPES, parseStackConfig, projectConfig } from "../../config";
 import { loadStackConfig } from "../../tools/stack-config";
 import { runStack } from "../support/program";
 
@@ -124,10 +124,7 @@ describe("stack configuration", () => {
     it("keeps the committed dev and prod stack files valid", () => {
         for (const stack of ["dev", "prod"]) {
             const flat = loadStackConfig(stack);
-            const raw = Object.fromEntries(Object.entries(flat)
-                .filter(([k]) => k.startsWith("mlops:"))
-                .map(([k, v]) => [k.slice("mlops:".length), JSON.parse(v)]));
-            const c = parseStackConfig(raw, { stack, region: flat["aws:region"] });
+            const c = parseStackConfig(projectConfig(flat), { stack, region: flat["aws:region"] });
             assert.strictEqual(c.stack, stack);
         }
     });

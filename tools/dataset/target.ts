@@ -2,7 +2,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DatasetError, UsageError, describe } from "./errors";
-import { ConfigError, PROJECT, parseStackConfig } from "../../config";
+import { ConfigError, parseStackConfig, projectConfig } from "../../config";
 
 export const REGION_KEY = "aws:region";
 /** The Pulumi program's stack output naming the data bucket. */
@@ -77,21 +77,6 @@ function configuredPrefix(flat: Record<string, string>, stack: string, region: s
         const problems = err instanceof ConfigError ? err.problems.join("; ") : describe(err);
         throw new UsageError(`the configuration of stack "${stack}" is invalid (pulumi up would fail too): ${problems}`);
     }
-}
-
-/** The `mlops:*` keys without namespace, JSON values parsed: what the program hands parseStackConfig. */
-function projectConfig(flat: Record<string, string>): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
-    for (const [fullKey, value] of Object.entries(flat)) {
-        const [namespace, key] = fullKey.split(":");
-        if (namespace !== PROJECT) continue;
-        try {
-            raw[key] = JSON.parse(value);
-        } catch {
-            raw[key] = value;
-        }
-    }
-    return raw;
 }
 
 /** A key prefix that names a folder: non-empty, relative, ends with "/", no empty or dot segments. */
