@@ -109,10 +109,9 @@ export function resourceRule<C>(
     },
 ): ResourceValidationPolicy {
     const types = new Set(meta.types);
+    const notApplicableReason = `Policy only applies to resources of type '${meta.types.join("', '")}'`;
     const validate = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
-        if (!types.has(args.type)) {
-            args.notApplicable(`Policy only applies to resources of type '${[...types].join("', '")}'`);
-        }
+        if (!types.has(args.type)) args.notApplicable(notApplicableReason);
         const config = resolveConfig(meta.config, args.getConfig<Record<string, unknown>>());
         meta.validate(args.props, {
             config,

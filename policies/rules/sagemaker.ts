@@ -190,8 +190,9 @@ function targetKey(index: StackIndex, r: PolicyResource): string[] {
         const [endpoint] = index.lookup(T.endpoint, m[1]);
         return [`${endpoint?.urn ?? `name:${m[1]}`}|${m[2]}`];
     }
-    // Preview: the endpoint name is unknown; the variant is the literal tail when the string is
-    // unknown as a whole we cannot tell the variant, so accept any variant of that endpoint.
+    // Preview: the resourceId interpolates the endpoint's unknown name, so the whole string is
+    // unknown and the variant cannot be read; the property dependency still names the endpoint,
+    // so the target counts for any variant of it.
     return index.refs(r, "resourceId", T.endpoint).map((e) => `${e.urn}|*`);
 }
 
