@@ -361,4 +361,54 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
     },
 });
 
-export const iamRules = [iamNoWildcardActions, iamNoStarResourceForSensitiveActions, iamPassRoleRestricted, iamRoleTrustRestricted, iamNoManagedFullAccess, iamLambdaRoleLeastPrivilege];
+/** Where a role is used, and which service must therefore assume it. */
+const ROLE_USES: { type: string; prop: string; path: string[]; service: string }[] = [
+    { type: "aws:lambda/function:Function", prop: "role", path: ["role"], service: "lambda.amazonaws.com" },
+    { type: "aws:sagemaker/notebookInstance:NotebookInstance", prop: "roleArn", path: ["roleArn"], service: "sagemaker.amazonaws.com" },
+    { type: "aws:sagemaker/trainingJob:TrainingJob", prop: "roleArn", path: ["roleArn"], service: "sagemaker.amazonaws.com" },
+    { type: "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", prop: "trainingJobDefinition", path: ["trainingJobDefinition", "roleArn"], service: "sagemaker.amazonaws.com" },
+    { type: "aws:sagemaker/model:Model", prop: "executionRoleArn", path: ["executionRoleArn"], service: "sagemaker.amazonaws.com" },
+    { type: "aws:iam/instanceProfile:InstanceProfile", prop: "role", path: ["role"], service: "ec2.amazonaws.com" },
+];
+
+export const iamRoleTrustMatchesUse = stackRule({
+    name: "iam-role-trust-matches-use",
+    description: "Each role trusts exactly the service that uses it: a Lambda's role only lambda.amazonaws.com, a notebook/training/tuning/model role only sagemaker.amazonaws.com, an instance profile's role only ec2.amazonaws.com; no role is shared across services.",
+    anchors: [],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "give each resource its own role whose trust policy names only the service that runs it.",
+    config: {},
+    types: [T.role],
+    validate({ index, report, unknown }) {
+        const expected = new Map<string, { role: PolicyResource; services: Set<string>; users: string[] }>();
+        for (const use of ROLE_USES) {
+            for (const user of index.ofType(use.type)) {
+                for (const role of index.refs(user, use.prop, T.role, get(user.props, ...use.path))) {
+                    let e = expected.get(role.urn);
+                    if (!e) expected.set(role.urn, (e = { role, services: new Set(), users: [] }));
+                    e.services.add(use.service);
+                    e.users.push(user.name);
+                }
+            }
+        }
+        for (const { role, services, users } of expected.values()) {
+            if (services.size > 1) {
+                report(role.urn, `role ${role.name} is shared by ${users.join(", ")}, which run under ${[...services].join(" and ")}.`);
+                continue;
+            }
+            const trust = parsePolicyDocument(get(role.props, "assumeRolePolicy"));
+            if (trust.kind === "unknown") {
+                unknown(`role ${role.name} assumeRolePolicy`);
+                continue;
+            }
+            const trusted = new Set(trustedServices(trust));
+            const [service] = services;
+            if (!trusted.has(service)) report(role.urn, `role ${role.name} is used by ${users.join(", ")} but does not trust ${service}.`);
+            const extra = [...trusted].filter((t) => t !== service);
+            if (extra.length > 0) report(role.urn, `role ${role.name} (used by ${users.join(", ")}) also trusts ${extra.join(", ")}.`);
+        }
+    },
+});
+
+export const iamRules = [iamNoWildcardActions, iamNoStarResourceForSensitiveActions, iamPassRoleRestricted, iamRoleTrustRestricted, iamRoleTrustMatchesUse, iamNoManagedFullAccess, iamLambdaRoleLeastPrivilege];
