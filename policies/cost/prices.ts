@@ -1,11 +1,13 @@
 // THE price table (one module: the cost policy and the offline plan both read it).
 //
-// us-east-1, on-demand list prices in USD, Linux, as published on the AWS pricing pages
-// (aws.amazon.com/sagemaker/pricing, aws.amazon.com/ec2/pricing/on-demand,
-// aws.amazon.com/lambda/pricing). Prices change: PRICES_AS_OF says when these were taken, and the
-// estimate repeats it next to every figure so nobody mistakes it for a quote.
+// us-east-1, on-demand list prices in USD, Linux, as AWS publishes them on
+// aws.amazon.com/sagemaker/pricing, aws.amazon.com/ec2/pricing/on-demand and
+// aws.amazon.com/lambda/pricing. They were compiled from those published rates without live access
+// to the pages (this project is built offline), so PRICES_AS_OF is the date the table was last
+// reviewed, and every figure the estimate prints repeats it: an estimate, never a quote. Check the
+// pages and bump the date when you update a price.
 
-export const PRICES_AS_OF = "2026-11-01";
+export const PRICES_AS_OF = "2026-11-21";
 export const PRICE_REGION = "us-east-1";
 
 /** Hours in a month for always-on resources (AWS's own convention: 730). */
