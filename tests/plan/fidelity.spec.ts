@@ -84,6 +84,7 @@ describe("fidelity: the pack served as the Pulumi CLI serves it agrees with the 
 
     for (const [label, args] of [
         ["the dev stack", ["--stack", "dev"]],
+        ["the prod stack", ["--stack", "prod"]],
         ["the insecure variant", ["--stack", "dev", "--program", INSECURE]],
     ] as const) {
         it(`${label}: same diagnostics (policy, level, urn, message) in the same order, same not-applicable set`, async () => {

@@ -273,3 +273,55 @@ describe("policy engine: stack policies", () => {
         ]);
     });
 });
+
+describe("policy engine: provider and options", () => {
+    const providerUrnValue = "urn:pulumi:dev::mlops::pulumi:providers:aws::default_7_48_0";
+    const provider = res("pulumi:providers:aws", "default_7_48_0", { region: "eu-west-1", version: "7.48.0" });
+    const stackUrn = "urn:pulumi:dev::mlops::pulumi:pulumi:Stack::mlops-dev";
+    const nb = res("aws:sagemaker/notebookInstance:NotebookInstance", "nb", { rootAccess: "Disabled" }, {
+        parent: stackUrn,
+        provider: `${providerUrnValue}::${UNKNOWN}`,
+        opts: { protect: true, ignoreChanges: ["tags"], customTimeouts: { createSeconds: 600 } },
+    });
+
+    it("gives resource policies the provider's inputs and the resource options, as the analyzer does", async () => {
+        let seen: any;
+        const probe: policy.ResourceValidationPolicy = {
+            name: "probe",
+            description: "d",
+            validateResource: (args) => {
+                seen = { provider: { ...args.provider, props: { ...args.provider?.props } }, opts: args.opts };
+            },
+        };
+        await evaluatePack([probe], [provider, nb]);
+        assert.deepStrictEqual(seen.provider, {
+            type: "pulumi:providers:aws",
+            name: "default_7_48_0",
+            urn: providerUrnValue,
+            props: { region: "eu-west-1", version: "7.48.0" },
+        });
+        assert.deepStrictEqual(seen.opts, {
+            protect: true,
+            ignoreChanges: ["tags"],
+            aliases: [],
+            customTimeouts: { createSeconds: 600, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+            parent: stackUrn,
+        });
+    });
+
+    it("gives stack policies the outputs when present, and the provider", async () => {
+        let seen: any;
+        const probe: policy.StackValidationPolicy = {
+            name: "probe",
+            description: "d",
+            validateStack: (args) => {
+                const r = args.resources.find((x) => x.name === "nb")!;
+                seen = { arn: r.props.arn, rootAccess: r.props.rootAccess, provider: r.provider?.name };
+            },
+        };
+        await evaluatePack([probe], [provider, { ...nb, outputs: { rootAccess: "Disabled", arn: "arn:aws:sagemaker:eu-west-1:1:notebook-instance/nb" } }]);
+        assert.deepStrictEqual(seen, { arn: "arn:aws:sagemaker:eu-west-1:1:notebook-instance/nb", rootAccess: "Disabled", provider: "default_7_48_0" });
+    });
+});
+
