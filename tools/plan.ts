@@ -10,6 +10,7 @@ import { UsageError } from "./plan/errors";
 import { registerFastTypeScript } from "./plan/fast-typescript";
 import type * as MakePlan from "./plan/make-plan";
 import type * as Report from "./plan/report";
+import type * as RunProgram from "./plan/run-program";
 
 export const USAGE = "usage: npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]";
 
@@ -103,8 +104,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    // A program's failed registration can surface as an unhandled rejection: that is a failed run.
+    // Last resort for a rejection that arrives after the program run was collected: a failed run.
+    let failed = false;
     process.on("unhandledRejection", (e) => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const { collectingProgramFailures }: typeof RunProgram = require("./plan/run-program");
+        if (failed || collectingProgramFailures()) return;
+        failed = true;
         process.stderr.write(`error: the program failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`, () => process.exit(3));
     });
     main(process.argv.slice(2)).then(

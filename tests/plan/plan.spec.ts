@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "../../tools/plan";
 import { policies as packPolicies } from "../../policies/pack";
-import { FAILING, INSECURE, planJson, runPlan } from "./run-plan";
+import { FAILING, FAILING_ASYNC, INSECURE, planJson, runPlan } from "./run-plan";
 
 function tempConfig(content: unknown): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
@@ -269,6 +269,14 @@ describe("offline plan: exit codes for usage and run errors", () => {
         const run = await runPlan(["--stack", "dev", "--program", FAILING]);
         assert.strictEqual(run.code, 3);
         assert.match(run.stderr, /mlops-failing:maxInstances must be >= 1 \(got 0\)/);
+    });
+
+    it("exits 3, not with a partial plan, when a resource input rejects after the program returned", async () => {
+        const run = await runPlan(["--stack", "dev", "--program", FAILING_ASYNC, "--json"]);
+        assert.strictEqual(run.code, 3);
+        assert.strictEqual(run.stdout, "");
+        assert.match(run.stderr, /the program failed during preview:\nError: error serializing property "vpcId": no default VPC in this account \(lookup failed\)/);
+        assert.strictEqual(run.stderr.match(/no default VPC/g)!.length, 1, run.stderr);
     });
 });
 

@@ -6,6 +6,7 @@ import * as path from "path";
 export const REPO = path.resolve(__dirname, "..", "..");
 export const INSECURE = path.join("tests", "fixtures", "insecure", "index.ts");
 export const FAILING = path.join("tests", "fixtures", "failing", "index.ts");
+export const FAILING_ASYNC = path.join("tests", "fixtures", "failing", "async.ts");
 
 export interface PlanRun {
     code: number | null;

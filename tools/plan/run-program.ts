@@ -28,6 +28,21 @@ const rpc: {
     unknownValue: string;
 } = require("@pulumi/pulumi/runtime/rpc");
 
+let collecting = 0;
+
+/** True while runProgram collects the program's failures itself (its own report supersedes). */
+export function collectingProgramFailures(): boolean {
+    return collecting > 0;
+}
+
+/** The program failed while it ran under the mocks (the real preview would fail too). */
+export class ProgramError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ProgramError";
+    }
+}
+
 export interface ProgramRun {
     project: string;
     stack: string;
@@ -212,14 +227,42 @@ export async function runProgram(opts: { stack: string; program: string; project
         registerOutputs(req, callback);
     };
 
-    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
-        // As @pulumi/pulumi/cmd/run does: a default export wins, and a function is called.
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        let exported = require(programFile);
-        if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = exported.default;
-        return exported instanceof Function ? await exported() : exported;
-    });
-    await runtimeSettings.waitForRPCs();
+    // A failed registration (a rejected input, a data source the mocks refuse) surfaces as an
+    // unhandled rejection, possibly after the program has returned; the real preview fails on it,
+    // so the plan collects them and fails too instead of reporting a partial stack.
+    const failures = new Map<string, unknown>();
+    const onRejection = (e: unknown) => {
+        const key = e instanceof Error ? e.message : String(e);
+        if (!failures.has(key)) failures.set(key, e);
+    };
+    process.on("unhandledRejection", onRejection);
+    collecting++;
+    let outputs: Record<string, unknown> | undefined;
+    try {
+        outputs = await pulumi.runtime.runInPulumiStack(async () => {
+            // As @pulumi/pulumi/cmd/run does: a default export wins, and a function is called.
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            let exported = require(programFile);
+            if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = exported.default;
+            return exported instanceof Function ? await exported() : exported;
+        });
+        // Rejections are reported after the microtask queue drains, and a failed registration can
+        // reject further outputs a few turns later: wait until the RPC queue is drained and the
+        // event loop has turned twice in a row with nothing new.
+        for (let quiet = 0, seen = -1; quiet < 2; ) {
+            await runtimeSettings.waitForRPCs();
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            quiet = failures.size === seen ? quiet + 1 : 0;
+            seen = failures.size;
+        }
+    } finally {
+        process.off("unhandledRejection", onRejection);
+        collecting--;
+    }
+    if (failures.size > 0) {
+        const details = [...failures.values()].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
+        throw new ProgramError(`the program failed during preview:\n${details.join("\n")}`);
+    }
 
     return {
         project,
