@@ -1,6 +1,6 @@
 /**
  * `npm run dataset:upload -- --stack <stack> [--source <url|zip|dir>] ...`: puts the dogImages
- * dataset under the stack's dataset prefix. See docs/dataset.md; the logic lives in tools/dataset/.
+ * dataset under the stack's dataset prefix. See README.md ("Dataset step"); the logic lives in tools/dataset/.
  */
 import { main } from "./dataset/cli";
 import { removeTempDownloadsSync } from "./dataset/download";

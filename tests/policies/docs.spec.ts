@@ -1,5 +1,5 @@
-// docs/policies.md lists every rule with its level per stack: the README's rule list is folded from
-// it, so it must not drift from the pack or the config files.
+// README.md ("Policy pack", "Rules") lists every rule with its level per stack: it must not drift
+// from the pack or the config files.
 
 import * as assert from "assert";
 import * as fs from "fs";
@@ -9,9 +9,9 @@ import { evaluatePack } from "../../tools/policy-engine";
 
 const ROOT = path.join(__dirname, "..", "..");
 
-describe("policies: docs/policies.md", () => {
+describe("policies: the README's rule table", () => {
     it("has one row per rule with its category and resolved dev and prod levels", async () => {
-        const doc = fs.readFileSync(path.join(ROOT, "docs", "policies.md"), "utf8");
+        const doc = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const levels = async (stack: string) =>
             (await evaluatePack(policies, [], JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "config", `${stack}.json`), "utf8")), { packName })).config.policies;
         const dev = await levels("dev");
@@ -20,7 +20,7 @@ describe("policies: docs/policies.md", () => {
         assert.strictEqual(rows.length, policies.length, "one table row per rule");
         for (const p of policies) {
             const row = rows.find((r) => r.startsWith(`| \`${p.name}\` |`));
-            assert.ok(row, `docs/policies.md has no row for ${p.name}`);
+            assert.ok(row, `README.md has no row for ${p.name}`);
             const cells = row!.split(" | ");
             assert.strictEqual(cells[1], p.tags![0], `${p.name} category`);
             assert.strictEqual(cells[2], dev.get(p.name)!.enforcementLevel, `${p.name} dev level`);

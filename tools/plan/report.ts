@@ -1,5 +1,5 @@
 // Renders a PlanReport for people: a terminal report and a pull-request comment (markdown).
-// The JSON form is the PlanReport itself (see docs/plan.md for its shape).
+// The JSON form is the PlanReport itself (see README.md, "JSON shape", for its shape).
 
 import type { PlanResource, Violation } from "../policy-engine";
 import { renderCostMarkdown, renderCostText } from "./cost-report";
