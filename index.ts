@@ -70,6 +70,7 @@ const notebook = config.notebook.enabled
     : undefined;
 
 const jobBasics = {
+    namePrefix: prefix,
     region,
     roleArn: trainingRole.arn,
     bucketName: data.bucketName,
@@ -90,7 +91,6 @@ if (config.tuning.enabled) {
     const { [TUNED.batchSize]: _batch, [TUNED.learningRate]: _rate, ...staticHyperparameters } = configuredHyperparameters;
     tuning = new Tuning(`${prefix}-tuning`, {
         ...jobBasics,
-        namePrefix: prefix,
         trainingImage: pytorchImage("pytorch-training", config.tuning.instanceType),
         instanceType: config.tuning.instanceType,
         maxJobs: config.tuning.maxJobs,
@@ -106,7 +106,6 @@ if (config.tuning.enabled) {
 
 const runs = config.training.runs.map(run => new TrainingJob(`${prefix}-train-${run.name}`, {
     ...jobBasics,
-    namePrefix: prefix,
     runName: run.name,
     trainingImage: pytorchImage("pytorch-training", run.instanceType),
     instanceType: run.instanceType,

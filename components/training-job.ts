@@ -2,40 +2,21 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUCKET_PREFIXES, modelArtifactUri, s3Uri } from "./bucket-layout";
 import {
-    contentAddressedName, DEBUGGER_RULES, debuggerRuleImage, METRIC_DEFINITIONS, PROFILER_RULES, scriptModeHyperparameters,
+    contentAddressedName, DEBUGGER_RULES, debuggerRuleImage, METRIC_DEFINITIONS, PROFILER_RULES, SageMakerJobArgs,
+    scriptModeHyperparameters, stoppingCondition, trainingChannel,
 } from "./training-spec";
 
-export interface TrainingJobArgs {
-    /** Stack name prefix (`mlops-dev`); the job is `<prefix>-<run>-<spec hash>`. */
-    namePrefix: string;
-    /** The run's name in config (`single`, `multi`). */
+export interface TrainingJobArgs extends SageMakerJobArgs {
+    /** The run's name in config (`single`, `multi`); the job is `<prefix>-<run>-<spec hash>`. */
     runName: string;
-    region: string;
-    roleArn: pulumi.Input<string>;
-    bucketName: pulumi.Input<string>;
-    /** S3 URI of the training code archive (`sourcedir.tar.gz`). */
-    codeUri: pulumi.Input<string>;
-    /** Key prefix of the dataset (`datasets/dogImages/`), holding train/ valid/ test/. */
-    datasetPrefix: string;
-    /** PyTorch training image URI for this instance type. */
-    trainingImage: pulumi.Input<string>;
-    instanceType: string;
     /** > 1 runs data-parallel: every host joins one torch.distributed process group (train.py). */
     instanceCount: number;
-    volumeSizeGb: number;
     /** train.py's own hyperparameters, as strings (may come from the tuning job). */
     hyperparameters: pulumi.Input<Record<string, string>>;
-    /** Managed spot training, with checkpoints so an interruption loses at most an epoch. */
-    spot: boolean;
-    maxRuntimeMinutes: number;
-    /** Spot only: total time including waiting for capacity; >= maxRuntimeMinutes. */
-    maxWaitMinutes: number;
     /** How long `pulumi up` waits for the job to finish. */
     createTimeoutMinutes: number;
     /** Debugger rules (vanishing gradient, overfit, overtraining, poor init) and the profiler report. */
     debugger: boolean;
-    kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 /**
@@ -61,27 +42,14 @@ export class TrainingJob extends pulumi.ComponentResource {
                 roleArn,
                 algorithmSpecification: { trainingImage: image, trainingInputMode: "File", metricDefinitions: METRIC_DEFINITIONS },
                 hyperParameters: { ...hyperparameters, ...scriptModeHyperparameters(codeUri, args.region) },
-                inputDataConfigs: [{
-                    channelName: "training",
-                    dataSource: {
-                        s3DataSource: {
-                            s3DataType: "S3Prefix",
-                            s3Uri: s3Uri(bucket, args.datasetPrefix),
-                            // Every host gets all the data; train.py's DistributedSampler shards it.
-                            s3DataDistributionType: "FullyReplicated",
-                        },
-                    },
-                }],
+                inputDataConfigs: [trainingChannel(bucket, args.datasetPrefix)],
                 resourceConfig: {
                     instanceType: args.instanceType,
                     instanceCount: args.instanceCount,
                     volumeSizeInGb: args.volumeSizeGb,
                     volumeKmsKeyId: kmsKeyArn,
                 },
-                stoppingCondition: {
-                    maxRuntimeInSeconds: args.maxRuntimeMinutes * 60,
-                    maxWaitTimeInSeconds: args.spot ? args.maxWaitMinutes * 60 : undefined,
-                },
+                stoppingCondition: stoppingCondition(args),
                 enableManagedSpotTraining: args.spot,
                 // Gradients crossing hosts are training data too: encrypt them between containers.
                 enableInterContainerTrafficEncryption: args.instanceCount > 1,

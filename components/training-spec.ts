@@ -1,6 +1,8 @@
 import * as crypto from "crypto";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { Hyperparameters, isGpuInstance } from "../config";
+import { s3Uri } from "./bucket-layout";
 
 /**
  * Plain functions that turn configuration into what SageMaker expects: image tags, script-mode
@@ -114,4 +116,44 @@ export function contentAddressedName(prefix: string, spec: unknown, maxLength: n
         throw new Error(`job name ${name} is not a valid SageMaker name of at most ${maxLength} characters; shorten the stack or run name`);
     }
     return name;
+}
+
+/** What every SageMaker job of the stack (tuning trials and training runs) is built from. */
+export interface SageMakerJobArgs {
+    /** Stack name prefix (`mlops-dev`): job names start with it, which the notebook's role relies on. */
+    namePrefix: string;
+    region: string;
+    /** The training execution role. */
+    roleArn: pulumi.Input<string>;
+    bucketName: pulumi.Input<string>;
+    /** S3 URI of the training code archive (`sourcedir.tar.gz`). */
+    codeUri: pulumi.Input<string>;
+    /** Key prefix of the dataset (`datasets/dogImages/`), holding train/ valid/ test/. */
+    datasetPrefix: string;
+    /** PyTorch training image URI for the instance type. */
+    trainingImage: pulumi.Input<string>;
+    instanceType: string;
+    volumeSizeGb: number;
+    /** Managed spot training, with checkpoints so an interruption loses at most an epoch. */
+    spot: boolean;
+    maxRuntimeMinutes: number;
+    /** Spot only: total time including waiting for capacity; >= maxRuntimeMinutes. */
+    maxWaitMinutes: number;
+    kmsKeyArn?: pulumi.Input<string>;
+    tags: Record<string, string>;
+}
+
+/** The `training` channel: the dataset prefix, whole on every host (train.py shards it itself). */
+export function trainingChannel(bucket: string, datasetPrefix: string) {
+    return {
+        channelName: "training",
+        dataSource: { s3DataSource: { s3DataType: "S3Prefix", s3Uri: s3Uri(bucket, datasetPrefix), s3DataDistributionType: "FullyReplicated" } },
+    };
+}
+
+export function stoppingCondition(args: Pick<SageMakerJobArgs, "spot" | "maxRuntimeMinutes" | "maxWaitMinutes">) {
+    return {
+        maxRuntimeInSeconds: args.maxRuntimeMinutes * 60,
+        maxWaitTimeInSeconds: args.spot ? args.maxWaitMinutes * 60 : undefined,
+    };
 }

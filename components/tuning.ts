@@ -1,23 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
-import { contentAddressedName, METRIC_DEFINITIONS, OBJECTIVE, scriptModeHyperparameters } from "./training-spec";
+import {
+    contentAddressedName, METRIC_DEFINITIONS, OBJECTIVE, SageMakerJobArgs, scriptModeHyperparameters, stoppingCondition, trainingChannel,
+} from "./training-spec";
 import { TuningResult } from "./tuning-result";
 
 /** The hyperparameters the tuner searches, named as train.py's flags. */
 export const TUNED = { learningRate: "learning-rate", batchSize: "batch-size" } as const;
 
-export interface TuningArgs {
-    /** Stack name prefix; the job is `<prefix>-hpo-<spec hash>` (SageMaker allows 32 characters). */
-    namePrefix: string;
-    region: string;
-    roleArn: pulumi.Input<string>;
-    bucketName: pulumi.Input<string>;
-    codeUri: pulumi.Input<string>;
-    datasetPrefix: string;
-    trainingImage: pulumi.Input<string>;
-    instanceType: string;
-    volumeSizeGb: number;
+export interface TuningArgs extends SageMakerJobArgs {
     maxJobs: number;
     maxParallelJobs: number;
     strategy: "Bayesian" | "Random";
@@ -27,13 +19,8 @@ export interface TuningArgs {
     batchSizes: number[];
     /** train.py's other hyperparameters, fixed for every trial. */
     staticHyperparameters: Record<string, string>;
-    spot: boolean;
-    maxRuntimeMinutes: number;
-    maxWaitMinutes: number;
     /** How long `pulumi up` waits for the tuning job's result. */
     waitTimeoutMinutes: number;
-    kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 /**
@@ -78,16 +65,10 @@ export class Tuning extends pulumi.ComponentResource {
                     roleArn,
                     algorithmSpecification: { trainingImage: image, trainingInputMode: "File", metricDefinitions: METRIC_DEFINITIONS },
                     staticHyperParameters: { ...args.staticHyperparameters, ...scriptModeHyperparameters(codeUri, args.region) },
-                    inputDataConfigs: [{
-                        channelName: "training",
-                        dataSource: { s3DataSource: { s3DataType: "S3Prefix", s3Uri: s3Uri(bucket, args.datasetPrefix), s3DataDistributionType: "FullyReplicated" } },
-                    }],
+                    inputDataConfigs: [trainingChannel(bucket, args.datasetPrefix)],
                     outputDataConfig: { s3OutputPath: s3Uri(bucket, BUCKET_PREFIXES.tuning), kmsKeyId: kmsKeyArn },
                     resourceConfig: { instanceType: args.instanceType, instanceCount: 1, volumeSizeInGb: args.volumeSizeGb, volumeKmsKeyId: kmsKeyArn },
-                    stoppingCondition: {
-                        maxRuntimeInSeconds: args.maxRuntimeMinutes * 60,
-                        maxWaitTimeInSeconds: args.spot ? args.maxWaitMinutes * 60 : undefined,
-                    },
+                    stoppingCondition: stoppingCondition(args),
                     enableManagedSpotTraining: args.spot,
                     // Each trial checkpoints under its own job name inside this prefix.
                     checkpointConfig: args.spot ? { s3Uri: s3Uri(bucket, `${BUCKET_PREFIXES.checkpoints}tuning/`), localPath: "/opt/ml/checkpoints" } : undefined,
