@@ -70,6 +70,19 @@ export function fullDescription(meta: { description: string; anchors: string[] }
     return meta.anchors.length > 0 ? `${meta.description} (anchors: ${meta.anchors.join(", ")})` : meta.description;
 }
 
+/** What the engine and `pulumi preview` show of a rule, the same for resource and stack rules. */
+function policyMetadata<C>(meta: RuleMeta<C>) {
+    return {
+        name: meta.name,
+        description: fullDescription(meta),
+        enforcementLevel: meta.enforcementLevel,
+        severity: meta.severity,
+        remediationSteps: meta.remediation,
+        tags: [meta.category ?? "security"],
+        configSchema: configSchema(meta.config),
+    };
+}
+
 function configSchema<C>(spec: ConfigSpec<C>) {
     const properties: Record<string, any> = {};
     for (const [k, v] of Object.entries(spec)) properties[k] = { ...(v as object) };
@@ -120,16 +133,7 @@ export function resourceRule<C>(
         });
     };
     if (types.size === 1) (validate as any).__pulumiType = meta.types[0];
-    return {
-        name: meta.name,
-        description: fullDescription(meta),
-        enforcementLevel: meta.enforcementLevel,
-        severity: meta.severity,
-        remediationSteps: meta.remediation,
-        tags: [meta.category ?? "security"],
-        configSchema: configSchema(meta.config),
-        validateResource: validate,
-    };
+    return { ...policyMetadata(meta), validateResource: validate };
 }
 
 export interface StackCtx<C> {
@@ -170,14 +174,5 @@ export function stackRule<C>(
         });
         if (unknowns.length > 0) throwUnknown([unknowns[0]]);
     };
-    return {
-        name: meta.name,
-        description: fullDescription(meta),
-        enforcementLevel: meta.enforcementLevel,
-        severity: meta.severity,
-        remediationSteps: meta.remediation,
-        tags: [meta.category ?? "security"],
-        configSchema: configSchema(meta.config),
-        validateStack,
-    };
+    return { ...policyMetadata(meta), validateStack };
 }

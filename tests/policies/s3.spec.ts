@@ -2,17 +2,7 @@ import * as assert from "assert";
 import type { PlanResource } from "../../tools/policy-engine";
 import { UNKNOWN_STRING, assertNone, assertViolation, check, doc, res } from "./helpers";
 
-const T = {
-    bucket: "aws:s3/bucket:Bucket",
-    pab: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    versioning: "aws:s3/bucketVersioning:BucketVersioning",
-    policy: "aws:s3/bucketPolicy:BucketPolicy",
-    acl: "aws:s3/bucketAcl:BucketAcl",
-    ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    object: "aws:s3/bucketObjectv2:BucketObjectv2",
-};
+import { T } from "../../policies/rules/s3";
 
 const NAME = "mlops-dev-data-1a2b3c4";
 const tlsOnly = doc(
@@ -25,8 +15,8 @@ function secureBucket(opts: { ref?: "name" | "unknown"; kms?: boolean; drop?: st
     const ref = opts.ref === "unknown" ? UNKNOWN_STRING : NAME;
     const side = (type: string, name: string, props: Record<string, any>) => res(type, name, { bucket: ref, ...props }, { bucket: [bucket] });
     const all: Record<string, PlanResource> = {
-        pab: side(T.pab, "data-pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
-        sse: side(T.sse, "data-sse", { rules: [{ applyServerSideEncryptionByDefault: opts.kms ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/k" } : { sseAlgorithm: "AES256" } }] }),
+        pab: side(T.publicAccessBlock, "data-pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
+        sse: side(T.encryption, "data-sse", { rules: [{ applyServerSideEncryptionByDefault: opts.kms ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/k" } : { sseAlgorithm: "AES256" } }] }),
         versioning: side(T.versioning, "data-versioning", { versioningConfiguration: { status: "Enabled" } }),
         policy: side(T.policy, "data-policy", { policy: tlsOnly }),
         ownership: side(T.ownership, "data-ownership", { rule: { objectOwnership: "BucketOwnerEnforced" } }),
@@ -62,7 +52,7 @@ describe("policies: S3", () => {
 
     it("s3-bucket-public-access-block names the flags left off", async () => {
         const stack = secureBucket({ drop: ["pab"] });
-        stack.push(res(T.pab, "pab", { bucket: NAME, blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true }));
+        stack.push(res(T.publicAccessBlock, "pab", { bucket: NAME, blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true }));
         assertViolation(await check("s3-bucket-public-access-block", stack), "leaves blockPublicPolicy, restrictPublicBuckets off", 1);
     });
 
