@@ -358,6 +358,25 @@ export async function evaluatePack(
 
     return { violations, notApplicable, remediations, config: resolved };
 
+    /** What a resource policy (validation or remediation) receives, as the analyzer server builds it. */
+    function resourceArgs(r: PlanResource, props: Record<string, any>, policyName: string): policy.ResourceValidationArgs {
+        const args: policy.ResourceValidationArgs = {
+            type: r.type,
+            props,
+            urn: r.urn,
+            name: r.name,
+            opts: resourceOptions(r),
+            stackTags,
+            isType: (cls: unknown) => isTypeOf(r.type, cls),
+            asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as policy.ResourceValidationArgs["asType"],
+            getConfig: getConfigFor(policyName),
+            notApplicable: throwNotApplicable,
+        };
+        const provider = providerResource(r, byUrn);
+        if (provider) args.provider = provider;
+        return args;
+    }
+
     async function remediate(r: PlanResource): Promise<PlanResource> {
         if (!anyRemediation) return r;
         let props: Record<string, any> = unknownCheckingProxy(deserialize(r.props, true));
@@ -373,21 +392,7 @@ export async function evaluatePack(
                 notApplicable.push({ policyName: p.name, reason: `Policy only applies to resources of type '${pulumiType}'`, urn: r.urn });
                 continue;
             }
-            const currentProps = props;
-            const args: policy.ResourceValidationArgs = {
-                type: r.type,
-                props: currentProps,
-                urn: r.urn,
-                name: r.name,
-                opts: resourceOptions(r),
-                stackTags,
-                isType: (cls: unknown) => isTypeOf(r.type, cls),
-                asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? currentProps : undefined)) as policy.ResourceValidationArgs["asType"],
-                getConfig: getConfigFor(p.name),
-                notApplicable: throwNotApplicable,
-            };
-            const provider = providerResource(r, byUrn);
-            if (provider) args.provider = provider;
+            const args = resourceArgs(r, props, p.name);
             try {
                 const result = await Promise.resolve(p.remediateResource(args));
                 if (result) {
@@ -446,21 +451,7 @@ export async function evaluatePack(
             const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
             for (const validation of validations) {
                 try {
-                    const props = unknownCheckingProxy(deserialize(r.props, false));
-                    const args: policy.ResourceValidationArgs = {
-                        type: r.type,
-                        props,
-                        urn: r.urn,
-                        name: r.name,
-                        opts: resourceOptions(r),
-                        stackTags,
-                        isType: (cls: unknown) => isTypeOf(r.type, cls),
-                        asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as policy.ResourceValidationArgs["asType"],
-                        getConfig: getConfigFor(p.name),
-                        notApplicable: throwNotApplicable,
-                    };
-                    const provider = providerResource(r, byUrn);
-                    if (provider) args.provider = provider;
+                    const args = resourceArgs(r, unknownCheckingProxy(deserialize(r.props, false)), p.name);
                     await Promise.resolve(validation(args, report));
                 } catch (e) {
                     if (e instanceof UnknownValueError) {

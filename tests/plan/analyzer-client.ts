@@ -104,14 +104,7 @@ export class LaunchedPack {
     }
 
     async analyze(r: PlanResource, all: Map<string, PlanResource>): Promise<{ diagnostics: Diagnostic[]; notApplicable: NotApplicableEntry[] }> {
-        const req = new analyzerPb.AnalyzeRequest();
-        req.setType(r.type);
-        req.setProperties(structPb.Struct.fromJavaScript(r.props));
-        req.setUrn(r.urn);
-        req.setName(r.name);
-        req.setOptions(options(r));
-        const provider = providerOf(r, all);
-        if (provider) req.setProvider(provider);
+        const req = analyzeRequest(r, all);
         const resp: any = await this.call("analyze", req);
         return {
             // The CLI attributes a resource policy's diagnostic to the analyzed resource.
@@ -122,14 +115,7 @@ export class LaunchedPack {
 
     /** `Remediate` (the CLI's first pass); returns how many remediations the pack made. */
     async remediate(r: PlanResource, all: Map<string, PlanResource>): Promise<number> {
-        const req = new analyzerPb.AnalyzeRequest();
-        req.setType(r.type);
-        req.setProperties(structPb.Struct.fromJavaScript(r.props));
-        req.setUrn(r.urn);
-        req.setName(r.name);
-        req.setOptions(options(r));
-        const provider = providerOf(r, all);
-        if (provider) req.setProvider(provider);
+        const req = analyzeRequest(r, all);
         const resp: any = await this.call("remediate", req);
         return resp.getRemediationsList().length;
     }
@@ -205,4 +191,17 @@ function providerOf(r: PlanResource, all: Map<string, PlanResource>): any {
     provider.setName(p.name);
     provider.setProperties(structPb.Struct.fromJavaScript(p.props));
     return provider;
+}
+
+/** The request the CLI sends for one resource, to `Analyze` and to `Remediate` alike. */
+function analyzeRequest(r: PlanResource, all: Map<string, PlanResource>): any {
+    const req = new analyzerPb.AnalyzeRequest();
+    req.setType(r.type);
+    req.setProperties(structPb.Struct.fromJavaScript(r.props));
+    req.setUrn(r.urn);
+    req.setName(r.name);
+    req.setOptions(options(r));
+    const provider = providerOf(r, all);
+    if (provider) req.setProvider(provider);
+    return req;
 }
