@@ -689,7 +689,7 @@ function readBudget(s: Section): StackConfig["budget"] {
 /**
  * The project's keys of a flat config map (`mlops:endpoint` -> `endpoint`), with structured
  * values JSON-decoded: what parseStackConfig takes. Flat maps come from the engine or from
- * tools/stack-config.ts, which reads a stack file the same way.
+ * plan/stack-config.ts, which reads a stack file the same way.
  */
 export function projectConfig(flat: Record<string, string>): Record<string, unknown> {
     const raw: Record<string, unknown> = {};

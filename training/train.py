@@ -8,7 +8,7 @@ defects fixed: real epochs with early stopping on validation loss (best weights 
 mixed precision when present, ImageNet normalization, unshuffled evaluation, per-sample metrics in
 the format the tuning job's regex reads (training/metrics.json), data-parallel training across
 processes or hosts, per-epoch checkpoints resumed after a spot interruption, and an artifact the
-endpoint can serve with network isolation. See README.md ("Training and inference code").
+endpoint can serve with network isolation. See docs/training.md.
 """
 import logging
 import math

@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { DEFAULT_SOURCE, parseArgs } from "../../tools/dataset/args";
-import { UsageError } from "../../tools/dataset/errors";
-import { isJunk, locateSplits } from "../../tools/dataset/layout";
-import { ProgressBar, formatBytes, renderProgress } from "../../tools/dataset/progress";
-import { contentTypeFor, planUploads } from "../../tools/dataset/upload";
-import { DatasetFile } from "../../tools/dataset/source";
+import { DEFAULT_SOURCE, parseArgs } from "../../dataset/args";
+import { UsageError } from "../../dataset/errors";
+import { isJunk, locateSplits } from "../../dataset/layout";
+import { ProgressBar, formatBytes, renderProgress } from "../../dataset/progress";
+import { contentTypeFor, planUploads } from "../../dataset/upload";
+import { DatasetFile } from "../../dataset/source";
 import { Capture } from "./fixtures";
 
 describe("dataset:upload flags", () => {

@@ -2,8 +2,8 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { loadStackConfig } from "../../tools/stack-config";
-import { listObjectSizes } from "../../tools/dataset/s3";
+import { loadStackConfig } from "../../plan/stack-config";
+import { listObjectSizes } from "../../dataset/s3";
 import { BUCKET, LocalS3, startLocalS3, tempDir, tinyDataset, writeZip } from "./fixtures";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -14,7 +14,7 @@ const ROOT = path.join(__dirname, "..", "..");
  */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const tsNode = require.resolve("ts-node/dist/bin.js");
-    const child = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "tools", "dataset-upload.ts"), ...args], {
+    const child = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "dataset", "cli-main.ts"), ...args], {
         cwd: ROOT,
         // No PATH (so no Pulumi CLI), no AWS settings from the developer's shell.
         env: { NODE_NO_WARNINGS: "1", ...env },

@@ -7,9 +7,9 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { S3Client } from "@aws-sdk/client-s3";
-import { createS3Client } from "../../tools/dataset/s3";
-import { loadStackConfig } from "../../tools/stack-config";
-import { MainDeps } from "../../tools/dataset/cli";
+import { createS3Client } from "../../dataset/s3";
+import { loadStackConfig } from "../../plan/stack-config";
+import { MainDeps } from "../../dataset/cli";
 
 /** s3rver's built-in account. */
 export const S3RVER_KEYS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };

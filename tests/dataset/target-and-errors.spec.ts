@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { main } from "../../tools/dataset/cli";
-import { readBucketWithPulumi, resolveTarget, validatePrefix } from "../../tools/dataset/target";
-import { loadStackConfig } from "../../tools/stack-config";
+import { main } from "../../dataset/cli";
+import { readBucketWithPulumi, resolveTarget, validatePrefix } from "../../dataset/target";
+import { loadStackConfig } from "../../plan/stack-config";
 import { BUCKET, LocalS3, REGION, mainDeps, startLocalS3, tempDir, tinyDataset, writeProject, writeTree, writeZip } from "./fixtures";
 
 describe("dataset:upload target (bucket, prefix, region)", () => {

@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Readable } from "stream";
-import { main } from "../../tools/dataset/cli";
-import { createS3Client, listObjectSizes } from "../../tools/dataset/s3";
-import { uploadFiles } from "../../tools/dataset/upload";
+import { main } from "../../dataset/cli";
+import { createS3Client, listObjectSizes } from "../../dataset/s3";
+import { uploadFiles } from "../../dataset/upload";
 import { BUCKET, LocalS3, REGION, S3RVER_KEYS, macJunk, mainDeps, startLocalS3, tempDir, tinyDataset, writeProject, writeTree, writeZip } from "./fixtures";
 
 const PREFIX = "datasets/dogImages/";

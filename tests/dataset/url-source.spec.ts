@@ -2,10 +2,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main } from "../../tools/dataset/cli";
-import { checkDownloadUrl, downloadToTempFile, removeTempDownloadsSync } from "../../tools/dataset/download";
-import { DEFAULT_SOURCE } from "../../tools/dataset/args";
-import { listObjectSizes } from "../../tools/dataset/s3";
+import { main } from "../../dataset/cli";
+import { checkDownloadUrl, downloadToTempFile, removeTempDownloadsSync } from "../../dataset/download";
+import { DEFAULT_SOURCE } from "../../dataset/args";
+import { listObjectSizes } from "../../dataset/s3";
 import { BUCKET, LocalS3, REGION, closedPort, mainDeps, startHttpServer, startLocalS3, tempDir, tinyDataset, writeProject, writeZip } from "./fixtures";
 
 describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {

@@ -6,9 +6,9 @@
 
 import { ChildProcess, spawn } from "child_process";
 import * as grpc from "@grpc/grpc-js";
-import type { PlanResource } from "../../tools/policy-engine";
-import { providerUrn } from "../../tools/policy-engine";
-import type { ResolvedPolicyConfig } from "../../tools/plan/policy-config";
+import type { PlanResource } from "../../plan/policy-engine";
+import { providerUrn } from "../../plan/policy-engine";
+import type { ResolvedPolicyConfig } from "../../plan/policy-config";
 
 // Generated protobuf/gRPC stubs (JavaScript without usable typings here).
 // eslint-disable-next-line @typescript-eslint/no-var-requires

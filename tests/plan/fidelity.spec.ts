@@ -6,9 +6,9 @@
 
 import * as assert from "assert";
 import * as path from "path";
-import { loadPack, PACK_DIR, readPolicyConfig } from "../../tools/plan/make-plan";
-import { resolvePolicyPackConfig } from "../../tools/plan/policy-config";
-import type { PlanResource } from "../../tools/policy-engine";
+import { loadPack, PACK_DIR, readPolicyConfig } from "../../plan/make-plan";
+import { resolvePolicyPackConfig } from "../../plan/policy-config";
+import type { PlanResource } from "../../plan/policy-engine";
 import { Diagnostic, LaunchedPack, LEVEL_FROM_PROTO, NotApplicableEntry } from "./analyzer-client";
 import { INSECURE, planJson } from "./run-plan";
 

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { validateJsonSchema } from "../../tools/plan/json-schema";
+import { validateJsonSchema } from "../../plan/json-schema";
 
 // The keywords policy configSchemas use, checked the way the CLI's validation reports them.
 describe("plan: policy configSchema validation", () => {

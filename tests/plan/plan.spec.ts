@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "../../tools/plan";
+import { parseArgs } from "../../plan/cli";
 import { policies as packPolicies } from "../../policies/pack";
 import { FAILING, FAILING_ASYNC, INSECURE, planJson, runPlan } from "./run-plan";
 

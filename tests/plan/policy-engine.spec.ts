@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as aws from "@pulumi/aws";
 import * as policy from "@pulumi/policy";
-import { evaluatePack, PlanResource, PolicyConfigError, PolicyEvaluationError } from "../../tools/policy-engine";
+import { evaluatePack, PlanResource, PolicyConfigError, PolicyEvaluationError } from "../../plan/policy-engine";
 
 // Pulumi's marker for a value unknown during preview, and for a secret, as the engine marshals them.
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -1,4 +1,4 @@
-// Runs the offline plan the way `npm run plan` does (ts-node --transpile-only tools/plan.ts), in a
+// Runs the offline plan the way `npm run plan` does (ts-node --transpile-only plan/cli.ts), in a
 // child process: every plan needs a fresh Pulumi runtime, and the exit code is part of the contract.
 import { spawn } from "child_process";
 import * as path from "path";
@@ -17,7 +17,7 @@ export interface PlanRun {
 export function runPlan(args: string[], env: Record<string, string> = {}): Promise<PlanRun> {
     const tsNode = require.resolve("ts-node/dist/bin.js");
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [tsNode, "--transpile-only", "tools/plan.ts", ...args], { cwd: REPO, env: { ...process.env, ...env } });
+        const child = spawn(process.execPath, [tsNode, "--transpile-only", "plan/cli.ts", ...args], { cwd: REPO, env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

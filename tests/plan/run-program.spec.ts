@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { durationSeconds, engineUrn, toAnalyzerValue } from "../../tools/plan/run-program";
+import { durationSeconds, engineUrn, toAnalyzerValue } from "../../plan/run-program";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "1b47061264138c4ac30d75fd1eb44270";

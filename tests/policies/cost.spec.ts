@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { estimateStackCost } from "../../policies/cost/estimate";
 import { PRICES_AS_OF, SAGEMAKER_USD_PER_HOUR, SPOT_DISCOUNT } from "../../policies/cost/prices";
-import type { PlanResource } from "../../tools/policy-engine";
+import type { PlanResource } from "../../plan/policy-engine";
 import { assertNone, assertViolation, check, res } from "./helpers";
 
 /** A dev-like stack: notebook, instance endpoint 1..4, two alarms, single/multi spot runs, tuning, GPU trainer. */

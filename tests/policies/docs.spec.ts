@@ -1,17 +1,17 @@
-// README.md ("Policy pack", "Rules") lists every rule with its level per stack: it must not drift
+// docs/policies.md ("Policy pack", "Rules") lists every rule with its level per stack: it must not drift
 // from the pack or the config files.
 
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { packName, policies } from "../../policies/pack";
-import { evaluatePack } from "../../tools/policy-engine";
+import { evaluatePack } from "../../plan/policy-engine";
 
 const ROOT = path.join(__dirname, "..", "..");
 
-describe("policies: the README's rule table", () => {
+describe("policies: the rule table in docs/policies.md", () => {
     it("has one row per rule with its category and resolved dev and prod levels", async () => {
-        const doc = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const doc = fs.readFileSync(path.join(ROOT, "docs", "policies.md"), "utf8");
         const levels = async (stack: string) =>
             (await evaluatePack(policies, [], JSON.parse(fs.readFileSync(path.join(ROOT, "policies", "config", `${stack}.json`), "utf8")), { packName })).config.policies;
         const dev = await levels("dev");
@@ -20,7 +20,7 @@ describe("policies: the README's rule table", () => {
         assert.strictEqual(rows.length, policies.length, "one table row per rule");
         for (const p of policies) {
             const row = rows.find((r) => r.startsWith(`| \`${p.name}\` |`));
-            assert.ok(row, `README.md has no row for ${p.name}`);
+            assert.ok(row, `docs/policies.md has no row for ${p.name}`);
             const cells = row!.split(" | ");
             assert.strictEqual(cells[1], p.tags![0], `${p.name} category`);
             assert.strictEqual(cells[2], dev.get(p.name)!.enforcementLevel, `${p.name} dev level`);

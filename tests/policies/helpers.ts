@@ -1,10 +1,10 @@
 // Test harness for the pack's rules: resources as the engine hands them to the analyzer, evaluated
-// with tools/policy-engine.ts (the in-process replica of the Pulumi analyzer server), so the tests
+// with plan/policy-engine.ts (the in-process replica of the Pulumi analyzer server), so the tests
 // exercise the same enforcement-level, config-default and not-applicable behaviour as the CLI.
 
 import * as assert from "assert";
 import { policies } from "../../policies/pack";
-import { evaluatePack, PlanResource, PolicyPackConfig, Violation } from "../../tools/policy-engine";
+import { evaluatePack, PlanResource, PolicyPackConfig, Violation } from "../../plan/policy-engine";
 
 /** Pulumi's unknown-string sentinel: what a computed value looks like during preview. */
 export const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import type { PlanResource } from "../../tools/policy-engine";
+import type { PlanResource } from "../../plan/policy-engine";
 import { UNKNOWN_STRING, assertNone, assertViolation, check, doc, res } from "./helpers";
 
 import { T } from "../../policies/rules/s3";

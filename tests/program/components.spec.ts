@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as zlib from "zlib";
-import type { ProgramRun } from "../../tools/plan/run-program";
+import type { ProgramRun } from "../../plan/run-program";
 import { ofType, one, outputsOf, parentTypeOf, runStack } from "../support/program";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

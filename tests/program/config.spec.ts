@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, INSTANCE_TYPES, parseStackConfig, projectConfig } from "../../config";
-import { loadStackConfig } from "../../tools/stack-config";
+import { loadStackConfig } from "../../plan/stack-config";
 import { runStack } from "../support/program";
 
 const ctx = { stack: "dev", region: "us-east-1" };

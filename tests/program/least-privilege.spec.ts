@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import type { ProgramRun } from "../../tools/plan/run-program";
-import type { PlanResource } from "../../tools/policy-engine";
+import type { ProgramRun } from "../../plan/run-program";
+import type { PlanResource } from "../../plan/policy-engine";
 import { ofType, one, outputsOf, runStack } from "../support/program";
 
 interface Statement {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import type { ProgramRun } from "../../tools/plan/run-program";
+import type { ProgramRun } from "../../plan/run-program";
 import { ofType, one, outputsOf, parentTypeOf, runStack } from "../support/program";
 
 describe("stacks build under the mocks", () => {

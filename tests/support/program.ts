@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { PlanResource } from "../../tools/policy-engine";
-import { ProgramRun, runProgram } from "../../tools/plan/run-program";
+import type { PlanResource } from "../../plan/policy-engine";
+import { ProgramRun, runProgram } from "../../plan/run-program";
 
 export const PROJECT_DIR = path.join(__dirname, "..", "..");
 const PROGRAM = path.join(PROJECT_DIR, "index.ts");

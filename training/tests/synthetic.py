@@ -1,6 +1,6 @@
 """Tiny synthetic ImageFolder data: classes that differ in colour and shape.
 
-Used by the tests and by tools/bench_training.py. Each image is a coloured shape at a random
+Used by the tests and by bench/training.py. Each image is a coloured shape at a random
 position and size on a noisy grey background, saved as JPEG in <root>/{train,valid,test}/<NNN.Name>/.
 """
 import os

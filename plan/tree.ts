@@ -1,6 +1,6 @@
 // The resource tree of a plan, by parent, in registration order (as `pulumi preview` lists it).
 
-import type { PlanResource } from "../policy-engine";
+import type { PlanResource } from "./policy-engine";
 
 export interface TreeNode {
     resource: PlanResource;

@@ -6,11 +6,11 @@
 // Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 usage error (bad flag, unknown
 // stack, unreadable or invalid policy config), 3 the program or a policy failed to run.
 
-import { UsageError } from "./plan/errors";
-import { registerFastTypeScript } from "./plan/fast-typescript";
-import type * as MakePlan from "./plan/make-plan";
-import type * as Report from "./plan/report";
-import type * as RunProgram from "./plan/run-program";
+import { UsageError } from "./errors";
+import { registerFastTypeScript } from "./fast-typescript";
+import type * as MakePlan from "./make-plan";
+import type * as Report from "./report";
+import type * as RunProgram from "./run-program";
 
 export const USAGE = "usage: npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]";
 
@@ -82,9 +82,9 @@ export async function main(argv: string[]): Promise<number> {
         // Loaded only now, so that they and the program go through the fast TypeScript loader.
         registerFastTypeScript();
         // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { makePlan }: typeof MakePlan = require("./plan/make-plan");
+        const { makePlan }: typeof MakePlan = require("./make-plan");
         // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { renderMarkdown, renderText }: typeof Report = require("./plan/report");
+        const { renderMarkdown, renderText }: typeof Report = require("./report");
         const report = await makePlan(args);
         const text = args.format === "json"
             ? JSON.stringify(report, null, 2) + "\n"
@@ -108,7 +108,7 @@ if (require.main === module) {
     let failed = false;
     process.on("unhandledRejection", (e) => {
         // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { collectingProgramFailures }: typeof RunProgram = require("./plan/run-program");
+        const { collectingProgramFailures }: typeof RunProgram = require("./run-program");
         if (failed || collectingProgramFailures()) return;
         failed = true;
         process.stderr.write(`error: the program failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`, () => process.exit(3));

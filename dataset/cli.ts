@@ -15,7 +15,7 @@ export interface MainDeps {
     env: NodeJS.ProcessEnv;
     stdout: ProgressStream;
     stderr: ProgressStream;
-    /** tools/stack-config.ts loadStackConfig (injected so tests can use their own project dir). */
+    /** plan/stack-config.ts loadStackConfig (injected so tests can use their own project dir). */
     loadStackConfig(stack: string): Record<string, string>;
     /** Only the programmatic API can allow plain-http origins (tests' loopback server). */
     download?: Pick<DownloadOptions, "insecureHttpOrigins">;

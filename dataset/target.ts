@@ -2,7 +2,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DatasetError, UsageError, describe } from "./errors";
-import { ConfigError, parseStackConfig, projectConfig } from "../../config";
+import { ConfigError, parseStackConfig, projectConfig } from "../config";
 
 export const REGION_KEY = "aws:region";
 /** The Pulumi program's stack output naming the data bucket. */
@@ -22,7 +22,7 @@ export interface TargetInputs {
 }
 
 export interface TargetDeps {
-    /** tools/stack-config.ts loadStackConfig: flat `namespace:key` -> string. */
+    /** plan/stack-config.ts loadStackConfig: flat `namespace:key` -> string. */
     loadStackConfig(stack: string): Record<string, string>;
     /** Reads the bucket from the stack's outputs; undefined when the Pulumi CLI is not available. */
     readBucketOutput(stack: string): Promise<string | undefined>;

@@ -1,7 +1,7 @@
 // Prints the stack's cost estimate (computed by policies/cost/estimate.ts, the same function the
 // cost policy uses) as terminal lines or markdown.
 
-import type { CostEstimate, RunCost } from "../../policies/cost/estimate";
+import type { CostEstimate, RunCost } from "../policies/cost/estimate";
 import { cell } from "./markdown";
 
 const money = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

@@ -1,7 +1,7 @@
 // Renders a PlanReport for people: a terminal report and a pull-request comment (markdown).
-// The JSON form is the PlanReport itself (see README.md, "JSON shape", for its shape).
+// The JSON form is the PlanReport itself (see docs/plan.md, "JSON shape", for its shape).
 
-import type { PlanResource, Violation } from "../policy-engine";
+import type { PlanResource, Violation } from "./policy-engine";
 import { renderCostMarkdown, renderCostText } from "./cost-report";
 import type { PlanReport } from "./make-plan";
 import { cell } from "./markdown";

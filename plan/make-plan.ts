@@ -1,5 +1,5 @@
 // The offline plan as data: run the program under mocks, evaluate the pack on what it registered,
-// estimate its cost. `tools/plan.ts` is the command line around it; tests and benchmarks may call
+// estimate its cost. `plan/cli.ts` is the command line around it; tests and benchmarks may call
 // it directly (once per process: the Pulumi runtime holds one program's state).
 
 import * as fs from "fs";
@@ -14,14 +14,14 @@ import {
     PolicyPackConfig,
     Remediation,
     Violation,
-} from "../policy-engine";
+} from "./policy-engine";
 import { PolicyConfigError } from "./policy-config";
-import { estimateStackCost, type CostEstimate } from "../../policies/cost/estimate";
+import { estimateStackCost, type CostEstimate } from "../policies/cost/estimate";
 import { UsageError } from "./errors";
 import { findProjectDir, runProgram } from "./run-program";
-import { loadStackConfig } from "../stack-config";
+import { loadStackConfig } from "./stack-config";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PACK_DIR = path.join(REPO_ROOT, "policies");
 
 export interface PlanOptions {

@@ -1,7 +1,7 @@
 // Runs a Pulumi TypeScript program under Pulumi's mock runtime, as a preview, and returns every
 // resource it registered the way the engine would hand it to a policy pack's analyzer.
 //
-// The lead's `tools/mocks.ts` answers data sources and invents realistic ids/ARNs; this module adds
+// The lead's `plan/mocks.ts` answers data sources and invents realistic ids/ARNs; this module adds
 // what an analyzer needs and `MockResourceArgs` does not carry (parent, dependencies, property
 // dependencies, provider, options), by observing the mock monitor's `registerResource` requests.
 // It also adds what the engine itself contributes: the root `pulumi:pulumi:Stack` resource (the
@@ -12,9 +12,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { loadStackConfig } from "../stack-config";
-import { DEFAULT_ACCOUNT, PipelineMocks } from "../mocks";
-import type { PlanResource, PlanResourceOptions } from "../policy-engine";
+import { loadStackConfig } from "./stack-config";
+import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
+import type { PlanResource, PlanResourceOptions } from "./policy-engine";
 
 // Internal runtime modules (plain exports of @pulumi/pulumi, not in its public typings).
 // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -27,10 +27,10 @@ import {
     PolicyPackConfig,
     ResolvedPackConfig,
     resolvePolicyPackConfig,
-} from "./plan/policy-config";
+} from "./policy-config";
 
-export type { EnforcementLevel, PolicyPackConfig } from "./plan/policy-config";
-export { PolicyConfigError } from "./plan/policy-config";
+export type { EnforcementLevel, PolicyPackConfig } from "./policy-config";
+export { PolicyConfigError } from "./policy-config";
 
 // Internal helpers of @pulumi/policy (exported by its modules, marked @internal in the typings).
 // Using them rather than re-implementations keeps type matching and deserialization identical.

@@ -3,15 +3,15 @@
  * 6680/835/836 like the real dataset) uploaded to s3rver on 127.0.0.1, then uploaded again (all
  * skipped). It measures this tool plus s3rver on one machine, not S3 over the internet.
  *
- *   npx ts-node --transpile-only tools/dataset/bench-upload.ts [--kib 16] [--concurrency 16]
+ *   npx ts-node --transpile-only bench/dataset.ts [--kib 16] [--concurrency 16]
  */
 import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main } from "./cli";
-import { formatBytes } from "./progress";
+import { main } from "../dataset/cli";
+import { formatBytes } from "../dataset/progress";
 
 async function bench(): Promise<void> {
     const argv = process.argv.slice(2);
@@ -41,7 +41,7 @@ async function bench(): Promise<void> {
 
     const storage = path.join(work, "s3");
     fs.mkdirSync(storage);
-    const server = spawn(process.execPath, ["--openssl-legacy-provider", path.join(__dirname, "..", "..", "tests", "dataset", "s3rver-process.js"),
+    const server = spawn(process.execPath, ["--openssl-legacy-provider", path.join(__dirname, "..", "tests", "dataset", "s3rver-process.js"),
         storage, "bench-bucket", path.join(work, "events")], { stdio: ["pipe", "pipe", "inherit"] });
     const port = await new Promise<number>(resolve => server.stdout!.once("data", (b: Buffer) => resolve(JSON.parse(b.toString()).port)));
     const deps = {

@@ -3,7 +3,7 @@
 // Why: the plan runs a whole program (about 50 TypeScript files here) and ts-node's
 // `transpileModule` costs tens of milliseconds per file, most of the plan's wall time; esbuild
 // strips the types in about a millisecond. Types are not checked here: `npm test` (tsc --noEmit)
-// and `pulumi preview` check them. Registered by tools/plan.ts before it loads anything else, so
+// and `pulumi preview` check them. Registered by plan/cli.ts before it loads anything else, so
 // every .ts module the plan, the pack and the program load afterwards goes through it.
 // Set PLAN_TS_LOADER=ts-node to keep ts-node's loader (for comparison or debugging).
 

@@ -68,12 +68,12 @@ function main(): void {
         },
         {
             label: `offline plan: npm run plan -- --stack ${stack} --json`,
-            command: [node, tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--json"],
+            command: [node, tsNode, "--transpile-only", "plan/cli.ts", "--stack", stack, "--json"],
             ms: [],
         },
         {
             label: "  same, with ts-node's loader (PLAN_TS_LOADER=ts-node)",
-            command: [node, tsNode, "--transpile-only", "tools/plan.ts", "--stack", stack, "--json"],
+            command: [node, tsNode, "--transpile-only", "plan/cli.ts", "--stack", stack, "--json"],
             env: { PLAN_TS_LOADER: "ts-node" },
             ms: [],
         },

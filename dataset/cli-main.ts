@@ -1,10 +1,10 @@
 /**
  * `npm run dataset:upload -- --stack <stack> [--source <url|zip|dir>] ...`: puts the dogImages
- * dataset under the stack's dataset prefix. See README.md ("Dataset step"); the logic lives in tools/dataset/.
+ * dataset under the stack's dataset prefix. See docs/dataset.md; the logic lives in dataset/.
  */
-import { main } from "./dataset/cli";
-import { removeTempDownloadsSync } from "./dataset/download";
-import { loadStackConfig } from "./stack-config";
+import { main } from "./cli";
+import { removeTempDownloadsSync } from "./download";
+import { loadStackConfig } from "../plan/stack-config";
 
 // Ctrl-C: delete the temporary zip (about 1.1 GB) before exiting. What was uploaded stays, and the
 // next run skips it; a multipart upload cut off here is removed by the bucket's lifecycle rule.

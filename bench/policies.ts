@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { policies } from "../policies/pack";
-import { evaluatePack, PlanResource, PolicyPackConfig } from "./policy-engine";
+import { evaluatePack, PlanResource, PolicyPackConfig } from "../plan/policy-engine";
 
 const TAGS = { project: "mlops", stack: "bench", "managed-by": "pulumi" };
 const ACCOUNT = "123456789012";

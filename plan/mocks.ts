@@ -75,7 +75,7 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                     state: "available",
                 };
             default:
-                throw new Error(`tools/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
+                throw new Error(`plan/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
         }
     }
 
