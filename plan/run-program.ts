@@ -14,19 +14,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { loadStackConfig } from "./stack-config";
 import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
-import type { PlanResource, PlanResourceOptions } from "./policy-engine";
+import type { PlanResource, PlanResourceOptions } from "./analyzer-client";
 
-// Internal runtime modules (plain exports of @pulumi/pulumi, not in its public typings).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const runtimeSettings: { getMonitor(): any; waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const rpc: {
-    specialSigKey: string;
-    specialSecretSig: string;
-    specialResourceSig: string;
-    specialOutputValueSig: string;
-    unknownValue: string;
-} = require("@pulumi/pulumi/runtime/rpc");
+// The wire sentinels the SDK serializes secrets, resource references, output values and unknowns
+// with (public exports of `pulumi.runtime`).
+const rpc = pulumi.runtime;
+
+/** The SDK's queue of outstanding RPCs; exported by `pulumi.runtime` but not in its typings. */
+function waitForRPCs(): Promise<void> {
+    const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+    return wait ? wait() : new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 let collecting = 0;
 
@@ -174,7 +172,7 @@ export async function runProgram(opts: { stack: string; program: string; project
     // only the last ancestor type); the program and the pack get the engine's URN, the mock
     // monitor keeps its own for its bookkeeping.
     const mockUrnOf = new Map<string, string>();
-    const monitor = runtimeSettings.getMonitor();
+    const monitor: any = pulumi.runtime.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
         const timeouts = req.getCustomtimeouts();
@@ -250,7 +248,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         // reject further outputs a few turns later: wait until the RPC queue is drained and the
         // event loop has turned twice in a row with nothing new.
         for (let quiet = 0, seen = -1; quiet < 2; ) {
-            await runtimeSettings.waitForRPCs();
+            await waitForRPCs();
             await new Promise((resolve) => setTimeout(resolve, 0));
             quiet = failures.size === seen ? quiet + 1 : 0;
             seen = failures.size;

@@ -34,7 +34,8 @@ export function loadStackConfig(stack: string, projectDir: string = path.join(__
     return flat;
 }
 
-function readProjectName(projectDir: string): string {
+/** The project name from `Pulumi.yaml` in `projectDir`. */
+export function readProjectName(projectDir: string): string {
     const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
     return project.name;
 }

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `mlops-plan` command (package.json "bin", and `npm run plan`): registers the esbuild
+// TypeScript loader before anything else, then runs plan/cli.ts. Without ts-node, so starting the
+// plan costs no TypeScript compiler.
+"use strict";
+
+require("./typescript-loader").registerFastTypeScript() || require("ts-node").register({ transpileOnly: true });
+require("./cli.ts").run(process.argv.slice(2));
