@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { packName, policies } from "../../policies/pack";
-import { evaluatePack } from "../../plan/policy-engine";
+import { evaluatePack } from "./helpers";
 
 const POLICIES_DIR = path.join(__dirname, "..", "..", "policies");
 const readJson = (f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8"));
