@@ -12,7 +12,7 @@
 // failed to run.
 
 import { parseArgs as parseNodeArgs } from "util";
-import { UsageError } from "./errors";
+import { describeError, UsageError } from "./errors";
 import type * as MakePlan from "./make-plan";
 import type * as Report from "./report";
 import type * as RunProgram from "./run-program";
@@ -50,11 +50,13 @@ export function parseArgs(argv: string[]): PlanArgs {
             },
         }));
     } catch (e) {
+        // util.parseArgs names the argument in its first quotes: '--verbose', '-s, --stack <value>'.
         const err = e as Error & { code?: string };
-        const option = /'(-[^' ]+)/.exec(err.message)?.[1];
-        if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option ${option ?? err.message}`);
-        if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(err.message)?.[1] ?? err.message)}`);
-        if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new UsageError(`${option ?? "an option"} needs a value`);
+        const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? "";
+        const option = /--?[A-Za-z][\w-]*/g.exec(quoted.replace(/^-\w, /, ""))?.[0] ?? quoted;
+        if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option ${option}`);
+        if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError(`unexpected argument ${JSON.stringify(quoted)}`);
+        if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new UsageError(`${option} needs a value`);
         throw new UsageError(err.message);
     }
     if (values.json && values.markdown) throw new UsageError("--json and --markdown exclude each other");
@@ -83,14 +85,6 @@ function reserveStdoutForTheReport(): (text: string) => Promise<void> {
     process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
         (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
     return (text) => new Promise((resolve) => stdoutWrite(text, () => resolve()));
-}
-
-function describe(e: unknown): string {
-    if (e instanceof Error) {
-        // Our own failures carry a complete message; anything else keeps its stack to be debuggable.
-        return ["ProgramError", "PolicyEvaluationError", "PackLaunchError"].includes(e.name) ? e.message : (e.stack ?? e.message);
-    }
-    return String(e);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -124,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
             await write(process.stderr, `error: ${e.message}\n`);
             return EXIT.usage;
         }
-        await write(process.stderr, `error: the plan could not run: ${describe(e)}\n`);
+        await write(process.stderr, `error: the plan could not run: ${describeError(e)}\n`);
         return EXIT.failed;
     }
 }
@@ -138,10 +132,10 @@ export function run(argv: string[]): void {
         const { collectingProgramFailures }: typeof RunProgram = require("./run-program");
         if (failed || collectingProgramFailures()) return;
         failed = true;
-        process.stderr.write(`error: the program failed: ${describe(e)}\n`, () => process.exit(EXIT.failed));
+        process.stderr.write(`error: the program failed: ${describeError(e)}\n`, () => process.exit(EXIT.failed));
     });
     main(argv).then(
         (code) => process.exit(code),
-        (e) => process.stderr.write(`error: ${describe(e)}\n`, () => process.exit(EXIT.failed)),
+        (e) => process.stderr.write(`error: ${describeError(e)}\n`, () => process.exit(EXIT.failed)),
     );
 }

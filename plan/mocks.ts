@@ -1,11 +1,12 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { answerDataSource } from "./data-sources";
 
 /**
  * Pulumi mocks that answer like AWS would, so the program runs with no credentials: used by the
- * tests and by the offline plan. Every data source the program calls is answered here with a
- * realistic value; an unknown one fails loudly instead of returning `{}`, because a silently
- * empty answer would hide a program change the plan no longer models.
+ * tests and by the offline plan. Data sources are answered by plan/data-sources.ts as the provider
+ * would answer them; an unknown one fails loudly, naming its token, instead of returning `{}`,
+ * because a silently empty answer would hide a program change the plan no longer models.
  */
 export interface RecordedResource {
     type: string;
@@ -23,16 +24,6 @@ export interface MockAccount {
 
 export const DEFAULT_ACCOUNT: MockAccount = { region: "us-east-1", accountId: "123456789012" };
 
-/** AWS Deep Learning Containers registry accounts for the regions the tests use. */
-const DLC_ACCOUNTS: Record<string, string> = {
-    "af-south-1": "626614931356",
-    "ap-east-1": "871362719292",
-    "ap-northeast-3": "364406365360",
-    "eu-south-1": "692866216735",
-    "me-south-1": "217643126080",
-};
-const DEFAULT_DLC_ACCOUNT = "763104351884";
-
 export class PipelineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     readonly calls: { token: string; inputs: any }[] = [];
@@ -46,36 +37,12 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         this.calls.push({ token: args.token, inputs: args.inputs });
-        const { region, accountId } = this.account;
-        switch (args.token) {
-            case "aws:index/getRegion:getRegion":
-                return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { id: accountId, accountId, arn: `arn:aws:iam::${accountId}:user/ci`, userId: "AIDAEXAMPLEUSERID" };
-            case "aws:index/getPartition:getPartition":
-                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
-            case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
-                const imageRegion = args.inputs.region ?? region;
-                const registryId = DLC_ACCOUNTS[imageRegion] ?? DEFAULT_DLC_ACCOUNT;
-                const tag = args.inputs.imageTag ?? "1";
-                const registryPath = `${registryId}.dkr.ecr.${imageRegion}.amazonaws.com/${args.inputs.repositoryName}:${tag}`;
-                return { ...args.inputs, id: registryId, registryId, registryPath };
-            }
-            case "aws:ec2/getAmi:getAmi":
-                return {
-                    ...args.inputs,
-                    id: "ami-0d3b5e4c2a1f09876",
-                    imageId: "ami-0d3b5e4c2a1f09876",
-                    name: "Deep Learning OSS Nvidia Driver AMI GPU PyTorch 2.7 (Ubuntu 22.04) 20260915",
-                    architecture: "x86_64",
-                    ownerId: "898082745236",
-                    imageOwnerAlias: "amazon",
-                    creationDate: "2026-09-15T10:11:12.000Z",
-                    rootDeviceName: "/dev/sda1",
-                    state: "available",
-                };
-            default:
-                throw new Error(`plan/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
+        try {
+            return answerDataSource(args.token, args.inputs, this.account);
+        } catch (e) {
+            // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
+            if (e instanceof Error) Object.assign(e, { details: e.message });
+            throw e;
         }
     }
 

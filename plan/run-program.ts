@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { describeError } from "./errors";
 import { loadStackConfig } from "./stack-config";
 import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
 import type { PlanResource, PlanResourceOptions } from "./analyzer-client";
@@ -258,7 +259,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         collecting--;
     }
     if (failures.size > 0) {
-        const details = [...failures.values()].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
+        const details = [...failures.values()].map(describeError);
         throw new ProgramError(`the program failed during preview:\n${details.join("\n")}`);
     }
 
