@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { analyzeRequestBytes, analyzeStackRequestBytes, decodeAnalyzeResponse, DecodedAnalyzeResponse } from "./analyzer-wire";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
@@ -233,11 +234,10 @@ class ProviderMarshaller {
     }
 }
 
-/** The request the CLI sends for one resource, to `Analyze` and to `Remediate` alike. */
-function analyzeRequest(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzeRequest {
+/** The request the CLI sends for one resource, to `Analyze` and to `Remediate` alike, but its properties. */
+function analyzeEnvelope(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzeRequest {
     const req = new analyzerPb.AnalyzeRequest();
     req.setType(r.type);
-    req.setProperties(struct(r.props));
     req.setUrn(r.urn);
     req.setName(r.name);
     req.setOptions(resourceOptions(r));
@@ -246,10 +246,16 @@ function analyzeRequest(r: PlanResource, providers: ProviderMarshaller): analyze
     return req;
 }
 
-function stackResource(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzerResource {
+function analyzeRequest(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzeRequest {
+    const req = analyzeEnvelope(r, providers);
+    req.setProperties(struct(r.props));
+    return req;
+}
+
+/** One resource of the `AnalyzeStack` request, but its properties (its outputs). */
+function stackResourceEnvelope(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzerResource {
     const ar = new analyzerPb.AnalyzerResource();
     ar.setType(r.type);
-    ar.setProperties(struct(r.outputs ?? r.props));
     ar.setUrn(r.urn);
     ar.setName(r.name);
     ar.setOptions(resourceOptions(r));
@@ -268,8 +274,8 @@ function stackResource(r: PlanResource, providers: ProviderMarshaller): analyzer
     return ar;
 }
 
-function diagnostics(resp: analyzerPb.AnalyzeResponse): AnalyzerDiagnostic[] {
-    return resp.getDiagnosticsList().map((d) => {
+function diagnostics(list: analyzerPb.AnalyzeDiagnostic[]): AnalyzerDiagnostic[] {
+    return list.map((d) => {
         const out: AnalyzerDiagnostic = {
             policyName: d.getPolicyname(),
             enforcementLevel: levelFromProto(d.getEnforcementlevel()),
@@ -312,6 +318,23 @@ export class AnalyzerClient {
                 if (err) reject(new AnalyzerError(err.details || err.message, method, err.code));
                 else resolve(resp);
             });
+        });
+    }
+
+    /** A call whose request is already encoded and whose `AnalyzeResponse` is read by analyzer-wire.ts. */
+    private callEncoded(method: "analyze" | "analyzeStack", request: Uint8Array): Promise<DecodedAnalyzeResponse> {
+        const { path } = analyzerGrpc.AnalyzerService[method];
+        return new Promise((resolve, reject) => {
+            this.client.makeUnaryRequest(
+                path,
+                (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+                (buffer: Buffer) => decodeAnalyzeResponse(buffer),
+                request,
+                (err: grpc.ServiceError | null, resp?: DecodedAnalyzeResponse) => {
+                    if (err) reject(new AnalyzerError(err.details || err.message, method, err.code));
+                    else resolve(resp!);
+                },
+            );
         });
     }
 
@@ -410,8 +433,8 @@ export class AnalyzerClient {
     }
 
     private async analyzeWith(r: PlanResource, providers: ProviderMarshaller): Promise<AnalyzeResult> {
-        const resp: analyzerPb.AnalyzeResponse = await this.call("analyze", analyzeRequest(r, providers));
-        return { diagnostics: diagnostics(resp), notApplicable: notApplicable(resp.getNotApplicableList()) };
+        const resp = await this.callEncoded("analyze", analyzeRequestBytes(analyzeEnvelope(r, providers), r.props));
+        return { diagnostics: diagnostics(resp.diagnostics), notApplicable: resp.notApplicable };
     }
 
     /**
@@ -450,10 +473,11 @@ export class AnalyzerClient {
     /** `AnalyzeStack` with every resource's outputs and its links to the others. */
     async analyzeStack(resources: readonly PlanResource[], index: ResourceIndex): Promise<AnalyzeResult> {
         const providers = new ProviderMarshaller(index);
-        const req = new analyzerPb.AnalyzeStackRequest();
-        req.setResourcesList(resources.map((r) => stackResource(r, providers)));
-        const resp: analyzerPb.AnalyzeResponse = await this.call("analyzeStack", req);
-        return { diagnostics: diagnostics(resp), notApplicable: notApplicable(resp.getNotApplicableList()) };
+        const request = analyzeStackRequestBytes(
+            resources.map((r) => ({ envelope: stackResourceEnvelope(r, providers), properties: r.outputs ?? r.props })),
+        );
+        const resp = await this.callEncoded("analyzeStack", request);
+        return { diagnostics: diagnostics(resp.diagnostics), notApplicable: resp.notApplicable };
     }
 
     close(): void {

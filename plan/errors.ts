@@ -1,4 +1,5 @@
 import * as path from "path";
+import { originalPosition } from "./typescript-loader";
 
 /** A problem with what the user asked for (exit code 2), as opposed to a failure to run (3). */
 export class UsageError extends Error {
@@ -26,5 +27,19 @@ export function describeError(e: unknown): string {
         .split("\n")
         .map((l) => /^\s+at (?:.* \()?(\/[^)]+?):(\d+):(\d+)\)?$/.exec(l))
         .find((m) => m && !m[1].includes(`${path.sep}node_modules${path.sep}`) && !m[1].startsWith(planDir));
-    return frame ? `${text}\n    at ${path.relative(process.cwd(), frame[1])}:${frame[2]}:${frame[3]}` : text;
+    if (!frame) return text;
+    const [file, line, column] = [frame[1], Number(frame[2]), Number(frame[3])];
+    const where = originalPosition(file, line, column) ?? { line, column };
+    return `${text}\n    at ${path.relative(process.cwd(), file)}:${where.line}:${where.column}`;
+}
+
+/**
+ * A stack trace that came as text (a crashing policy's, from the pack process) without the frames
+ * of packages and of Node itself: what remains points into the user's own files.
+ */
+export function withoutLibraryFrames(text: string): string {
+    return text
+        .split("\n")
+        .filter((line) => !/^\s+at /.test(line) || !(/node_modules|\(node:|\(<anonymous>\)|^\s+at <anonymous>$|^\s+at new Promise/.test(line)))
+        .join("\n");
 }

@@ -6,12 +6,28 @@
 "use strict";
 
 const path = require("path");
-const { registerFastTypeScript } = require("./typescript-loader");
+const { registerFastTypeScript, sourceMapOf } = require("./typescript-loader");
 
 const packDir = process.argv[2];
 if (!packDir) {
     console.error("usage: run-policy-pack <engine> pack-entry.js <pack dir>");
     process.exit(2);
 }
-registerFastTypeScript();
+const fast = registerFastTypeScript();
+if (fast) {
+    // @pulumi/policy's server formats a crashing policy's stack with source-map-support, which
+    // would look for a source map in the .ts file itself: hand it the ones esbuild made.
+    try {
+        const policyDir = path.dirname(require.resolve("@pulumi/policy", { paths: [path.resolve(packDir)] }));
+        const sourceMapSupport = require(require.resolve("source-map-support", { paths: [policyDir] }));
+        sourceMapSupport.install({
+            retrieveSourceMap: (source) => {
+                const map = sourceMapOf(source);
+                return map ? { url: source, map } : null;
+            },
+        });
+    } catch {
+        // Without it, stacks point at the compiled lines; nothing else changes.
+    }
+}
 require(path.resolve(packDir));

@@ -22,6 +22,7 @@ import {
     PolicyConfig,
     PolicyNotApplicable,
 } from "./analyzer-client";
+import { withoutLibraryFrames } from "./errors";
 import { resolvePolicyPackConfig, ResolvedPackConfig } from "./policy-config";
 import type { PolicyPackProcess } from "./policy-pack";
 
@@ -80,7 +81,7 @@ async function served<T>(request: Promise<T>): Promise<T> {
     try {
         return await request;
     } catch (e) {
-        if (e instanceof AnalyzerError) throw new PolicyEvaluationError(e.message);
+        if (e instanceof AnalyzerError) throw new PolicyEvaluationError(withoutLibraryFrames(e.message));
         throw e;
     }
 }

@@ -3,6 +3,7 @@
 // whose "echo" policies report what the analyzer handed them.
 
 import * as assert from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import type { PlanResource } from "../../plan/analyzer-client";
 import { evaluatePack, PolicyConfigError, PolicyEvaluationError } from "../../plan/policy-engine";
@@ -176,9 +177,15 @@ describe("policy engine: the probe pack served by @pulumi/policy", function () {
         });
 
         it("fails like the CLI when a policy throws, with the analyzer's words", async () => {
-            await assert.rejects(evaluatePack(pack, [bucket, res("aws:s3/bucket:Bucket", "boom", {})], only("broken")), (e: Error) =>
-                e instanceof PolicyEvaluationError && /Error validating resource with policy 'broken' from policy pack 'probe@v1.2.3'/.test(e.message) && /Error: boom/.test(e.message),
-            );
+            await assert.rejects(evaluatePack(pack, [bucket, res("aws:s3/bucket:Bucket", "boom", {})], only("broken")), (e: Error) => {
+                assert.ok(e instanceof PolicyEvaluationError);
+                assert.match(e.message, /^Error validating resource with policy 'broken' from policy pack 'probe@v1.2.3':\nError: boom\n/);
+                // Where the policy threw, in its TypeScript source, and no frame of the libraries.
+                const line = fs.readFileSync(path.join(PROBE_PACK, "index.ts"), "utf8").split("\n").findIndex((l) => l.includes('throw new Error("boom")')) + 1;
+                assert.match(e.message, new RegExp(`at validateResource \\(.*fixtures/probe-pack/index.ts:${line}:\\d+\\)`));
+                assert.doesNotMatch(e.message, /node_modules/);
+                return true;
+            });
         });
     });
 
