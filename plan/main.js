@@ -4,5 +4,8 @@
 // plan costs no TypeScript compiler.
 "use strict";
 
+// Node 22.1+ keeps the V8 code of the modules it compiles on disk: compiling @pulumi/pulumi,
+// @pulumi/aws and TypeScript (which the SDK loads to serialize closures) is most of a plan's time.
+require("module").enableCompileCache?.();
 require("./typescript-loader").registerFastTypeScript() || require("ts-node").register({ transpileOnly: true });
 require("./cli.ts").run(process.argv.slice(2));

@@ -5,13 +5,15 @@
 
 import * as fs from "fs";
 import * as path from "path";
-import { estimateStackCost, type CostEstimate } from "../policies/cost/estimate";
+import type { CostEstimate } from "../policies/cost/estimate";
+import type * as CostEstimateModule from "../policies/cost/estimate";
 import type { EnforcementLevel } from "./analyzer-client";
 import { UsageError } from "./errors";
-import { evaluatePack, NotApplicable, PlanResource, PolicyConfigError, Remediation, Violation } from "./policy-engine";
+import type { NotApplicable, PlanResource, Remediation, Violation } from "./policy-engine";
+import type * as PolicyEngine from "./policy-engine";
 import { PolicyPackProcess } from "./policy-pack";
-import { findProjectDir, runProgram } from "./run-program";
-import { loadStackConfig, readProjectName } from "./stack-config";
+import type * as RunProgram from "./run-program";
+import { findProjectDir, loadStackConfig, readProjectName } from "./stack-config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PACK_DIR = path.join(REPO_ROOT, "policies");
@@ -116,9 +118,14 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const configFile = opts.policyConfig ?? path.join(packDir, "config", `${opts.stack}.json`);
     const policyConfig = readPolicyConfig(configFile);
 
-    // The pack starts in its own process while the program runs here.
+    // The pack starts in its own process first, then the Pulumi SDK loads and the program runs here.
     const launching = PolicyPackProcess.launch({ packDir, stack: { stack: opts.stack, project, dryRun: true, config: stackConfig } });
     launching.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the pack has started, so that both load at once */
+    const { runProgram }: typeof RunProgram = require("./run-program");
+    const { evaluatePack, PolicyConfigError }: typeof PolicyEngine = require("./policy-engine");
+    const { estimateStackCost }: typeof CostEstimateModule = require("../policies/cost/estimate");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     let pack: PolicyPackProcess | undefined;
     try {
         const run = await runProgram({ stack: opts.stack, program });

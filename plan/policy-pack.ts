@@ -13,8 +13,10 @@
 // checks that both give the same verdicts.
 
 import { spawn } from "child_process";
+import * as os from "os";
 import * as path from "path";
-import { AnalyzerClient, AnalyzerInfo, StackConfiguration } from "./analyzer-client";
+import type * as AnalyzerClientModule from "./analyzer-client";
+import type { AnalyzerClient, AnalyzerInfo, StackConfiguration } from "./analyzer-client";
 
 export type PackLoader = "esbuild" | "cli";
 
@@ -44,7 +46,9 @@ export function packLoaderFromEnv(): PackLoader {
 
 /** The environment the Node.js language host gives a policy pack (`RunPlugin`). */
 function packEnvironment(stack: StackConfiguration | undefined): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // Node 22.1+ (ignored before): keep the compiled code of run-policy-pack, TypeScript and the
+    // packages the pack loads on disk, as the plan's own process does (plan/main.js).
+    const env: NodeJS.ProcessEnv = { NODE_COMPILE_CACHE: path.join(os.tmpdir(), "node-compile-cache"), ...process.env };
     if (!stack) return env;
     const set = (k: string, v: string | undefined) => {
         if (v) env[k] = v;
@@ -131,7 +135,10 @@ export class PolicyPackProcess {
             process.off("exit", kill);
             kill();
         };
-        const client = new AnalyzerClient(`127.0.0.1:${port}`);
+        // Loaded only now: the pack starts first, while gRPC and the stubs load here.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
+        const { AnalyzerClient: Client }: typeof AnalyzerClientModule = require("./analyzer-client");
+        const client = new Client(`127.0.0.1:${port}`);
         try {
             // What the CLI sends once the pack serves, before any analysis.
             await client.handshake(packDir);

@@ -13,7 +13,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { describeError } from "./errors";
-import { loadStackConfig } from "./stack-config";
+import { findProjectDir, loadStackConfig } from "./stack-config";
+
+export { findProjectDir };
 import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
 import type { PlanResource, PlanResourceOptions } from "./analyzer-client";
 
@@ -69,17 +71,6 @@ interface Registration {
     id?: string;
     /** The mock's state (inputs + invented outputs), or a component's registered outputs. */
     outputs?: Record<string, unknown>;
-}
-
-/** Finds the Pulumi project that holds `file`: the nearest folder upwards with a Pulumi.yaml. */
-export function findProjectDir(file: string): string {
-    let dir = path.dirname(path.resolve(file));
-    for (;;) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        const up = path.dirname(dir);
-        if (up === dir) throw new Error(`no Pulumi.yaml in any folder above ${file}: a program must belong to a Pulumi project`);
-        dir = up;
-    }
 }
 
 /** Go `time.ParseDuration` subset used by custom timeouts ("5m", "1h30m", "90s") -> seconds. */

@@ -39,3 +39,14 @@ export function readProjectName(projectDir: string): string {
     const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
     return project.name;
 }
+
+/** Finds the Pulumi project that holds `file`: the nearest folder upwards with a Pulumi.yaml. */
+export function findProjectDir(file: string): string {
+    let dir = path.dirname(path.resolve(file));
+    for (;;) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        const up = path.dirname(dir);
+        if (up === dir) throw new Error(`no Pulumi.yaml in any folder above ${file}: a program must belong to a Pulumi project`);
+        dir = up;
+    }
+}
