@@ -12,6 +12,10 @@ import * as path from "path";
 
 const REPO = path.resolve(__dirname, "..");
 
+/** Runs the program under the mocks as the plan does, without the pack: the plan's own process, alone. */
+const PROGRAM_ALONE = (stack: string) => `require("module").enableCompileCache?.(); require("./plan/typescript-loader").registerFastTypeScript();
+require("./plan/run-program.ts").runProgram({ stack: ${JSON.stringify(stack)}, program: "index.ts" }).then(() => process.exit(0));`;
+
 /** Starts the pack as the plan does and exits once it serves: the plan's other process, alone. */
 const PACK_ALONE = `require("./plan/typescript-loader").registerFastTypeScript();
 require("./plan/policy-pack.ts").PolicyPackProcess.launch({ packDir: "policies" }).then((p) => { p.close(); process.exit(0); });`;
@@ -72,6 +76,11 @@ function main(): void {
             ms: [],
         },
         {
+            label: "  part: the program alone under the mocks (no pack)",
+            command: [node, "-e", PROGRAM_ALONE(stack)],
+            ms: [],
+        },
+        {
             label: "  part: the policy pack starting alone, until it serves",
             command: [node, "-e", PACK_ALONE],
             ms: [],
@@ -86,7 +95,7 @@ function main(): void {
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     console.log(`bench:plan: ${runs} runs each (interleaved, after one warm-up), median wall time`);
-    console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${cpu}), ${os.platform()} ${os.release()}`);
+    console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${cpu}), ${os.platform()} ${os.release()}, load average ${os.loadavg()[0].toFixed(1)}`);
     for (const s of samples) {
         const min = Math.min(...s.ms);
         const max = Math.max(...s.ms);

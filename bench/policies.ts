@@ -153,14 +153,19 @@ async function main(): Promise<void> {
     try {
         await measure(pack, generateStack(500), config, 2); // warm-up: JIT and module caches on both sides
         // Best of N: the machine is shared.
-        const small = await measure(pack, generateStack(1000), config, 5);
-        const large = await measure(pack, generateStack(10000), config, 3);
+        const stacks = [generateStack(1000), generateStack(10000)];
+        const [small, large] = [await measure(pack, stacks[0], config, 5), await measure(pack, stacks[1], config, 3)];
+        // Baseline: the same requests with every policy disabled, what the protocol and the
+        // analyzer server cost before any rule runs.
+        const [bareSmall, bareLarge] = [await measure(pack, stacks[0], { all: "disabled" }, 5), await measure(pack, stacks[1], { all: "disabled" }, 3)];
         const rate = (m: Measurement) => m.size / m.seconds;
         console.log(`bench:policies: ${pack.info.policies.length} policies of ${pack.info.name} (dev config), served by @pulumi/policy in its own process (${pack.loader} loader, started in ${launchSeconds.toFixed(2)} s)`);
         console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), load average ${os.loadavg()[0].toFixed(1)}`);
-        console.log(`  ${"resources".padStart(10)}  ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}  ${"violations".padStart(10)}`);
-        for (const m of [small, large]) {
-            console.log(`  ${String(m.size).padStart(10)}  ${m.seconds.toFixed(3).padStart(8)}  ${Math.round(rate(m)).toString().padStart(12)}  ${String(m.violations).padStart(10)}`);
+        console.log(`  ${"resources".padStart(10)}  ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}  ${"violations".padStart(10)}  |  baseline, every policy disabled: ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}`);
+        for (const [m, bare] of [[small, bareSmall], [large, bareLarge]]) {
+            console.log(
+                `  ${String(m.size).padStart(10)}  ${m.seconds.toFixed(3).padStart(8)}  ${Math.round(rate(m)).toString().padStart(12)}  ${String(m.violations).padStart(10)}  |  ${" ".repeat(32)} ${bare.seconds.toFixed(3).padStart(8)}  ${Math.round(rate(bare)).toString().padStart(12)}`,
+            );
         }
         const ratio = large.seconds / small.seconds;
         console.log(`  time(10000) / time(1000) = ${ratio.toFixed(2)}  (10 = linear; target <= ${MAX_TIME_RATIO})`);

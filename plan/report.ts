@@ -135,6 +135,6 @@ export function renderMarkdown(report: PlanReport): string {
         for (const w of report.warnings) out.push(`> warning: ${w}`);
     }
     out.push("");
-    out.push(`<sub>\`npm run plan -- --stack ${report.stack}\`: the program under Pulumi mocks, the pack evaluated as \`pulumi preview --policy-pack policies --policy-pack-config ${report.policyPack.config}\` would; no AWS credentials used.</sub>`);
+    out.push(`<sub>\`npm run -s plan -- --stack ${report.stack}\`: the program under Pulumi mocks, the pack served by @pulumi/policy and configured with \`${report.policyPack.config}\` as \`pulumi preview --policy-pack\` serves it; no AWS credentials used.</sub>`);
     return out.join("\n") + "\n";
 }
