@@ -1,9 +1,11 @@
 """Data-parallel setup: torchrun's environment, SageMaker's SM_HOSTS, or a single process.
 
-Precedence: a launcher (torchrun, or SageMaker's own torch_distributed option) that set RANK and
-WORLD_SIZE wins; otherwise a multi-host SageMaker job runs one process per host, as SageMaker's own
-PyTorch examples do, with rank = position of SM_CURRENT_HOST in the sorted SM_HOSTS and the first
-host as master. NCCL on CUDA, gloo on CPU.
+Precedence: a launcher that set RANK and WORLD_SIZE wins. That is torchrun, which the PyTorch
+container runs when the job asks for torch_distributed (GPU instances: one process per GPU, each on
+cuda:LOCAL_RANK, joining through the store torchrun gives it). Otherwise a multi-host SageMaker job
+runs one process per host (CPU instances), with rank = position of SM_CURRENT_HOST in the sorted
+SM_HOSTS and the master at MASTER_ADDR:MASTER_PORT, which the PyTorch container sets to the first
+host and 7777 before it starts train.py. NCCL on CUDA, gloo on CPU.
 """
 import datetime
 import json
@@ -17,7 +19,9 @@ import torch.distributed as dist
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MASTER_PORT = 29500
+# The port the SageMaker PyTorch container exports as MASTER_PORT (and passes to torchrun as
+# --master_port); used when a multi-host job's environment lacks it.
+DEFAULT_MASTER_PORT = 7777
 
 
 @dataclass(frozen=True)
