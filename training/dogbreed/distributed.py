@@ -90,6 +90,18 @@ def detect(env):
     return None
 
 
+def pick_device(spec, cuda_devices):
+    """cuda:LOCAL_RANK for a launcher's process (one per GPU), the only/first GPU otherwise, else the CPU."""
+    if cuda_devices == 0:
+        return torch.device("cpu")
+    if spec is None:
+        return torch.device("cuda")
+    if spec.local_rank >= cuda_devices:
+        raise ValueError("LOCAL_RANK is %d but this host has %d GPU(s): start at most one process per GPU "
+                         "(torchrun --nproc_per_node %d)" % (spec.local_rank, cuda_devices, cuda_devices))
+    return torch.device("cuda", spec.local_rank)
+
+
 def setup(env=None, timeout_s=1800):
     """Initialise the process group (if any) and pick this process's device."""
     env = os.environ if env is None else env
@@ -98,15 +110,13 @@ def setup(env=None, timeout_s=1800):
     if cuda and torch.cuda.device_count() > 1 and (spec is None or spec.source == "sagemaker"):
         log.warning("%d GPUs visible but one process per host uses only one: launch with torchrun "
                     "(SageMaker: distribution torch_distributed) to use them all", torch.cuda.device_count())
+    device = pick_device(spec, torch.cuda.device_count() if cuda else 0)
     if spec is None:
-        return Context(rank=0, world_size=1, device=torch.device("cuda" if cuda else "cpu"), backend=None)
+        return Context(rank=0, world_size=1, device=device, backend=None)
     if cuda:
-        device = torch.device("cuda", spec.local_rank % torch.cuda.device_count())
         torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
     backend = "nccl" if cuda else "gloo"
-    if spec.source == "sagemaker" and env.get("SM_NETWORK_INTERFACE_NAME"):
+    if env.get("SM_NETWORK_INTERFACE_NAME"):
         # Bind the collectives to the instance's training network interface.
         os.environ.setdefault("GLOO_SOCKET_IFNAME", env["SM_NETWORK_INTERFACE_NAME"])
         os.environ.setdefault("NCCL_SOCKET_IFNAME", env["SM_NETWORK_INTERFACE_NAME"])
