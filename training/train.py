@@ -7,8 +7,10 @@ Transfer learning as the seeds (ImageNet ResNet-50, frozen backbone, new head) b
 defects fixed: real epochs with early stopping on validation loss (best weights kept), the GPU with
 mixed precision when present, ImageNet normalization, unshuffled evaluation, per-sample metrics in
 the format the tuning job's regex reads (training/metrics.json), data-parallel training across
-processes or hosts, per-epoch checkpoints resumed after a spot interruption, and an artifact the
-endpoint can serve with network isolation. See docs/training.md.
+processes or hosts with --batch-size as the global batch of each step, per-epoch checkpoints in the
+job's own folder resumed exactly after a spot interruption, and an artifact the endpoint can serve
+with network isolation. The hyperparameter flags come from training/hyperparameters.json, shared
+with the Pulumi program. See docs/training.md.
 """
 import logging
 import math

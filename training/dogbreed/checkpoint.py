@@ -180,6 +180,6 @@ def load_newest(directory, identity):
             reason = mismatch(read(path), identity) or "its file name does not carry this run's digest %s" % digest
         except Exception as exc:  # noqa: BLE001 - only explaining why it is not used
             reason = "it is unreadable (%s)" % exc
-        log.warning("not resuming checkpoint %s: %s; starting fresh (this run writes %s)",
-                    path, reason, os.path.basename(path_for(directory, digest, 1)).replace("0001", "NNNN"))
+        log.warning("not resuming checkpoint %s: %s; starting fresh (this run writes checkpoint-%s-epoch-NNNN.pt)",
+                    path, reason, digest)
     return None, None
