@@ -169,7 +169,7 @@ def main(argv=None, env=None):
         # Checked before joining the group, so every process refuses at once instead of waiting.
         data.check_global_batch(args.batch_size, spec.world_size if spec else 1)
         ctx = distributed.setup(env)
-    except ValueError as exc:
+    except (ValueError, FileNotFoundError) as exc:
         log.error("%s", exc)
         _report_failure(env, str(exc))
         return 2
