@@ -33,7 +33,7 @@ import synthetic  # noqa: E402
 from dogbreed import artifact, modeling  # noqa: E402
 
 THROUGHPUT = re.compile(r"epoch (\d+)/\d+: .* \| ([0-9.]+) train images/s")
-LAUNCH_VARS = re.compile(r"^(SM_.*|RANK|WORLD_SIZE|LOCAL_RANK|MASTER_ADDR|MASTER_PORT|TORCHELASTIC_.*)$")
+LAUNCH_VARS = re.compile(r"^(SM_.*|TRAINING_JOB_NAME|RANK|WORLD_SIZE|LOCAL_RANK|MASTER_ADDR|MASTER_PORT|TORCHELASTIC_.*|PET_.*)$")
 
 
 def free_port():
