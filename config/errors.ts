@@ -48,7 +48,12 @@ export function closest(name: string, known: readonly string[]): string | undefi
         const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
         if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
     }
-    return bestDistance <= Math.max(1, Math.floor(Math.min(name.length, best?.length ?? 0) / 3)) ? best : undefined;
+    if (best === undefined) return undefined;
+    // A couple of typos in a name long enough to still be recognisable, or a missing prefix
+    // (`m5.xlarge` for `ml.m5.xlarge`).
+    const typo = bestDistance <= Math.min(2, Math.max(1, Math.floor(name.length / 3)));
+    const prefixed = known.find(k => name.includes(".") && k.toLowerCase().endsWith(`.${name.toLowerCase()}`));
+    return typo ? best : prefixed;
 }
 
 type Path = readonly PropertyKey[];
