@@ -53,7 +53,7 @@ const trainingRole = new ServiceRole(`${prefix}-training-role`, {
         })),
 }, inStack);
 
-const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string) =>
+const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string | undefined) =>
     aws.sagemaker.getPrebuiltEcrImageOutput({
         repositoryName,
         imageTag: pytorchImageTag(config.training.frameworkVersion, config.training.pyVersion, instanceType),
@@ -125,7 +125,7 @@ const endpoint = new ModelEndpoint(`${prefix}-endpoint`, {
     context,
     namePrefix: prefix,
     modelDataUrl: deployedRun.modelDataUrl,
-    inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : "ml.m5.large"),
+    inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : undefined),
     variant,
     trafficShift: config.endpoint.trafficShift,
     canaryPercent: config.endpoint.canaryPercent,

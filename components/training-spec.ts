@@ -21,9 +21,12 @@ const METRICS: MetricsFile = require(path.join(__dirname, "..", "training", "met
 export const OBJECTIVE = METRICS.objective;
 export const METRIC_DEFINITIONS = METRICS.definitions.map(d => ({ name: d.Name, regex: d.Regex }));
 
-/** Tag of the AWS PyTorch Deep Learning Container for an instance type: `2.5.1-gpu-py311`. */
-export function pytorchImageTag(frameworkVersion: string, pyVersion: string, instanceType: string): string {
-    return `${frameworkVersion}-${isGpuInstance(instanceType) ? "gpu" : "cpu"}-${pyVersion}`;
+/**
+ * Tag of the AWS PyTorch Deep Learning Container for an instance type: `2.5.1-gpu-py311`.
+ * Serverless endpoints (no instance type) run on CPU.
+ */
+export function pytorchImageTag(frameworkVersion: string, pyVersion: string, instanceType: string | undefined): string {
+    return `${frameworkVersion}-${instanceType !== undefined && isGpuInstance(instanceType) ? "gpu" : "cpu"}-${pyVersion}`;
 }
 
 /**
