@@ -106,8 +106,8 @@ export function knownKeys(schema: Schema | undefined): string[] {
 export interface KeyNaming {
     /** `["settings", "endpoint", "maxInstances"]` -> `mlops:endpoint.maxInstances`. */
     name(path: Path): string;
-    /** The hint for a flat key such as `endpoint.maxInstances` found at `path`, if it is one. */
-    flatKeyHint?(path: Path, key: string, value: unknown): string | undefined;
+    /** The hint for a flat key such as `endpoint.maxInstances` found at `path` (where `known` keys live), if it is one. */
+    flatKeyHint?(path: Path, key: string, value: unknown, known: string[]): string | undefined;
     /** A placeholder value standing for "set together with an exclusive key", and that key. */
     excludedBy?(value: unknown): { key: string; value: unknown } | undefined;
 }
@@ -141,7 +141,7 @@ function describeIssue(issue: z.core.$ZodIssue, root: Schema, naming: KeyNaming)
         const known = knownKeys(schemaAt(root, path));
         return issue.keys.map(k => {
             const value = typeof input === "object" && input !== null ? (input as Record<string, unknown>)[k] : undefined;
-            const flat = naming.flatKeyHint?.(path, k, value);
+            const flat = naming.flatKeyHint?.(path, k, value, known);
             if (flat) return flat;
             const guess = closest(k, known);
             return `${naming.name([...path, k])} is not a known setting` +

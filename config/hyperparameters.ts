@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { decimal, distinctList, flag, integer, oneOf, Range, rangeText, section } from "./fields";
+import { decimal, distinctList, flag, integer, oneOf, Range, rangeText, section, text } from "./fields";
 import { rule } from "./rules";
 
 /**
@@ -64,7 +64,7 @@ function valueField(h: HyperparameterSpec, description?: string): z.ZodType<Hype
         case "boolean":
             return flag(description);
         case "string":
-            return h.values ? oneOf(h.values as [string, ...string[]], description) : z.string().min(1);
+            return h.values ? oneOf(h.values as [string, ...string[]], description) : text(/^.+$/, "a non-empty string", description);
     }
 }
 

@@ -38,8 +38,9 @@ const NAMING: KeyNaming = {
         const tail = rest.map((s, i) => (typeof s === "number" ? `[${s}]` : `${i === 0 ? "" : "."}${String(s)}`)).join("");
         return `${PROJECT}:${tail}`;
     },
-    flatKeyHint(path, key, value) {
-        if (path.length !== 1 || !/[.[]/.test(key)) return undefined;
+    flatKeyHint(path, key, value, known) {
+        // `endpoint.maxInstances` at the top: a nested key written as one name.
+        if (path.length !== 1 || !known.includes(key.split(/[.[]/)[0]) || key === key.split(/[.[]/)[0]) return undefined;
         const full = `${PROJECT}:${key}`;
         return `${full} is one flat key, so the program never reads it: \`pulumi config set\` without --path wrote it. ` +
             `Replace it with the nested setting: \`pulumi config rm '${full}'\` then \`pulumi config set --path '${full}' ${typeof value === "string" ? value : JSON.stringify(value)}\``;

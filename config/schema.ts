@@ -16,7 +16,8 @@ import { rule, RULE_DOCS } from "./rules";
 export const PROJECT = "mlops";
 
 /** Tags the program puts on every resource itself; `mlops:tags` cannot override them. */
-export const PROGRAM_TAGS = ["project", "stack", "managed-by"] as const;
+export const programTags = (stack: string) => ({ project: PROJECT, stack, "managed-by": "pulumi" });
+export const PROGRAM_TAGS = Object.keys(programTags(""));
 
 const instanceType = (kind: InstanceKind, description?: string) =>
     oneOf(INSTANCE_TYPES[kind] as unknown as [string, ...string[]], description, `one of ${compactTypes(INSTANCE_TYPES[kind])}`);
@@ -28,7 +29,7 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 const tags = documented(z.record(
     z.string()
         .regex(/^[\w .:/=+\-@]{1,128}$/, { error: "1-128 letters, digits, spaces and _.:/=+-@" })
-        .refine(key => !(PROGRAM_TAGS as readonly string[]).includes(key), {
+        .refine(key => !PROGRAM_TAGS.includes(key), {
             error: `is set by the program itself and cannot be overridden (reserved tags: ${PROGRAM_TAGS.join(", ")})`,
             params: SENTENCE,
         }),
@@ -325,7 +326,7 @@ export const STACK_CONFIG = z.object({
         region,
         ...settings,
         /** Every resource's tags: the user's plus the program's own. */
-        tags: { ...settings.tags, project: PROJECT, stack, "managed-by": "pulumi" } as Record<string, string>,
+        tags: { ...settings.tags, ...programTags(stack) } as Record<string, string>,
     }));
 
 export type StackConfig = z.output<typeof STACK_CONFIG>;
