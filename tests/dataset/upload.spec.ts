@@ -6,6 +6,7 @@ import { Readable } from "stream";
 import { main } from "../../dataset/cli";
 import { createS3Client, listObjectSizes } from "../../dataset/s3";
 import { uploadFiles } from "../../dataset/upload";
+import { sha256Hex } from "../../dataset/integrity";
 import { BUCKET, LocalS3, REGION, S3RVER_KEYS, macJunk, mainDeps, startLocalS3, tempDir, tinyDataset, writeProject, writeTree, writeZip } from "./fixtures";
 
 const PREFIX = "datasets/dogImages/";
@@ -211,7 +212,7 @@ describe("dataset:upload against a local S3 server", () => {
         }, { step: "initialize", name: "countInFlight" });
         const files = Array.from({ length: 24 }, (_, i) => {
             const data = Buffer.alloc(1000 + i, i);
-            return { key: `train/1/${i}.jpg`, size: data.length, open: async () => Readable.from([data]) };
+            return { key: `train/1/${i}.jpg`, size: data.length, sha256: sha256Hex(data), open: async () => Readable.from([data]) };
         });
         const progress: number[] = [];
         const result = await uploadFiles(files, {
