@@ -32,7 +32,7 @@ function options(): { kib: number; concurrency: number } {
         if (!/^[1-9]\d*$/.test(raw)) throw new Error(`--${name} must be a whole number above 0 (got "${raw}")`);
         return Number(raw);
     };
-    return { kib: whole("kib", values.kib!), concurrency: whole("concurrency", values.concurrency!) };
+    return { kib: whole("kib", values.kib), concurrency: whole("concurrency", values.concurrency) };
 }
 
 /** The tree: train/valid/test with 133 classes, file sizes from 0.5x to 1.5x `kib`, random bytes. */
@@ -70,7 +70,7 @@ async function bench(): Promise<void> {
     fs.mkdirSync(storage);
     const server = spawn(process.execPath, ["--openssl-legacy-provider", path.join(__dirname, "..", "tests", "dataset", "s3rver-process.js"),
         storage, BUCKET, path.join(work, "events")], { stdio: ["pipe", "pipe", "inherit"] });
-    const port = await new Promise<number>(resolve => server.stdout!.once("data", (b: Buffer) => resolve(JSON.parse(b.toString()).port)));
+    const port = await new Promise<number>(resolve => server.stdout.once("data", (b: Buffer) => resolve((JSON.parse(b.toString()) as { port: number }).port)));
     const endpoint = `http://127.0.0.1:${port}`;
     const deps = {
         env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey },
@@ -96,7 +96,9 @@ async function bench(): Promise<void> {
             ["baseline: bare PutObject loop, no checks", baseline],
             ["dataset:upload, first run (verify, upload all, manifest)", await timed(tool("tool/"))],
             ["dataset:upload, second run (verify, HeadObject all, upload none)", await timed(tool("tool/"))],
-            ["verify pass alone (read + SHA-256, no network)", await timed(async () => void await verifyFiles(source.files, { concurrency }))],
+            ["verify pass alone (read + SHA-256, no network)", await timed(async () => {
+                await verifyFiles(source.files, { concurrency });
+            })],
         ];
 
         console.log(`dataset: ${files} files, ${formatBytes(bytes)}; concurrency ${concurrency}; s3rver on 127.0.0.1; ${os.cpus().length} CPUs; node ${process.version}`);
@@ -106,7 +108,7 @@ async function bench(): Promise<void> {
             console.log(`${label.padEnd(width)}  ${s.toFixed(1).padStart(6)} s  ${(files / s).toFixed(0).padStart(7)}  ${(bytes / s / 2 ** 20).toFixed(1).padStart(6)}   ${(s / baseline).toFixed(2)}x`);
         }
     } finally {
-        server.stdin!.end();
+        server.stdin.end();
         await new Promise(resolve => server.once("exit", resolve));
         fs.rmSync(work, { recursive: true, force: true });
     }

@@ -67,7 +67,7 @@ async function run(options: CliOptions, deps: MainDeps, say: (line: string) => v
     // Cheap checks first, so a typo fails before a 1 GB download or any request.
     const spec = classifySource(options.source, deps.download ?? {});
     const target = await resolveTarget(options, {
-        loadStackConfig: deps.loadStackConfig,
+        loadStackConfig: stack => deps.loadStackConfig(stack),
         readBucketOutput: stack => readBucketWithPulumi(stack, deps.env),
     });
     const destination = `s3://${target.bucket}/${target.prefix}`;
@@ -187,7 +187,7 @@ async function writeManifest(
 ): Promise<{ contentHash: string; unchanged: boolean }> {
     const manifest = buildManifest(files.map(f => ({ key: f.key, size: f.size, sha256: f.sha256 })));
     const bytes = Buffer.from(serializeManifest(manifest), "utf8");
-    const file: VerifiedFile = { key: MANIFEST_NAME, size: bytes.length, sha256: sha256Hex(bytes), open: async () => Readable.from([bytes]) };
+    const file: VerifiedFile = { key: MANIFEST_NAME, size: bytes.length, sha256: sha256Hex(bytes), open: () => Promise.resolve(Readable.from([bytes])) };
     const unchanged = existingSize === bytes.length
         && await readStoredSha256(s3.client, s3.bucket, manifestKey(s3.prefix)) === file.sha256;
     if (!unchanged) {
@@ -229,7 +229,7 @@ async function openSource(spec: SourceSpec, deps: MainDeps, cleanups: (() => Pro
                     signal: deps.signal,
                     onProgress: (bytes, total) => bar.update(bytes, undefined, total),
                 }));
-            cleanups.push(downloaded.cleanup);
+            cleanups.push(() => downloaded.cleanup());
             return openZipSource(downloaded.file, spec.url);
         }
     }

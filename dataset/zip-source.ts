@@ -19,11 +19,12 @@ export async function openZipSource(zipPath: string, label: string = zipPath): P
         throw new DatasetError(`${label} is not a readable zip file: ${describe(err)}`);
     }
     let closed = false;
-    const close = async () => {
+    const close = () => {
         if (!closed) {
             closed = true;
             zip.close();
         }
+        return Promise.resolve();
     };
 
     try {

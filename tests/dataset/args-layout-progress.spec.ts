@@ -127,7 +127,7 @@ describe("dataset upload planning", () => {
     const SHA_A = "a".repeat(64);
     const SHA_B = "b".repeat(64);
     const file = (key: string, size: number, sha256 = SHA_A): VerifiedFile =>
-        ({ key, size, sha256, open: async () => { throw new Error("not read in planning"); } });
+        ({ key, size, sha256, open: () => Promise.reject(new Error("not read in planning")) });
 
     it("skips only objects already there with the same size and SHA-256", () => {
         const files = [file("train/1/a.jpg", 10), file("train/1/b.jpg", 20), file("test/1/c.jpg", 30), file("valid/1/d.jpg", 40, SHA_B)];

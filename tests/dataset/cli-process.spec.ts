@@ -74,7 +74,7 @@ describe("dataset:upload as a process", () => {
             writeZip(zip, dataset);
             // Read independently of the tool: mlops:dataset.prefix if dev sets it, else the documented default.
             const devDataset = loadStackConfig("dev")["mlops:dataset"];
-            const prefix: string = (devDataset && JSON.parse(devDataset).prefix) || "datasets/dogImages/";
+            const prefix: string = (devDataset && (JSON.parse(devDataset) as { prefix?: string }).prefix) || "datasets/dogImages/";
 
             const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
             const r = await runCli(["--stack", "dev", "--bucket", BUCKET, "--source", zip], env);

@@ -39,10 +39,10 @@ export async function startLocalS3(): Promise<LocalS3> {
     });
     const port = await new Promise<number>((resolve, reject) => {
         let out = "";
-        child.stdout!.on("data", (chunk: Buffer) => {
+        child.stdout.on("data", (chunk: Buffer) => {
             out += chunk.toString();
             const line = out.split("\n")[0];
-            if (out.includes("\n")) resolve(JSON.parse(line).port);
+            if (out.includes("\n")) resolve((JSON.parse(line) as { port: number }).port);
         });
         child.on("exit", code => reject(new Error(`s3rver exited with ${code} before listening`)));
     });
@@ -51,12 +51,12 @@ export async function startLocalS3(): Promise<LocalS3> {
     return {
         endpoint,
         client,
-        created: () => fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l)),
+        created: () => fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l) as { event: string; key: string }),
         resetCreated: () => fs.writeFileSync(eventsFile, ""),
         close: async () => {
             client.destroy();
             const exited = new Promise(resolve => child.once("exit", resolve));
-            child.stdin!.end();
+            child.stdin.end();
             await exited;
             fs.rmSync(directory, { recursive: true, force: true });
             fs.rmSync(eventsFile, { force: true });

@@ -53,12 +53,13 @@ describe("dataset manifest format", () => {
             "",
         ].join("\n"));
         const parsed: DatasetManifest = parseManifest(text, "m.json");
-        assert.deepStrictEqual(parsed, JSON.parse(text));
+        assert.deepStrictEqual(parsed, JSON.parse(text) as unknown);
     });
 
     it("parseManifest refuses what it cannot trust, naming the problem", () => {
-        const good = JSON.parse(serializeManifest(buildManifest(objects)));
-        const bad = (change: (m: any) => void) => {
+        type Doc = { schemaVersion: unknown; objects?: ManifestObject[]; splits: Record<string, { classes: string[] }> };
+        const good = JSON.parse(serializeManifest(buildManifest(objects))) as Doc;
+        const bad = (change: (m: Doc) => void) => {
             const m = structuredClone(good);
             change(m);
             return JSON.stringify(m);
@@ -68,10 +69,10 @@ describe("dataset manifest format", () => {
             ["[]", /^m\.json is not a JSON object$/],
             [bad(m => (m.schemaVersion = 2)), /^m\.json has schemaVersion 2; this code reads 1 /],
             [bad(m => delete m.objects), /^m\.json has no "objects" list$/],
-            [bad(m => (m.objects[0].sha256 = "XYZ")), /^m\.json: objects\[0\] is not \{"key": string, "size": whole number, "sha256": 64 hex digits\}$/],
-            [bad(m => (m.objects[1].size = -1)), /^m\.json: objects\[1\] is not/],
-            [bad(m => m.objects.push(m.objects[0])), /^m\.json: key test\/001\.A\/c\.jpg is listed twice$/],
-            [bad(m => (m.objects[0].size = 4)), /^m\.json: contentHash "7c4dab68[0-9a-f]+" does not match its objects \([0-9a-f]{64}\)$/],
+            [bad(m => (m.objects![0].sha256 = "XYZ")), /^m\.json: objects\[0\] is not \{"key": string, "size": whole number, "sha256": 64 hex digits\}$/],
+            [bad(m => (m.objects![1].size = -1)), /^m\.json: objects\[1\] is not/],
+            [bad(m => m.objects!.push(m.objects![0])), /^m\.json: key test\/001\.A\/c\.jpg is listed twice$/],
+            [bad(m => (m.objects![0].size = 4)), /^m\.json: contentHash "7c4dab68[0-9a-f]+" does not match its objects \([0-9a-f]{64}\)$/],
             [bad(m => (m.splits.valid.classes = ["002.B"])), /^m\.json: splits\.valid does not match its objects \(1 files in 1 classes\)$/],
         ];
         for (const [text, message] of cases) {

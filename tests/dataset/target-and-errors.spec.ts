@@ -34,7 +34,7 @@ describe("dataset:upload target (bucket, prefix, region)", () => {
 
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-    const deps = (readBucketOutput: (stack: string) => Promise<string | undefined> = async () => undefined) => ({
+    const deps = (readBucketOutput: (stack: string) => Promise<string | undefined> = () => Promise.resolve(undefined)) => ({
         loadStackConfig: (stack: string) => loadStackConfig(stack, projectDir),
         readBucketOutput,
     });

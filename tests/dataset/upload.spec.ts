@@ -9,7 +9,7 @@ import { main } from "../../dataset/cli";
 import { createS3Client, listObjectSizes } from "../../dataset/s3";
 import { uploadFiles, uploadObject } from "../../dataset/upload";
 import { VerifiedFile } from "../../dataset/verify";
-import { parseManifest } from "../../dataset/manifest";
+import { DatasetManifest, parseManifest } from "../../dataset/manifest";
 import { BUCKET, Capture, LocalS3, REGION, S3RVER_KEYS, macJunk, mainDeps, startLocalS3, tempDir, tinyDataset, writeProject, writeTree, writeZip } from "./fixtures";
 
 const PREFIX = "datasets/dogImages/";
@@ -179,7 +179,7 @@ describe("dataset:upload against a local S3 server", () => {
         const r = await run(args());
         assert.strictEqual(r.code, 0, r.stderr);
         const text = (await objectBytes(MANIFEST)).toString("utf8");
-        const manifest = JSON.parse(text);
+        const manifest = JSON.parse(text) as DatasetManifest;
         const objects = [...dataset].map(([rel, data]) => ({ key: rel.slice("dogImages/".length), size: data.length, sha256: sha256(data) }))
             .sort((a, b) => (a.key < b.key ? -1 : 1));
         assert.strictEqual(manifest.schemaVersion, 1);
@@ -389,7 +389,7 @@ describe("dataset:upload against a local S3 server", () => {
         const client = createS3Client({ region: REGION, endpoint: s3.endpoint, credentials: S3RVER_KEYS });
         const options = { client, bucket: BUCKET, prefix: "changed/", concurrency: 1, partSizeBytes: 5 * 1024 * 1024 };
         const small = Buffer.from("new bytes");
-        const lying = (key: string, data: Buffer): VerifiedFile => ({ key, size: data.length, sha256: sha256(Buffer.alloc(data.length)), open: async () => Readable.from([data]) });
+        const lying = (key: string, data: Buffer): VerifiedFile => ({ key, size: data.length, sha256: sha256(Buffer.alloc(data.length)), open: () => Promise.resolve(Readable.from([data])) });
         await assert.rejects(uploadObject(lying("train/1/small.jpg", small), options),
             { message: /^train\/1\/small\.jpg changed since it was verified \(SHA-256 [0-9a-f]{64}, [0-9a-f]{64} when verified\); it was not stored$/ });
         const big = Buffer.alloc(11 * 1024 * 1024, 1);
@@ -416,7 +416,7 @@ describe("dataset:upload against a local S3 server", () => {
         }, { step: "initialize", name: "countInFlight" });
         const files = Array.from({ length: 24 }, (_, i) => {
             const data = Buffer.alloc(1000 + i, i);
-            return { key: `train/1/${i}.jpg`, size: data.length, sha256: sha256(data), open: async () => Readable.from([data]) };
+            return { key: `train/1/${i}.jpg`, size: data.length, sha256: sha256(data), open: () => Promise.resolve(Readable.from([data])) };
         });
         const progress: number[] = [];
         const result = await uploadFiles(files, {
@@ -443,7 +443,7 @@ describe("dataset:upload against a local S3 server", () => {
 function verifiedFiles(n: number, dir: string): VerifiedFile[] {
     return Array.from({ length: n }, (_, i) => {
         const data = Buffer.from(`bytes of file ${i}`);
-        return { key: `${dir}${i}.jpg`, size: data.length, sha256: sha256(data), open: async () => Readable.from([data]) };
+        return { key: `${dir}${i}.jpg`, size: data.length, sha256: sha256(data), open: () => Promise.resolve(Readable.from([data])) };
     });
 }
 
