@@ -73,7 +73,7 @@ async function run(options: CliOptions, deps: MainDeps, say: (line: string) => v
     const destination = `s3://${target.bucket}/${target.prefix}`;
     const endpoint = endpointFromEnv(deps.env);
     const client = createS3Client({ region: target.region, endpoint, credentials: credentialsFromEnv(deps.env) });
-    const s3 = { client, bucket: target.bucket, prefix: target.prefix, concurrency: options.concurrency, signal };
+    const s3 = { client, bucket: target.bucket, prefix: target.prefix, concurrency: options.concurrency, signal, partSizeBytes: options.partSizeMiB * 1024 * 1024 };
     const cleanups: (() => Promise<void>)[] = [];
     // What an interrupt that surfaces as some other error (a download cut off) reports.
     let stage = "before anything was uploaded";
@@ -132,19 +132,14 @@ async function run(options: CliOptions, deps: MainDeps, say: (line: string) => v
 
         const started = (deps.now ?? Date.now)();
         const result = await withBar(deps, { label: "upload", filesTotal: plan.toUpload.length, bytesTotal: plan.bytesToUpload },
-            bar => uploadFiles(plan.toUpload, {
-                ...s3,
-                partSizeBytes: options.partSizeMiB * 1024 * 1024,
-                onProgress: (files, bytes) => bar.update(bytes, files),
-            }));
+            bar => uploadFiles(plan.toUpload, { ...s3, onProgress: (files, bytes) => bar.update(bytes, files) }));
         const seconds = Math.max(0.001, ((deps.now ?? Date.now)() - started) / 1000);
         stage = `after all ${plan.toUpload.length} files were uploaded, before the manifest was written; ` +
             "run the same command again to finish (nothing is uploaded again)";
         await forEachLimited(toDelete, options.concurrency, key => deleteObject(client, target.bucket, key), signal);
         if (signal?.aborted) throw interrupted(signal, stage);
 
-        const written = await writeManifest(verified, { ...s3, partSizeBytes: options.partSizeMiB * 1024 * 1024 },
-            changing || !existing.has(manifestAt) ? undefined : existing.get(manifestAt));
+        const written = await writeManifest(verified, s3, changing ? undefined : existing.get(manifestAt));
         deps.stdout.write(
             `uploaded ${result.files} files (${formatBytes(result.bytes)}, ${result.multipart} by multipart) in ${seconds.toFixed(1)} s, ` +
             `skipped ${plan.skipped.length} already there (${formatBytes(plan.bytesSkipped)})` +
