@@ -224,7 +224,9 @@ def decode_image(data):
         raise RequestError(413, "IMAGE_TOO_LARGE", "image has too many pixels (at most %d are accepted)" % MAX_PIXELS) from None
     except RequestError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:  # its text names an in-memory object, which tells the caller nothing
+        raise RequestError(400, "INVALID_IMAGE", "body could not be decoded as an image (not a recognised image format)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise RequestError(400, "INVALID_IMAGE", "body could not be decoded as an image (%s)" % exc) from None
     return _to_rgb(image)
 

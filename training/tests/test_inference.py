@@ -290,7 +290,7 @@ def _truncated_jpeg():
     (b"a,b", "text/csv", 415, "UNSUPPORTED_MEDIA_TYPE", "content type 'text/csv' is not supported"),
     (b"\xff\xd8", None, 415, "UNSUPPORTED_MEDIA_TYPE", "the request has no content type (allowed: image/jpeg"),
     (b"", "image/jpeg", 400, "EMPTY_BODY", "request body is empty"),
-    (b"not an image at all", "image/jpeg", 400, "INVALID_IMAGE", "body could not be decoded as an image"),
+    (b"not an image at all", "image/jpeg", 400, "INVALID_IMAGE", "body could not be decoded as an image (not a recognised image format)"),
     (_truncated_jpeg(), "image/jpeg", 400, "INVALID_IMAGE", "body could not be decoded as an image (image file is truncated"),
     (encode(sample(RED), "ICO"), "application/x-image", 415, "UNSUPPORTED_IMAGE_FORMAT", "image format ICO is not accepted (allowed: JPEG, PNG, GIF"),
     (b"{not json", "application/json", 400, "INVALID_JSON", "request body is not valid JSON"),
