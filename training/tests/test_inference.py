@@ -301,7 +301,7 @@ def _truncated_jpeg():
     (_png_header_only(8000, 6000), "image/png", 413, "IMAGE_TOO_LARGE", "image is 8000x6000 pixels; at most 40000000 pixels are accepted"),
     (b"x" * (inference.MAX_BODY_BYTES + 1), "image/jpeg", 413, "BODY_TOO_LARGE", "at most 8388608 are accepted"),
 ])
-def test_bad_requests_get_the_json_error_body_with_their_status(toolkit, body, content_type, status, code, message):
+def test_bad_requests_are_refused_with_a_status_and_a_reason(toolkit, body, content_type, status, code, message):
     headers = {} if content_type is None else {"Content-Type": content_type}
     got_status, phrase, response_type, text = toolkit.invoke(body, headers)
     assert response_type == "application/json" and "Traceback" not in text
@@ -340,7 +340,7 @@ def test_prediction_matches_the_evaluation_preprocessing(model, trained):
     assert (transform(image) - model.transform(request.image)).abs().max().item() == 0
 
 
-def test_artifact_code_serves_alone_without_network(trained, tmp_path):
+def test_defect5_artifact_code_serves_alone_without_network(trained, tmp_path):
     """Seed defect 5: inference fetched URLs, downloaded weights at load, ignored device and RGB,
     and had no output_fn. The artifact is laid out as the container extracts model.tar.gz
     (model_dir = /opt/ml/model with model.pth, labels.json, code/): the toolkit puts model_dir/code
