@@ -265,10 +265,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-main().then(
-    () => process.exit(0),
-    (e) => {
-        process.stderr.write(`${(e as Error).stack ?? e}\n`);
-        process.exit(1);
-    },
-);
+// Only as the namespace's entry point: `mocha tests/lambda` also loads this file, and must not run it.
+if (require.main === module) {
+    main().then(
+        () => process.exit(0),
+        (e) => {
+            process.stderr.write(`${(e as Error).stack ?? e}\n`);
+            process.exit(1);
+        },
+    );
+}
