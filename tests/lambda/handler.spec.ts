@@ -236,7 +236,7 @@ describe("lambda/handler against a local SageMaker Runtime", function () {
                 assert.deepStrictEqual(body(res), { error: { code, message: `the model refused the image: ${reason}` } });
                 assert.strictEqual(res.statusCode, status);
                 assert.strictEqual(fake.invocations.length, 1);
-                const line = JSON.parse(logs[0]);
+                const line = JSON.parse(logs[0]) as { status: number; code: string; outcome: string; level: string; detail: string };
                 assert.deepStrictEqual([line.status, line.code, line.outcome, line.level], [status, code, "rejected", "info"]);
                 assert.match(line.detail, new RegExp(`ModelError \\(HTTP 424\\): Received client error \\(${status}\\)`));
             }
@@ -245,7 +245,7 @@ describe("lambda/handler against a local SageMaker Runtime", function () {
         it("the model's reason reaches the caller as one bounded line", async () => {
             fake.setScript(() => refusedByModel(400, "INVALID_IMAGE", `bad\r\nX-Injected: 1\u0000 ${"x".repeat(2000)}`));
             const res = await call();
-            const message: string = body(res).error.message;
+            const { message } = (body(res) as { error: { message: string } }).error;
             assert.strictEqual(res.statusCode, 400);
             assert.ok(message.startsWith("the model refused the image: bad X-Injected: 1 xxx"), message);
             assert.ok(!/[\u0000-\u001f]/.test(message) && message.length <= "the model refused the image: ".length + 500, message);
@@ -268,7 +268,7 @@ describe("lambda/handler against a local SageMaker Runtime", function () {
                 fake.setScript(() => ({ kind: "ModelError", originalStatus: original, originalMessage }));
                 const res = await call();
                 assert.deepStrictEqual([res.statusCode, errorCode(res)], [502, "MODEL_ERROR"], `${original} ${originalMessage}`);
-                assert.match(body(res).error.message, new RegExp(`status ${original}`));
+                assert.match((body(res) as { error: { message: string } }).error.message, new RegExp(`status ${original}`));
                 assert.ok(!res.body.includes("Traceback") && !res.body.includes("secret"), "the model's own message stays in the log");
                 assert.strictEqual(fake.invocations.length, 1);
             }

@@ -23,7 +23,7 @@ const searchPath = () => [process.env.PATH ?? "", "/usr/sbin", "/sbin"].join(pat
 function namespaceUnavailable(): string | undefined {
     const env = { ...process.env, PATH: searchPath() };
     const probe = spawnSync("unshare", [...UNSHARE, "ip", "-o", "link", "show"], { env, encoding: "utf8" });
-    const errno = (probe.error as NodeJS.ErrnoException | undefined)?.code;
+    const errno = probe.error && "code" in probe.error ? probe.error.code : undefined;
     if (errno === "ENOENT") return "`unshare` is not installed (Debian/Ubuntu package util-linux); the SSRF suite needs it to make a private network namespace";
     if (probe.error) return `\`unshare\` could not be started: ${probe.error.message}`;
     const said = `${probe.stderr ?? ""}`.trim();
