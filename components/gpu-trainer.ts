@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "./aws-context";
 import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
-import { document, readPrefixes, useKey, writePrefixes } from "./iam";
+import { document, readPrefixes, useKeyThroughS3, writePrefixes } from "./iam";
 import { ServiceRole } from "./service-role";
 import { trainerUserData } from "./gpu-trainer-user-data";
 import { specHash } from "./training-spec";
@@ -51,7 +51,7 @@ export class GpuTrainer extends pulumi.ComponentResource {
         if ((args.subnetId === undefined) !== (args.vpcId === undefined)) {
             throw new Error(`GpuTrainer ${name}: vpcId and subnetId must be given together (got vpcId=${args.vpcId}, subnetId=${args.subnetId})`);
         }
-        const { partition, accountId, region } = args.context;
+        const { partition, region } = args.context;
         const instanceType = args.instanceType ?? "g4dn.xlarge";
         const spot = args.spot ?? true;
 
@@ -62,11 +62,10 @@ export class GpuTrainer extends pulumi.ComponentResource {
         const role = new ServiceRole(`${name}-role`, {
             service: "ec2",
             purpose: `EC2 GPU trainer of ${args.namePrefix}: reads code and data, writes its own output prefix`,
-            accountId,
             policy: pulumi.all([args.bucketArn, outputPrefix, args.kmsKeyArn]).apply(([bucketArn, prefix, kmsKeyArn]) => document(
                 ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix]),
                 writePrefixes(bucketArn, [prefix]),
-                ...(kmsKeyArn ? [useKey(kmsKeyArn, region, ["s3"])] : []),
+                ...(kmsKeyArn ? [useKeyThroughS3(kmsKeyArn, region, "read-write")] : []),
             )),
             // Session Manager access instead of SSH: AWS's narrow instance-core policy, not a FullAccess one.
             managedPolicyArns: [pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`],
