@@ -47,7 +47,7 @@ const runImages = config.training.runs.map(run => pytorchImage("pytorch-training
 const tuningImage = config.tuning.enabled ? pytorchImage("pytorch-training", config.tuning.instanceType) : undefined;
 
 /** One execution role per kind of SageMaker job, each with its own output prefixes and trust. */
-const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; images: pulumi.Input<string>[]; debugger: boolean }) =>
+const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; readBack: string[]; images: pulumi.Input<string>[]; debugger: boolean }) =>
     new ServiceRole(`${prefix}-${kind}-role`, {
         service: "sagemaker",
         purpose: `SageMaker ${kind} jobs of ${prefix}`,
@@ -63,6 +63,7 @@ const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; images: pu
                 codePrefix: BUCKET_PREFIXES.code,
                 datasetPrefix: config.dataset.prefix,
                 outputPrefixes: a.outputs,
+                readBackPrefixes: a.readBack,
                 imageUris,
                 logGroups: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
                 metricNamespaces: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
@@ -72,12 +73,15 @@ const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; images: pu
     });
 const trainingRole = jobRole("training", {
     outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    // Spot runs resume from their checkpoints; Debugger rule jobs read the tensors.
+    readBack: [BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
     images: [...runImages, ...(config.training.debugger ? [debuggerRuleImage(region)] : [])],
     debugger: config.training.debugger,
 });
 const tuningRole = tuningImage === undefined ? undefined : jobRole("tuning", {
     // Trials write their models under tuning/ and checkpoint under checkpoints/tuning/.
     outputs: [BUCKET_PREFIXES.tuning, `${BUCKET_PREFIXES.checkpoints}tuning/`],
+    readBack: [`${BUCKET_PREFIXES.checkpoints}tuning/`],
     images: [tuningImage],
     debugger: false,
 });

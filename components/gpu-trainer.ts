@@ -63,8 +63,9 @@ export class GpuTrainer extends pulumi.ComponentResource {
             service: "ec2",
             purpose: `EC2 GPU trainer of ${args.namePrefix}: reads code and data, writes its own output prefix`,
             policy: pulumi.all([args.bucketArn, outputPrefix, args.kmsKeyArn]).apply(([bucketArn, prefix, kmsKeyArn]) => document(
-                ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix]),
-                writePrefixes(bucketArn, [prefix]),
+                // The code archive is fetched by its key; the dataset and `<output>checkpoints/` are synced (user data).
+                ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix], [args.datasetPrefix, `${prefix}checkpoints/`]),
+                writePrefixes(bucketArn, [prefix], { abortMultipart: true }),
                 ...(kmsKeyArn ? [useKeyThroughS3(kmsKeyArn, region, "read-write")] : []),
             )),
             // Session Manager access instead of SSH: AWS's narrow instance-core policy, not a FullAccess one.

@@ -75,26 +75,32 @@ export function objectsUnder(bucketArn: string, prefix: string): string {
     return `${bucketArn}/${prefix}*`;
 }
 
-/** Read objects under some prefixes (or exact keys), and list only those prefixes. */
-export function readPrefixes(bucketArn: string, prefixes: string[]): Statement[] {
+/**
+ * Read objects under some prefixes (or exact keys), and list the prefixes that are read by
+ * listing (a dataset channel, checkpoints): an object fetched by its key needs no listing.
+ */
+export function readPrefixes(bucketArn: string, read: string[], listed: string[] = read): Statement[] {
     return [
-        { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: prefixes.map(p => objectsUnder(bucketArn, p)) },
+        { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: read.map(p => objectsUnder(bucketArn, p)) },
         {
             Sid: "ListPrefixes",
             Effect: "Allow",
             Action: ["s3:ListBucket"],
             Resource: bucketArn,
-            Condition: { StringLike: { "s3:prefix": prefixes.map(p => `${p}*`) } },
+            Condition: { StringLike: { "s3:prefix": listed.map(p => `${p}*`) } },
         },
     ];
 }
 
-/** Write (and overwrite) objects under some prefixes only. */
-export function writePrefixes(bucketArn: string, prefixes: string[], sid = "WriteObjects"): Statement {
+/**
+ * Write (and overwrite) objects under some prefixes only; `abortMultipart` for a client that aborts
+ * its failed multipart uploads itself (the AWS CLI). The bucket's lifecycle rule cleans up the rest.
+ */
+export function writePrefixes(bucketArn: string, prefixes: string[], opts: { abortMultipart?: boolean } = {}): Statement {
     return {
-        Sid: sid,
+        Sid: "WriteObjects",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        Action: opts.abortMultipart ? ["s3:PutObject", "s3:AbortMultipartUpload"] : ["s3:PutObject"],
         Resource: prefixes.map(p => objectsUnder(bucketArn, p)),
     };
 }
@@ -154,15 +160,18 @@ export function pullImages(partition: string, imageUris: string[]): Statement[] 
 const logGroupArn = (s: AccountScope, group: string) => `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${group}`;
 
 /**
- * Create and write log groups SageMaker names for a workload, and only those: the group itself
- * (CreateLogGroup) and its streams (`<group>:*`).
+ * A log group as IAM policies name it for most CloudWatch Logs actions: with a trailing `:*`,
+ * which also covers the group's streams (`<group>:log-stream:<stream>`).
  */
+const logGroupInPolicies = (s: AccountScope, group: string) => `${logGroupArn(s, group)}:*`;
+
+/** Create and write the log groups SageMaker names for a workload, and only those. */
 export function writeLogGroups(s: AccountScope, groups: string[], sid = "WriteWorkloadLogs"): Statement {
     return {
         Sid: sid,
         Effect: "Allow",
         Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        Resource: groups.flatMap(g => [logGroupArn(s, g), `${logGroupArn(s, g)}:*`]),
+        Resource: groups.map(g => logGroupInPolicies(s, g)),
     };
 }
 
@@ -182,8 +191,10 @@ export interface SageMakerJobRoleArgs {
     /** Prefix of the training code archives (content-addressed, so a new archive needs no policy change). */
     codePrefix: string;
     datasetPrefix: string;
-    /** Prefixes the jobs write (and read back: checkpoints on resumption, Debugger data in rule jobs). */
+    /** Prefixes the jobs write. */
     outputPrefixes: string[];
+    /** Written prefixes the jobs also list and read back: checkpoints on resumption, Debugger data in rule jobs. */
+    readBackPrefixes: string[];
     /** Every image the role's jobs run (training image; Debugger rule image). */
     imageUris: string[];
     /** SageMaker log groups of the jobs: `/aws/sagemaker/TrainingJobs`, `/aws/sagemaker/ProcessingJobs`. */
@@ -200,7 +211,7 @@ export interface SageMakerJobRoleArgs {
  */
 export function sageMakerJobPermissions(s: AccountScope, a: SageMakerJobRoleArgs): PolicyDocument {
     const statements: Statement[] = [
-        ...readPrefixes(a.bucketArn, [a.codePrefix, a.datasetPrefix, ...a.outputPrefixes]),
+        ...readPrefixes(a.bucketArn, [a.codePrefix, a.datasetPrefix, ...a.readBackPrefixes], [a.datasetPrefix, ...a.readBackPrefixes]),
         writePrefixes(a.bucketArn, a.outputPrefixes),
         ...pullImages(s.partition, a.imageUris),
         writeLogGroups(s, a.logGroups),
@@ -285,7 +296,7 @@ export function manageStackJobs(s: AccountScope, namePrefix: string): Statement[
             Sid: "FindJobLogStreams",
             Effect: "Allow",
             Action: ["logs:DescribeLogStreams"],
-            Resource: [logGroupArn(s, "/aws/sagemaker/TrainingJobs"), `${logGroupArn(s, "/aws/sagemaker/TrainingJobs")}:*`],
+            Resource: logGroupInPolicies(s, "/aws/sagemaker/TrainingJobs"),
         },
     ];
 }
@@ -304,7 +315,7 @@ export function notebookSelfManagement(s: AccountScope, notebookName: string): S
             Sid: "WriteOwnNotebookLogs",
             Effect: "Allow",
             Action: ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
-            Resource: [group, `${group}:*`],
+            Resource: logGroupInPolicies(s, "/aws/sagemaker/NotebookInstances"),
         },
         {
             Sid: "WriteOwnNotebookLogStreams",
@@ -327,7 +338,7 @@ export function workbenchOnBucket(bucketArn: string, scratchPrefix: string): Sta
         {
             Sid: "WriteScratch",
             Effect: "Allow",
-            Action: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            Action: ["s3:PutObject", "s3:DeleteObject"],
             Resource: objectsUnder(bucketArn, scratchPrefix),
         },
     ];

@@ -87,6 +87,10 @@ export const AWS_DOCS = {
         title: "Encrypt log data in CloudWatch Logs using AWS KMS (key policy for logs.<region>.amazonaws.com)",
         url: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
     },
+    logGroupArn: {
+        title: "CloudWatch Logs LogGroup: the ARN with a trailing :* is the one IAM policies use for most actions",
+        url: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html",
+    },
     lambdaLogs: {
         title: "Sending Lambda function logs to CloudWatch Logs (execution role permissions)",
         url: "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html",
