@@ -188,7 +188,9 @@ describe("workload permission contracts, checked by an independent IAM simulator
             }
         });
 
-        it(`${stack}: the images come from the Deep Learning Containers account AWS documents for the region`, () => {
+        // The provider resolves the registry at deploy time from its own table; the plan's mocks answer
+        // for it, and this holds that answer (and so the roles' ECR grants) to AWS's page.
+        it(`${stack}: the images are planned from the Deep Learning Containers account AWS documents for the region`, () => {
             const f = stacks[stack].facts;
             const documented = DOCUMENTED_DLC_ACCOUNTS[f.region];
             assert.ok(documented, `no documented DLC account for ${f.region}`);
