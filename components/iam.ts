@@ -37,7 +37,7 @@ export function document(...statements: Statement[]): PolicyDocument {
 
 /** JSON-encodes a document whose values may still be outputs (ARNs of resources being created). */
 export function policyJson(doc: pulumi.Input<PolicyDocument>): pulumi.Output<string> {
-    return pulumi.jsonStringify(pulumi.output(doc) as pulumi.Output<unknown>);
+    return pulumi.jsonStringify(pulumi.output(doc));
 }
 
 /**

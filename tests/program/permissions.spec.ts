@@ -55,7 +55,7 @@ function toSimulation(s: StackPolicies, neighbour: StackPolicies, r: WorkloadReq
     let resource: PolicyDocument | undefined;
     let resourceAccount = accountOf(r.resource, f.accountId);
     if (r.action === "sts:AssumeRole") {
-        const role = Object.values(s.roles).find(x => x!.arn === r.resource);
+        const role = Object.values(s.roles).find(x => x.arn === r.resource);
         if (!role) throw new Error(`${r.resource} is not a role of ${s.stack}`);
         resource = role.trust;
     } else if (r.resource === f.bucketArn || r.resource.startsWith(`${f.bucketArn}/`)) {
@@ -169,7 +169,7 @@ describe("workload permission contracts, checked by an independent IAM simulator
             const contracted = contractsOf(stack).map(c => c.role).filter(Boolean).sort();
             assert.deepStrictEqual(contracted, Object.keys(s.roles).sort());
             for (const [key, role] of Object.entries(s.roles)) {
-                assert.deepStrictEqual(role!.managed, key === "gpuTrainer" ? ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"] : [], key);
+                assert.deepStrictEqual(role.managed, key === "gpuTrainer" ? ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"] : [], key);
             }
         });
 

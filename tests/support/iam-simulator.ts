@@ -4,11 +4,12 @@
 // the trust-policy and KMS key-policy rules), with validation of action names, resource ARN shapes
 // and the context keys each action accepts.
 
-import { runSimulation, runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import { runSimulation, runUnsafeSimulation, type EvaluationResult, type Simulation } from "@cloud-copilot/iam-simulate";
 import { createValidatedPolicy, validateResourcePolicy } from "@cloud-copilot/iam-policy";
 import type { PolicyDocument } from "../../components/iam";
 
-export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
+/** "Allowed", "ExplicitlyDenied" or "ImplicitlyDenied". */
+export type Decision = EvaluationResult;
 
 export interface SimulatedRequest {
     /** An IAM principal ARN (a role session, a role) or a service principal (`sagemaker.amazonaws.com`). */
@@ -59,12 +60,12 @@ export async function simulate(request: SimulatedRequest, policies: Policies): P
     if (unexpected.length > 0) {
         throw new Error(`context keys ${unexpected.join(", ")} do not apply to ${request.action} on ${request.resource}: the contract names a key AWS does not send`);
     }
-    if (ignored.length === 0) return result.overallResult as Decision;
+    if (ignored.length === 0) return result.overallResult;
     return runUnsafeSimulation({
         ...simulation,
         // The unvalidated entry point needs the resource policy's name, which a validated policy carries.
         resourcePolicy: policies.resource
             ? createValidatedPolicy(policies.resource, validateResourcePolicy, { name: "resource-policy" })
             : undefined,
-    }, {}) as Decision;
+    }, {});
 }

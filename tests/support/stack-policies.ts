@@ -34,6 +34,28 @@ const ROLE_SUFFIXES: Record<RoleKey, string> = {
     gpuTrainer: "-gpu-trainer-role",
 };
 
+/** The inputs of the resources read here, as far as the contracts need them. */
+interface TrainingJobProps {
+    trainingJobName: string;
+    outputDataConfig: { s3OutputPath: string };
+    checkpointConfig?: { s3Uri: string };
+    debugHookConfig?: { s3OutputPath: string };
+    algorithmSpecification: { trainingImage: string };
+    debugRuleConfigurations?: { ruleEvaluatorImage: string }[];
+}
+interface TuningJobProps {
+    name: string;
+    trainingJobDefinition: Pick<TrainingJobProps, "outputDataConfig" | "checkpointConfig" | "algorithmSpecification">;
+}
+interface ModelProps { primaryContainer: { modelDataUrl: string; image: string } }
+interface FunctionProps { name: string; tracingConfig?: { mode: string } }
+
+const propsOf = <T>(r: PlanResource) => r.props as T;
+const text = (v: unknown, what: string): string => {
+    if (typeof v !== "string") throw new Error(`${what} is not a string: ${JSON.stringify(v)}`);
+    return v;
+};
+
 const keyOf = (s3Uri: string) => {
     const m = /^s3:\/\/[^/]+\/(.*)$/.exec(s3Uri);
     if (!m) throw new Error(`not an s3:// URI: ${s3Uri}`);
@@ -51,14 +73,16 @@ function readRoles(run: ProgramRun): Partial<Record<RoleKey, RolePolicies>> {
     for (const role of ofType(run, "aws:iam/role:Role")) {
         const key = (Object.keys(ROLE_SUFFIXES) as RoleKey[]).find(k => role.name.endsWith(ROLE_SUFFIXES[k]));
         if (!key) throw new Error(`role ${role.name} is not one the permission contracts know (${Object.values(ROLE_SUFFIXES).join(", ")})`);
-        const { name, arn } = outputsOf(role);
+        const outputs = outputsOf(role);
+        const name = text(outputs.name, `${role.name} name`);
         roles[key] = {
             name,
-            arn,
-            trust: JSON.parse(role.props.assumeRolePolicy),
+            arn: text(outputs.arn, `${role.name} arn`),
+            trust: JSON.parse(text(role.props.assumeRolePolicy, `${role.name} assumeRolePolicy`)) as PolicyDocument,
             inline: ofType(run, "aws:iam/rolePolicy:RolePolicy").filter(p => p.props.role === name)
-                .map(p => ({ name: p.name, policy: JSON.parse(p.props.policy) })),
-            managed: ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(a => a.props.role === name).map(a => String(a.props.policyArn)),
+                .map(p => ({ name: p.name, policy: JSON.parse(text(p.props.policy, `${p.name} policy`)) as PolicyDocument })),
+            managed: ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(a => a.props.role === name)
+                .map(a => text(a.props.policyArn, `${a.name} policyArn`)),
         };
     }
     return roles;
@@ -71,71 +95,72 @@ export function readStackPolicies(run: ProgramRun, neighbourRun: ProgramRun): St
         stack: run.stack,
         facts: readFacts(run, neighbourRun, roles),
         roles,
-        bucketPolicy: JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy").props.policy),
-        keyPolicy: key ? JSON.parse(key.props.policy) : undefined,
+        bucketPolicy: JSON.parse(text(one(run, "aws:s3/bucketPolicy:BucketPolicy").props.policy, "bucket policy")) as PolicyDocument,
+        keyPolicy: key ? JSON.parse(text(key.props.policy, "key policy")) as PolicyDocument : undefined,
     };
 }
 
 function endpointOf(run: ProgramRun) {
     const endpoint = one(run, "aws:sagemaker/endpoint:Endpoint");
-    return { name: String(endpoint.props.name), arn: String(outputsOf(endpoint).arn) };
+    return { name: text(endpoint.props.name, "endpoint name"), arn: text(outputsOf(endpoint).arn, "endpoint arn") };
 }
 
 function readFacts(run: ProgramRun, neighbourRun: ProgramRun, roles: Partial<Record<RoleKey, RolePolicies>>): StackFacts {
     const endpoint = endpointOf(run);
     // The endpoint is `<prefix>-endpoint` (components/model-endpoint.ts).
     const namePrefix = endpoint.name.replace(/-endpoint$/, "");
-    const bucketArn = String(outputsOf(one(run, "aws:s3/bucket:Bucket")).arn);
+    const bucketArn = text(outputsOf(one(run, "aws:s3/bucket:Bucket")).arn, "bucket arn");
     const key = maybeOne(run, "aws:kms/key:Key");
     const model = one(run, "aws:sagemaker/model:Model");
     const config = one(run, "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
-    const fn = one(run, "aws:lambda/function:Function");
-    const lambdaLogs = ofType(run, "aws:cloudwatch/logGroup:LogGroup").find(g => String(g.props.name).startsWith("/aws/lambda/"));
+    const fn = propsOf<FunctionProps>(one(run, "aws:lambda/function:Function"));
+    const lambdaLogs = ofType(run, "aws:cloudwatch/logGroup:LogGroup").map(g => text(g.props.name, `${g.name} name`)).find(n => n.startsWith("/aws/lambda/"));
     const tuning = maybeOne(run, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob");
     const notebook = maybeOne(run, "aws:sagemaker/notebookInstance:NotebookInstance");
     const neighbourEndpoint = endpointOf(neighbourRun);
+    const container = propsOf<ModelProps>(model).primaryContainer;
+    const trainerOutput = run.outputs.trainerOutputUri;
     return {
         partition: "aws",
         region: run.region,
         accountId: endpoint.arn.split(":")[4],
         namePrefix,
         bucketArn,
-        codeKey: keyOf(String(run.outputs.trainingCodeUri)),
-        datasetPrefix: keyOf(String(run.outputs.datasetUri)),
-        kmsKeyArn: key ? String(outputsOf(key).arn) : undefined,
-        roleNames: Object.fromEntries(Object.entries(roles).map(([k, r]) => [k, r!.name])),
-        runs: ofType(run, "aws:sagemaker/trainingJob:TrainingJob").map(job => ({
-            jobName: String(job.props.trainingJobName),
-            outputPrefix: keyOf(job.props.outputDataConfig.s3OutputPath),
-            checkpointPrefix: job.props.checkpointConfig ? keyOf(job.props.checkpointConfig.s3Uri) : undefined,
-            debuggerPrefix: job.props.debugHookConfig ? keyOf(job.props.debugHookConfig.s3OutputPath) : undefined,
-            trainingImage: String(job.props.algorithmSpecification.trainingImage),
-            ruleImage: job.props.debugRuleConfigurations?.[0]?.ruleEvaluatorImage,
+        codeKey: keyOf(text(run.outputs.trainingCodeUri, "trainingCodeUri")),
+        datasetPrefix: keyOf(text(run.outputs.datasetUri, "datasetUri")),
+        kmsKeyArn: key ? text(outputsOf(key).arn, "key arn") : undefined,
+        roleNames: Object.fromEntries(Object.entries(roles).map(([k, r]) => [k, r.name])),
+        runs: ofType(run, "aws:sagemaker/trainingJob:TrainingJob").map(r => propsOf<TrainingJobProps>(r)).map(job => ({
+            jobName: job.trainingJobName,
+            outputPrefix: keyOf(job.outputDataConfig.s3OutputPath),
+            checkpointPrefix: job.checkpointConfig ? keyOf(job.checkpointConfig.s3Uri) : undefined,
+            debuggerPrefix: job.debugHookConfig ? keyOf(job.debugHookConfig.s3OutputPath) : undefined,
+            trainingImage: job.algorithmSpecification.trainingImage,
+            ruleImage: job.debugRuleConfigurations?.[0]?.ruleEvaluatorImage,
         })),
-        tuning: tuning ? {
-            jobName: String(tuning.props.name),
-            outputPrefix: keyOf(tuning.props.trainingJobDefinition.outputDataConfig.s3OutputPath),
-            checkpointPrefix: tuning.props.trainingJobDefinition.checkpointConfig
-                ? keyOf(tuning.props.trainingJobDefinition.checkpointConfig.s3Uri) : undefined,
-            trainingImage: String(tuning.props.trainingJobDefinition.algorithmSpecification.trainingImage),
-        } : undefined,
+        tuning: tuning ? ((t: TuningJobProps) => ({
+            jobName: t.name,
+            outputPrefix: keyOf(t.trainingJobDefinition.outputDataConfig.s3OutputPath),
+            checkpointPrefix: t.trainingJobDefinition.checkpointConfig ? keyOf(t.trainingJobDefinition.checkpointConfig.s3Uri) : undefined,
+            trainingImage: t.trainingJobDefinition.algorithmSpecification.trainingImage,
+        }))(propsOf<TuningJobProps>(tuning)) : undefined,
         endpoint: {
             ...endpoint,
-            variantName: String(config.props.productionVariants[0].variantName),
-            modelName: String(outputsOf(model).name),
-            artifactKey: keyOf(String(model.props.primaryContainer.modelDataUrl)),
-            image: String(model.props.primaryContainer.image),
+            variantName: text((config.props.productionVariants as { variantName: unknown }[])[0].variantName, "variant name"),
+            modelName: text(outputsOf(model).name, "model name"),
+            artifactKey: keyOf(container.modelDataUrl),
+            image: container.image,
         },
         inference: {
-            functionName: String(fn.props.name),
-            logGroupName: String(lambdaLogs?.props.name),
-            xray: fn.props.tracingConfig?.mode === "Active",
+            functionName: fn.name,
+            logGroupName: text(lambdaLogs, "the Lambda's log group name"),
+            xray: fn.tracingConfig?.mode === "Active",
         },
-        notebook: notebook ? { name: String(notebook.props.name) } : undefined,
-        gpuTrainer: run.outputs.trainerOutputUri ? { outputPrefix: keyOf(String(run.outputs.trainerOutputUri)) } : undefined,
+        notebook: notebook ? { name: text(notebook.props.name, "notebook name") } : undefined,
+        gpuTrainer: trainerOutput === undefined ? undefined : { outputPrefix: keyOf(text(trainerOutput, "trainerOutputUri")) },
         neighbour: {
             namePrefix: neighbourEndpoint.name.replace(/-endpoint$/, ""),
-            bucketArn: String(outputsOf(one(neighbourRun, "aws:s3/bucket:Bucket")).arn),
+            bucketArn: text(outputsOf(one(neighbourRun, "aws:s3/bucket:Bucket")).arn, "neighbour bucket arn"),
             endpointName: neighbourEndpoint.name,
         },
     };
