@@ -248,14 +248,14 @@ function trainingContract(f: StackFacts): WorkloadContract {
         );
         if (run.debuggerPrefix && run.ruleImage) {
             // Debugger's built-in rules run as processing jobs that SageMaker names and starts with the job's role.
-            const ruleJob = lower(`${job.slice(0, 30)}-VanishingGradient-1a2b3c4d`);
+            const ruleJob = lower(`${job.slice(0, 30)}-ProfilerReport-1a2b3c4d`);
             const tensors = `${run.debuggerPrefix}index/000000000/000000000100_worker_0.json`;
             requests.push(
-                as("saves Debugger tensors (DebugHookConfig)", "s3:PutObject", arns.object(tensors), TLS, ["trainingRole"], "debugger"),
+                as("saves Debugger data (tensors with DebugHookConfig, system metrics with ProfilerConfig)", "s3:PutObject", arns.object(tensors), TLS, ["trainingRole"], "debugger"),
                 sagemaker(`assumes the role for Debugger rule job ${ruleJob}`, "sts:AssumeRole", arns.role("training"),
                     { "aws:SourceArn": arns.sageMaker(`processing-job/${ruleJob}`), "aws:SourceAccount": f.accountId }, ["confusedDeputyProcessing"], "debugger"),
-                as("(rule job) lists the Debugger tensors", "s3:ListBucket", f.bucketArn, { ...TLS, "s3:prefix": run.debuggerPrefix }, ["processingRole", "s3ListPrefix"], "debugger"),
-                as("(rule job) reads the Debugger tensors", "s3:GetObject", arns.object(tensors), TLS, ["processingRole"], "debugger"),
+                as("(rule job) lists the Debugger data", "s3:ListBucket", f.bucketArn, { ...TLS, "s3:prefix": run.debuggerPrefix }, ["processingRole", "s3ListPrefix"], "debugger"),
+                as("(rule job) reads the Debugger data", "s3:GetObject", arns.object(tensors), TLS, ["processingRole"], "debugger"),
                 as("(rule job) writes its report under the job's output", "s3:PutObject",
                     arns.object(`${run.outputPrefix}${job}/rule-output/ProfilerReport/profiler-output/profiler-report.html`), TLS, ["processingRole"], "debugger"),
                 ...pulls(as, arns, run.ruleImage, "processingRole", "the Debugger rule image").map(r => ({ ...r, when: "debugger" as const })),

@@ -40,8 +40,10 @@ interface TrainingJobProps {
     outputDataConfig: { s3OutputPath: string };
     checkpointConfig?: { s3Uri: string };
     debugHookConfig?: { s3OutputPath: string };
+    profilerConfig?: { s3OutputPath: string };
     algorithmSpecification: { trainingImage: string };
     debugRuleConfigurations?: { ruleEvaluatorImage: string }[];
+    profilerRuleConfigurations?: { ruleEvaluatorImage: string }[];
 }
 interface TuningJobProps {
     name: string;
@@ -134,9 +136,10 @@ function readFacts(run: ProgramRun, neighbourRun: ProgramRun, roles: Partial<Rec
             jobName: job.trainingJobName,
             outputPrefix: keyOf(job.outputDataConfig.s3OutputPath),
             checkpointPrefix: job.checkpointConfig ? keyOf(job.checkpointConfig.s3Uri) : undefined,
-            debuggerPrefix: job.debugHookConfig ? keyOf(job.debugHookConfig.s3OutputPath) : undefined,
+            // Tensors (DebugHookConfig) and profiler data (ProfilerConfig) both land under the Debugger prefix.
+            debuggerPrefix: ((c) => c ? keyOf(c.s3OutputPath) : undefined)(job.debugHookConfig ?? job.profilerConfig),
             trainingImage: job.algorithmSpecification.trainingImage,
-            ruleImage: job.debugRuleConfigurations?.[0]?.ruleEvaluatorImage,
+            ruleImage: (job.debugRuleConfigurations ?? job.profilerRuleConfigurations)?.[0]?.ruleEvaluatorImage,
         })),
         tuning: tuning ? ((t: TuningJobProps) => ({
             jobName: t.name,
