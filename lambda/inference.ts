@@ -4,7 +4,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-s
 import { RequestError } from "./errors";
 
 /**
- * Calls the model endpoint (contract: DESIGN.md section 4) with one client per container, retrying
+ * Calls the model endpoint with one client per container, retrying
  * throttling and server errors with full-jitter backoff for as long as the deadline allows.
  */
 
