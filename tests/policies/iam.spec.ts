@@ -221,7 +221,7 @@ describe("policies: IAM", () => {
             ]);
             assert.deepStrictEqual(v.map((x) => x.enforcementLevel).sort(), ["advisory", "mandatory"]);
             assertViolation(v, "fn2-role: role policy extra statement 0 allows s3:ListBucket");
-            assertViolation(v, ["can't run policy 'iam-lambda-role-least-privilege'", "during preview", "role policy invoke"]);
+            assertViolation(v, ["can't run policy 'iam-lambda-role-least-privilege'", "during preview", "value at .policy"]);
         });
         it("takes the allow-list from config", async () => {
             const role = lambdaRole();

@@ -143,7 +143,7 @@ describe("policies: SageMaker", () => {
         });
         it("rejects a missing target, a missing policy, bad bounds and missing cooldowns", async () => {
             assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: null as any, policy: null })), "endpoint ep variant primary has no autoscaling target", 1);
-            assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ policy: null })), "has no TargetTrackingScaling policy", 1);
+            assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ policy: null })), "has no TargetTrackingScaling or StepScaling policy", 1);
             assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: { minCapacity: 3, maxCapacity: 2 } })), "maxCapacity 2 < minCapacity 3", 1);
             assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: { minCapacity: 0 } })), "minCapacity 0 < 1", 1);
             const noCooldown = await check("sagemaker-endpoint-autoscaling", stack({ policy: { targetTrackingScalingPolicyConfiguration: { targetValue: 5 } } }));
