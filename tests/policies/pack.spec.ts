@@ -6,6 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { packName, policies } from "../../policies/pack";
 import { evaluatePack } from "../../plan/policy-engine";
+import { resolveConfig } from "../../policies/lib/rule";
+import { check, res } from "./helpers";
 
 const POLICIES_DIR = path.join(__dirname, "..", "..", "policies");
 const readJson = (f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8"));
@@ -56,6 +58,20 @@ describe("policies: the pack", () => {
         assert.ok(policies.length >= 40, `only ${policies.length} rules`);
     });
 
+    it("every rule's config schema refuses unknown properties", () => {
+        for (const p of policies) assert.strictEqual((p.configSchema as { additionalProperties?: unknown }).additionalProperties, false, p.name);
+    });
+
+    it("a misspelt config property fails the rule with a message naming the rule, the property and the closest one", async () => {
+        // The engine validates only a schema's properties and required keys (additionalProperties
+        // does not travel over the analyzer protocol), so the rule itself refuses what it does not know.
+        const target = res("aws:appautoscaling/target:Target", "t", { serviceNamespace: "sagemaker", resourceId: "endpoint/e/variant/v", minCapacity: 1, maxCapacity: 40 });
+        await assert.rejects(check("sagemaker-autoscaling-bounds", [target], { maxCapacty: 40 }), /policy config of 'sagemaker-autoscaling-bounds': unknown property 'maxCapacty' \(did you mean 'maxCapacity'\?\); its properties are maxCapacity/);
+        await assert.rejects(check("kms-key-rotation", [res("aws:kms/key:Key", "k", { enableKeyRotation: true })], { rotate: true }), /unknown property 'rotate'; it takes no properties/);
+        await assert.rejects(check("s3-bucket-versioning", [res("aws:s3/bucket:Bucket", "b", {})], { enabled: true }), /'s3-bucket-versioning': unknown property 'enabled'/);
+        assert.deepStrictEqual(resolveConfig("x", { n: { type: "integer", description: "n", default: 1 } }, { enforcementLevel: "advisory", n: 2 }), { n: 2 });
+    });
+
     it("covers every service of the pipeline", () => {
         const prefixes = new Set(policies.map((p) => p.name.split("-")[0]));
         for (const s of ["iam", "sagemaker", "s3", "ec2", "lambda", "cost", "required", "kms"]) assert.ok(prefixes.has(s), s);
@@ -80,6 +96,7 @@ describe("policies: the pack", () => {
         assert.deepStrictEqual(dev.get("sagemaker-notebook-instance-type")!.properties.allowedInstanceTypes, ["ml.t3.medium"]);
         assert.deepStrictEqual(dev.get("sagemaker-endpoint-instance-limits")!.properties.allowedInstanceTypes, ["ml.m5.large"]);
         assert.deepStrictEqual(dev.get("ec2-instance-type")!.properties.allowedInstanceTypes, ["g4dn.xlarge"]);
+        assert.strictEqual(dev.get("ec2-volume-size")!.properties.maxVolumeGb, 150);
         assert.strictEqual(dev.get("lambda-reserved-concurrency")!.properties.maxReservedConcurrency, 5);
         assert.strictEqual(dev.get("sagemaker-training-spot")!.properties.requireSpot, true);
     });
