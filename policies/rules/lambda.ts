@@ -148,42 +148,6 @@ export const permissionNotPublic = resourceRule({
     },
 });
 
-export const noSecretsInEnvironment = resourceRule({
-    name: "lambda-no-secrets-in-environment",
-    description: "Lambda environment variables hold no secret-looking values (AWS keys, private keys, tokens, passwords): use Secrets Manager or SSM.",
-    anchors: ["CKV_AWS_45"],
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    remediation: "store the secret in AWS Secrets Manager or SSM Parameter Store and pass only its name/ARN.",
-    config: {
-        secretNamePattern: cfg.string("Variable names that must not carry literal values (regex, case-insensitive).", "(secret|password|passwd|token|api[_-]?key|private[_-]?key|credential)"),
-        secretValuePatterns: cfg.strings("Value regexes that look like credentials.", [
-            "^(AKIA|ASIA)[0-9A-Z]{16}$",
-            "-----BEGIN [A-Z ]*PRIVATE KEY-----",
-            "^gh[pousr]_[A-Za-z0-9]{36,}$",
-            "^xox[abpr]-[A-Za-z0-9-]{10,}$",
-            "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[A-Za-z0-9/+]{40}$",
-        ]),
-        allowedNameSuffixes: cfg.strings("Name suffixes that carry references, not secrets.", ["_ARN", "_NAME", "_ID", "_PARAMETER", "_SECRET_ID"]),
-    },
-    kinds: [T.lambdaFunction],
-    validate(fn, { config, report }) {
-        const vars = peek(() => fn.environment?.variables);
-        if (vars === undefined || vars instanceof Unknown) return;
-        const nameRe = new RegExp(config.secretNamePattern, "i");
-        const valueRes = config.secretValuePatterns.map((p) => new RegExp(p));
-        for (const name of Object.keys(vars)) {
-            const value = peek(() => vars[name]);
-            if (value === "" || (typeof value !== "string" && !(value instanceof Unknown))) continue;
-            // Unknown during preview: the name alone can still give a secret away.
-            const known = typeof value === "string";
-            const reference = config.allowedNameSuffixes.some((s) => name.toUpperCase().endsWith(s)) || (known && value.startsWith("arn:"));
-            if (known && valueRes.some((re) => re.test(value))) report(`environment variable ${name} holds a value that looks like a credential.`);
-            else if (nameRe.test(name) && !reference) report(`environment variable ${name} looks like it holds a secret.`);
-        }
-    },
-});
-
 export const tracing = resourceRule({
     name: "lambda-tracing",
     category: "governance",
@@ -230,7 +194,6 @@ export const lambdaRules = [
     functionUrlAuth,
     functionUrlCors,
     permissionNotPublic,
-    noSecretsInEnvironment,
     tracing,
     logRetention,
 ];
