@@ -176,6 +176,17 @@ export function conditionValues(s: Statement, operators: string[], key: string):
     return out;
 }
 
+/** Condition keys that pin an Allow to a known caller even when Principal is "*" (IAM keys compared lower-case). */
+export const CALLER_PINNING_KEYS = ["aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"];
+
+/** An Allow to Principal "*" (or AWS "*") with no condition on any of `pinningKeys`. */
+export function allowsAnyone(s: Statement, pinningKeys: readonly string[] = CALLER_PINNING_KEYS): boolean {
+    if (!allows(s)) return false;
+    if (!s.principals.some((p) => p.kind === "*" || p.value === "*")) return false;
+    const keys = Object.values(s.condition).flatMap((byKey) => Object.keys(byKey).map((k) => k.toLowerCase()));
+    return !keys.some((k) => pinningKeys.includes(k));
+}
+
 /** Service principals (e.g. lambda.amazonaws.com) an assume-role document trusts with Allow. */
 export function trustedServices(doc: ParsedDocument): string[] {
     if (doc.kind !== "document") return [];

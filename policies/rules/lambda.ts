@@ -186,6 +186,22 @@ export const logRetention = resourceRule({
     },
 });
 
+export const logGroupKms = resourceRule({
+    name: "cloudwatch-log-group-kms",
+    description: "Where the stack requires KMS, CloudWatch log groups encrypt their logs with a customer-managed key (kmsKeyId).",
+    anchors: ["CKV_AWS_158"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "set kmsKeyId to the stack's KMS key (its key policy must let logs.<region>.amazonaws.com use it).",
+    config: {
+        requireKms: cfg.boolean("Require kmsKeyId on every log group.", false),
+    },
+    kinds: [T.logGroup],
+    validate(group, { config, report }) {
+        if (config.requireKms && !isSet(() => group.kmsKeyId)) report("kmsKeyId is not set: the logs are encrypted with a key CloudWatch owns.");
+    },
+});
+
 export const lambdaRules = [
     runtimeSupported,
     reservedConcurrency,
@@ -196,4 +212,5 @@ export const lambdaRules = [
     permissionNotPublic,
     tracing,
     logRetention,
+    logGroupKms,
 ];

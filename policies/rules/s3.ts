@@ -8,7 +8,7 @@
 import * as aws from "@pulumi/aws";
 import { cfg, classNames, resourceRule, stackRule } from "../lib/rule";
 import { type Typed, StackIndex } from "../lib/stack-index";
-import { type ParsedDocument, allows, conditionValues, label, parsePolicyDocument } from "../lib/iam";
+import { type ParsedDocument, allowsAnyone, conditionValues, label, parsePolicyDocument } from "../lib/iam";
 import { Unknown, peek, peekEach, readBoolean, readString } from "../lib/preview";
 import { type Kind, RESOURCE_TYPES as T } from "../lib/resource-types";
 
@@ -199,9 +199,6 @@ export const bucketTlsOnly = stackRule({
     },
 });
 
-/** Condition keys that pin an Allow to a known caller even when Principal is "*". */
-const RESTRICTING_KEYS = ["aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"];
-
 export const bucketPolicyNoPublicPrincipal = resourceRule({
     name: "s3-bucket-policy-no-public-principal",
     description: "Bucket policies (standalone or inline) never Allow Principal '*' (or AWS '*') unless a condition pins the caller (organisation, account, VPC endpoint, source ARN).",
@@ -215,12 +212,7 @@ export const bucketPolicyNoPublicPrincipal = resourceRule({
         const doc = parsePolicyDocument(() => props.policy);
         if (doc.kind === "unknown") return undecided(doc.unknown);
         if (doc.kind !== "document") return;
-        for (const s of doc.statements.filter(allows)) {
-            const publicPrincipal = s.principals.some((p) => p.kind === "*" || p.value === "*");
-            if (!publicPrincipal) continue;
-            const keys = Object.values(s.condition).flatMap((byKey) => Object.keys(byKey).map((k) => k.toLowerCase()));
-            if (!keys.some((k) => RESTRICTING_KEYS.includes(k))) report(`policy ${label(s)} allows Principal '*' without a condition that pins the caller.`);
-        }
+        for (const s of doc.statements.filter((st) => allowsAnyone(st))) report(`policy ${label(s)} allows Principal '*' without a condition that pins the caller.`);
     },
 });
 

@@ -79,6 +79,35 @@ export const notebookKms = resourceRule({
     },
 });
 
+export const notebookIdleStop = stackRule({
+    name: "sagemaker-notebook-idle-stop",
+    category: "cost",
+    description: "Every notebook instance has a lifecycle configuration with an onStart script (the stop-when-idle check): a notebook left running bills around the clock.",
+    anchors: [],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "attach an aws.sagemaker.NotebookInstanceLifecycleConfiguration whose onStart installs an idle check that stops the instance (lifecycleConfigName).",
+    config: {},
+    kinds: [T.notebook],
+    validate({ index, report, undecided }) {
+        for (const notebook of index.of(T.notebook)) {
+            const name = peek(() => notebook.props.lifecycleConfigName);
+            const configs = index.refs(notebook, "lifecycleConfigName", T.notebookLifecycle);
+            if (configs.length === 0) {
+                if (name instanceof Unknown) undecided(name);
+                // A configuration named but managed outside this stack cannot be read: it counts.
+                else if (typeof name !== "string" || name === "") report(notebook.urn, `notebook ${notebook.name} has no lifecycle configuration, so nothing stops it when idle.`);
+                continue;
+            }
+            const scripts = configs.map((c) => peek(() => c.props.onStart));
+            if (scripts.some((s) => typeof s === "string" && s !== "")) continue;
+            const unknown = scripts.find((s): s is Unknown => s instanceof Unknown);
+            if (unknown) undecided(unknown);
+            else report(notebook.urn, `notebook ${notebook.name}: lifecycle configuration ${configs.map((c) => c.name).join(", ")} has no onStart script.`);
+        }
+    },
+});
+
 export const modelNetworkIsolation = resourceRule({
     name: "sagemaker-model-network-isolation",
     description: "Models run with network isolation (no inbound or outbound network from the inference container).",
@@ -264,6 +293,7 @@ export const sagemakerRules = [
     notebookInVpc,
     notebookImdsv2,
     notebookKms,
+    notebookIdleStop,
     modelNetworkIsolation,
     endpointConfigKms,
     trainingEncryption,

@@ -158,3 +158,17 @@ describe("policies: SageMaker", () => {
         });
     });
 });
+
+describe("policies: sagemaker-notebook-idle-stop (stack)", () => {
+    const LIFECYCLE = "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration";
+    it("accepts a notebook whose lifecycle configuration has an onStart script (joined by name or dependency)", async () => {
+        const lc = res(LIFECYCLE, "idle", { name: "mlops-dev-idle-stop", onStart: Buffer.from("#!/bin/bash\n").toString("base64") });
+        assertNone(await check("sagemaker-notebook-idle-stop", [lc, res(NOTEBOOK, "nb", { ...hardenedNotebook, lifecycleConfigName: "mlops-dev-idle-stop" })]));
+        assertNone(await check("sagemaker-notebook-idle-stop", [lc, res(NOTEBOOK, "nb", { ...hardenedNotebook, lifecycleConfigName: UNKNOWN_STRING }, { lifecycleConfigName: [lc] })]));
+    });
+    it("rejects a notebook with no lifecycle configuration, or one without onStart", async () => {
+        assertViolation(await check("sagemaker-notebook-idle-stop", [res(NOTEBOOK, "nb", hardenedNotebook)]), "notebook nb has no lifecycle configuration", 1);
+        const lc = res(LIFECYCLE, "setup", { name: "setup", onCreate: Buffer.from("pip install x").toString("base64") });
+        assertViolation(await check("sagemaker-notebook-idle-stop", [lc, res(NOTEBOOK, "nb", { ...hardenedNotebook, lifecycleConfigName: "setup" })]), "lifecycle configuration setup has no onStart script", 1);
+    });
+});

@@ -70,3 +70,28 @@ describe("policies: tags and KMS", () => {
         assertViolation(await check("kms-key-rotation", [res("aws:kms/key:Key", "k", { enableKeyRotation: false })]), "enableKeyRotation is not true", 1);
     });
 });
+
+describe("policies: KMS key policies and log group encryption", () => {
+    const policy = (...statements: Record<string, unknown>[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+    const admin = { Sid: "Account", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" };
+
+    it("kms-key-policy-not-public: Principal '*' on a key, a replica or a standalone key policy, unless a condition pins the caller", async () => {
+        const open = { Sid: "Anyone", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" };
+        const pinned = { ...open, Sid: "ViaS3", Condition: { StringEquals: { "kms:CallerAccount": "123456789012", "kms:ViaService": "s3.us-east-1.amazonaws.com" } } };
+        assertNone(await check("kms-key-policy-not-public", [res("aws:kms/key:Key", "k", { policy: policy(admin, pinned) })]));
+        const v = await check("kms-key-policy-not-public", [
+            res("aws:kms/key:Key", "k", { policy: policy(admin, open) }),
+            res("aws:kms/replicaKey:ReplicaKey", "r", { primaryKeyArn: "arn:aws:kms:us-east-1:1:key/k", policy: policy({ ...open, Principal: { AWS: "*" } }) }),
+            res("aws:kms/keyPolicy:KeyPolicy", "p", { keyId: "k", policy: policy(open) }),
+        ]);
+        assertViolation(v, "statement 1 (Sid \"Anyone\") allows Principal '*' to use the key");
+        assert.strictEqual(v.length, 3);
+    });
+
+    it("cloudwatch-log-group-kms: only where the stack requires KMS", async () => {
+        const group = res("aws:cloudwatch/logGroup:LogGroup", "g", { retentionInDays: 30 });
+        assertNone(await check("cloudwatch-log-group-kms", [group]));
+        assertViolation(await check("cloudwatch-log-group-kms", [group], { requireKms: true }), "kmsKeyId is not set", 1);
+        assertNone(await check("cloudwatch-log-group-kms", [res("aws:cloudwatch/logGroup:LogGroup", "g", { kmsKeyId: "arn:aws:kms:us-east-1:1:key/k" })], { requireKms: true }));
+    });
+});
