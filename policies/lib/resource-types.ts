@@ -13,22 +13,22 @@ import type { PolicyResource } from "@pulumi/policy";
 import type * as pulumi from "@pulumi/pulumi";
 
 /** A generated @pulumi/aws resource class. */
-export type AwsClass = (abstract new (name: string, args: any, opts?: any) => pulumi.CustomResource) & {
+export type AwsClass = (new (name: string, args: never, opts?: never) => pulumi.CustomResource) & {
     isInstance(obj: unknown): boolean;
 };
 
 /** The inputs a class takes, resolved (what a resource rule sees). */
-export type ArgsOfClass<C> = C extends abstract new (name: string, args: infer A, ...rest: any[]) => any ? pulumi.Unwrap<NonNullable<A>> : never;
+export type ArgsOfClass<C> = C extends abstract new (name: string, args: infer A, ...rest: never[]) => unknown ? pulumi.Unwrap<NonNullable<A>> : never;
 
 declare const anyResource: PolicyResource;
 /** The outputs of a class, resolved (what a stack rule sees): what `PolicyResource.asType(cls)` returns. */
-export type OutputsOfClass<C> = C extends abstract new (...args: any[]) => infer R
+export type OutputsOfClass<C> = C extends abstract new (...args: never[]) => infer R
     ? R extends pulumi.Resource
         ? NonNullable<ReturnType<typeof anyResource.asType<R>>>
         : never
     : never;
 
-type HasTags<C> = C extends abstract new (name: string, args: infer A, ...rest: any[]) => any ? ("tags" extends keyof NonNullable<A> ? true : false) : false;
+type HasTags<C> = C extends abstract new (name: string, args: infer A, ...rest: never[]) => unknown ? ("tags" extends keyof NonNullable<A> ? true : false) : false;
 type AllTaggable<C extends readonly unknown[]> = false extends { [I in keyof C]: HasTags<C[I]> }[number] ? false : true;
 
 /**

@@ -213,9 +213,8 @@ export interface ResourceCtx<C> {
     undecided(u: Unknown): void;
 }
 
-function isOf(kind: Kind, is: (cls: AwsClass) => boolean): boolean {
-    return kind.classes.some(is);
-}
+/** What `validateResourceOfType` takes: a class (the type it declares is wider than AwsClass). */
+type TypedClass = Parameters<typeof validateResourceOfType>[0];
 
 function kindsLabel(kinds: readonly Kind[]): string {
     return kinds.flatMap((k) => k.tokens).join("', '");
@@ -232,14 +231,16 @@ export function resourceRule<C, K extends Kind>(
         validate(props: ArgsOf<K>, ctx: ResourceCtx<C>): void;
     },
 ): ResourceValidationPolicy {
-    const classes = meta.kinds.flatMap((k) => [...k.classes]) as AwsClass[];
+    const classes: AwsClass[] = meta.kinds.flatMap((k) => [...k.classes]);
+    // Type tokens read from the classes: comparing them is what `args.isType(cls)` does.
+    const tokens = new Set(meta.kinds.flatMap((k) => [...k.tokens]));
     const run = (props: unknown, args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
         const config = resolveConfig(meta.name, meta.config, args.getConfig<Record<string, unknown>>());
         const undecided = new Undecided();
         meta.validate(props as ArgsOf<K>, {
             config,
             args,
-            as: <K2 extends Kind>(kind: K2) => (isOf(kind, (cls) => args.isType(cls as any)) ? (args.props as ArgsOf<K2>) : undefined),
+            as: <K2 extends Kind>(kind: K2) => (kind.tokens.includes(args.type) ? (args.props as ArgsOf<K2>) : undefined),
             report: (problem, fix) => reportViolation(message(problem, fix ?? meta.remediation)),
             undecided: (u) => undecided.note(u),
         });
@@ -247,11 +248,11 @@ export function resourceRule<C, K extends Kind>(
     };
     let validateResource: ResourceValidation;
     if (classes.length === 1) {
-        validateResource = validateResourceOfType(classes[0] as any, (props, args, report) => run(props, args, report));
+        validateResource = validateResourceOfType(classes[0] as unknown as TypedClass, (props, args, report) => run(props, args, report));
     } else {
         const reason = `Policy only applies to resources of type '${kindsLabel(meta.kinds)}'`;
         validateResource = (args, reportViolation) => {
-            if (!classes.some((cls) => args.isType(cls as any))) args.notApplicable(reason);
+            if (!tokens.has(args.type)) args.notApplicable(reason);
             run(args.props, args, reportViolation);
         };
     }

@@ -22,7 +22,7 @@ import {
     trustedServices,
 } from "../lib/iam";
 import { Unknown, peek, peekEach, readString } from "../lib/preview";
-import { type Kind, RESOURCE_TYPES as T } from "../lib/resource-types";
+import { type Kind, type OutputsOf, RESOURCE_TYPES as T } from "../lib/resource-types";
 
 /** Resources that carry identity-policy documents themselves. */
 const DOCUMENT_KINDS = [T.managedPolicy, T.rolePolicy, T.userPolicy, T.groupPolicy, T.role] as const;
@@ -398,14 +398,25 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
     },
 });
 
+interface RoleUse {
+    kind: Kind;
+    prop: string;
+    read(props: unknown): unknown;
+    service: string;
+}
+
+function use<K extends Kind>(kind: K, prop: string, read: (outputs: OutputsOf<K>) => unknown, service: string): RoleUse {
+    return { kind, prop, read: (props) => read(props as OutputsOf<K>), service };
+}
+
 /** Where a role is used, and which service must therefore assume it. */
-const ROLE_USES: { kind: Kind; prop: string; read: (props: any) => unknown; service: string }[] = [
-    { kind: T.lambdaFunction, prop: "role", read: (p) => p.role, service: "lambda.amazonaws.com" },
-    { kind: T.notebook, prop: "roleArn", read: (p) => p.roleArn, service: "sagemaker.amazonaws.com" },
-    { kind: T.trainingJob, prop: "roleArn", read: (p) => p.roleArn, service: "sagemaker.amazonaws.com" },
-    { kind: T.tuningJob, prop: "trainingJobDefinition", read: (p) => p.trainingJobDefinition?.roleArn, service: "sagemaker.amazonaws.com" },
-    { kind: T.model, prop: "executionRoleArn", read: (p) => p.executionRoleArn, service: "sagemaker.amazonaws.com" },
-    { kind: T.instanceProfile, prop: "role", read: (p) => p.role, service: "ec2.amazonaws.com" },
+const ROLE_USES: RoleUse[] = [
+    use(T.lambdaFunction, "role", (p) => p.role, "lambda.amazonaws.com"),
+    use(T.notebook, "roleArn", (p) => p.roleArn, "sagemaker.amazonaws.com"),
+    use(T.trainingJob, "roleArn", (p) => p.roleArn, "sagemaker.amazonaws.com"),
+    use(T.tuningJob, "trainingJobDefinition", (p) => p.trainingJobDefinition?.roleArn, "sagemaker.amazonaws.com"),
+    use(T.model, "executionRoleArn", (p) => p.executionRoleArn, "sagemaker.amazonaws.com"),
+    use(T.instanceProfile, "role", (p) => p.role, "ec2.amazonaws.com"),
 ];
 
 export const iamRoleTrustMatchesUse = stackRule({
