@@ -14,7 +14,6 @@ export interface ServiceRoleArgs {
     managedPolicyArns?: pulumi.Input<string>[];
     /** Also create an instance profile (for EC2). */
     instanceProfile?: boolean;
-    tags: Record<string, string>;
 }
 
 /** An IAM role for one job: a trust policy naming one service, one inline least-privilege policy. */
@@ -31,7 +30,6 @@ export class ServiceRole extends pulumi.ComponentResource {
             description: args.purpose,
             assumeRolePolicy: policyJson(pulumi.output(args.accountId).apply(id => assumeRoleBy(args.service, id))),
             maxSessionDuration: 3600,
-            tags: args.tags,
         }, { parent: this });
         this.policy = new aws.iam.RolePolicy(`${name}-permissions`, {
             role: this.role.name,
@@ -41,7 +39,7 @@ export class ServiceRole extends pulumi.ComponentResource {
             new aws.iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: this.role.name, policyArn }, { parent: this });
         });
         if (args.instanceProfile) {
-            this.instanceProfile = new aws.iam.InstanceProfile(name, { role: this.role.name, tags: args.tags }, { parent: this });
+            this.instanceProfile = new aws.iam.InstanceProfile(name, { role: this.role.name }, { parent: this });
         }
         this.arn = this.role.arn;
         this.name = this.role.name;

@@ -98,7 +98,12 @@ export async function main(argv: string[]): Promise<number> {
             await write(process.stderr, `error: ${e.message}\n`);
             return 2;
         }
-        await write(process.stderr, `error: the plan could not run: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+        // A RunError (the program's config errors) is the user's mistake, not the program's: as
+        // `pulumi preview` does, print its message without a stack.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed, like the modules above
+        const { RunError } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const detail = RunError.isInstance(e) ? e.message : e instanceof Error ? e.stack ?? e.message : String(e);
+        await write(process.stderr, `error: the plan could not run: ${detail}\n`);
         return 3;
     }
 }
