@@ -38,7 +38,7 @@ export interface CostResource {
     type: string;
     name: string;
     urn: string;
-    props: Record<string, any>;
+    props: Record<string, unknown>;
 }
 
 export interface CostLine {

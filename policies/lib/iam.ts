@@ -37,9 +37,9 @@ export type ParsedDocument =
 
 /** A JSON-ish value of a document as a list of strings (numbers and booleans as JSON text). */
 function values(read: () => unknown): Value[] {
-    return peekEach(peek(() => {
+    return peekEach(peek((): unknown[] => {
         const v = read();
-        return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+        return Array.isArray(v) ? (v as unknown[]) : v === undefined || v === null ? [] : [v];
     })).map((x) => {
         if (x instanceof Unknown || typeof x === "string") return x;
         const text = peek(() => JSON.stringify(x));

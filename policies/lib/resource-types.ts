@@ -20,11 +20,11 @@ export type AwsClass = (new (name: string, args: never, opts?: never) => pulumi.
 /** The inputs a class takes, resolved (what a resource rule sees). */
 export type ArgsOfClass<C> = C extends abstract new (name: string, args: infer A, ...rest: never[]) => unknown ? pulumi.Unwrap<NonNullable<A>> : never;
 
-declare const anyResource: PolicyResource;
+declare const _resource: PolicyResource;
 /** The outputs of a class, resolved (what a stack rule sees): what `PolicyResource.asType(cls)` returns. */
 export type OutputsOfClass<C> = C extends abstract new (...args: never[]) => infer R
     ? R extends pulumi.Resource
-        ? NonNullable<ReturnType<typeof anyResource.asType<R>>>
+        ? NonNullable<ReturnType<typeof _resource.asType<R>>>
         : never
     : never;
 

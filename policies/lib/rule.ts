@@ -14,7 +14,6 @@
 import {
     validateResourceOfType,
     type EnforcementLevel,
-    type PolicyResource,
     type ReportViolation,
     type ResourceValidation,
     type ResourceValidationArgs,
@@ -63,16 +62,11 @@ export interface RuleMeta<C> {
 
 /** Typed helpers so rule files read as a table of thresholds. */
 export const cfg = {
-    strings: (description: string, def: string[]): ConfigProp<string[]> =>
-        ({ type: "array", items: { type: "string" }, description, default: def }) as ConfigProp<string[]>,
-    number: (description: string, def: number, minimum = 0): ConfigProp<number> =>
-        ({ type: "number", minimum, description, default: def }) as ConfigProp<number>,
-    integer: (description: string, def: number, minimum = 0): ConfigProp<number> =>
-        ({ type: "integer", minimum, description, default: def }) as ConfigProp<number>,
-    boolean: (description: string, def: boolean): ConfigProp<boolean> =>
-        ({ type: "boolean", description, default: def }) as ConfigProp<boolean>,
-    string: (description: string, def: string, allowed?: string[]): ConfigProp<string> =>
-        ({ type: "string", description, default: def, ...(allowed ? { enum: allowed } : {}) }) as ConfigProp<string>,
+    strings: (description: string, def: string[]): ConfigProp<string[]> => ({ type: "array", items: { type: "string" }, description, default: def }),
+    number: (description: string, def: number, minimum = 0): ConfigProp<number> => ({ type: "number", minimum, description, default: def }),
+    integer: (description: string, def: number, minimum = 0): ConfigProp<number> => ({ type: "integer", minimum, description, default: def }),
+    boolean: (description: string, def: boolean): ConfigProp<boolean> => ({ type: "boolean", description, default: def }),
+    string: (description: string, def: string, allowed?: string[]): ConfigProp<string> => ({ type: "string", description, default: def, ...(allowed ? { enum: allowed } : {}) }),
 };
 
 export function fullDescription(meta: { description: string; anchors: string[] }): string {
@@ -113,7 +107,7 @@ function registered<P extends object>(policy: P, meta: RuleMeta<unknown> & { kin
         anchors: meta.anchors,
         category: meta.category ?? "security",
         kinds: meta.kinds,
-        config: meta.config as Record<string, ConfigProp<unknown>>,
+        config: meta.config,
     });
     return policy;
 }
@@ -206,11 +200,11 @@ export interface ResourceCtx<C> {
     config: C;
     args: ResourceValidationArgs;
     /** The inputs typed as `kind`'s classes, or undefined when the resource is of another kind. */
-    as<K extends Kind>(kind: K): ArgsOf<K> | undefined;
+    as: <K extends Kind>(kind: K) => ArgsOf<K> | undefined;
     /** Reports `problem` with the rule's remediation (or a more specific `fix`). */
-    report(problem: string, fix?: string): void;
+    report: (problem: string, fix?: string) => void;
     /** The rule needed this unknown value: after it finishes, preview says it could not run fully. */
-    undecided(u: Unknown): void;
+    undecided: (u: Unknown) => void;
 }
 
 /** What `validateResourceOfType` takes: a class (the type it declares is wider than AwsClass). */
@@ -264,9 +258,9 @@ export interface StackCtx<C> {
     args: StackValidationArgs;
     index: StackIndex;
     /** Reports `problem` against the resource `urn` it concerns (undefined: the stack as a whole). */
-    report(urn: string | undefined, problem: string, fix?: string): void;
+    report: (urn: string | undefined, problem: string, fix?: string) => void;
     /** The rule needed this unknown value: after it finishes, preview says it could not run fully. */
-    undecided(u: Unknown): void;
+    undecided: (u: Unknown) => void;
 }
 
 /** A rule over all resources of the stack (outputs); it indexes them once (no pairwise scans). */
@@ -280,7 +274,7 @@ export function stackRule<C>(
     const reason = `No resources of type '${kindsLabel(meta.kinds)}' in the stack`;
     const validateStack = (args: StackValidationArgs, reportViolation: ReportViolation): void => {
         const config = resolveConfig(meta.name, meta.config, args.getConfig<Record<string, unknown>>());
-        const index = new StackIndex(args.resources as PolicyResource[]);
+        const index = new StackIndex(args.resources);
         if (!meta.kinds.some((k) => index.of(k).length > 0)) args.notApplicable(reason);
         const undecided = new Undecided();
         meta.validate({

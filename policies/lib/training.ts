@@ -95,7 +95,7 @@ export function trainingJobSpecs(job: TrainingJobArgs): TrainingSpec[] {
 
 function definitionSpec(where: string, def: TuningDefinition): TrainingSpec {
     const resources = peek(() => def.resourceConfig ?? def.hyperParameterTuningResourceConfig);
-    return spec(where, def as JobFields, pools(resources as PoolSource | undefined | Unknown, 1));
+    return spec(where, def, pools(resources, 1));
 }
 
 /** Every training specification of a HyperParameterTuningJob (inputs or outputs). */

@@ -112,7 +112,7 @@ function describePorts(i: Ingress): string {
 const known = <V>(v: Read<V>): V | undefined => (v instanceof Unknown ? undefined : v);
 const protocol = (read: () => unknown) => {
     const p = peek(read);
-    return p === undefined || p instanceof Unknown ? undefined : String(p).toLowerCase();
+    return typeof p === "string" || typeof p === "number" ? String(p).toLowerCase() : undefined;
 };
 const strings = (read: () => unknown): string[] => peekEach(peek(() => read() as unknown[])).filter((x): x is string => typeof x === "string");
 

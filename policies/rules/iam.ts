@@ -72,7 +72,7 @@ export const iamNoWildcardActions = resourceRule({
             (where, s) => {
                 if (s.notAction) return ctx.report(`${where} ${label(s)} allows NotAction, i.e. every action except a few.`);
                 for (const a of s.actions) {
-                    if (isWildcardAction(a) && !tolerated.has(String(a).toLowerCase())) ctx.report(`${where} ${label(s)} allows Action '${String(a)}'.`);
+                    if (typeof a === "string" && isWildcardAction(a) && !tolerated.has(a.toLowerCase())) ctx.report(`${where} ${label(s)} allows Action '${a}'.`);
                 }
             },
             true,

@@ -265,7 +265,8 @@ export const bucketOwnershipEnforced = stackRule({
             if (values.includes("BucketOwnerEnforced")) return;
             const unknown = values.find((v): v is Unknown => v instanceof Unknown);
             if (unknown) return undecided(unknown);
-            report(bucket.urn, `bucket ${bucket.name} object ownership is ${values.length === 0 ? "not configured (ACLs stay possible)" : values.join(", ")}.`);
+            const known = values.filter((v): v is string => typeof v === "string");
+            report(bucket.urn, `bucket ${bucket.name} object ownership is ${known.length === 0 ? "not configured (ACLs stay possible)" : known.join(", ")}.`);
         });
     },
 });

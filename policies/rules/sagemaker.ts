@@ -163,7 +163,8 @@ export const trainingEncryption = resourceRule({
             const at = s.where ? `${s.where}: ` : "";
             const distributed = s.instances.some((p) => typeof p.instanceCount === "number" && p.instanceCount > 1);
             if (distributed && s.interContainerEncryption !== true && !(s.interContainerEncryption instanceof Unknown)) {
-                report(`${at}${s.instances.map((p) => String(p.instanceCount)).join("+")} instances exchange gradients without enableInterContainerTrafficEncryption.`);
+                const counts = s.instances.map((p) => (typeof p.instanceCount === "number" ? String(p.instanceCount) : "?"));
+                report(`${at}${counts.join("+")} instances exchange gradients without enableInterContainerTrafficEncryption.`);
             }
             if (!config.requireKms) continue;
             if (s.outputKmsKeyId === undefined || s.outputKmsKeyId === "") report(`${at}outputDataConfig.kmsKeyId is not set: model artifacts use the S3 default key.`);
@@ -262,7 +263,10 @@ export const endpointAutoscaling = stackRule({
             if (typeof min === "number" && typeof max === "number" && max < min) report(target.urn, `${what}: target maxCapacity ${max} < minCapacity ${min}.`);
             const scaling = find(policies, ref);
             const types = scaling.map((p) => readString(() => p.props.policyType));
-            const chosen = scaling.find((_, i) => typeof types[i] === "string" && accepted.includes(types[i] as string));
+            const chosen = scaling.find((_, i) => {
+                const type = types[i];
+                return typeof type === "string" && accepted.includes(type);
+            });
             if (!chosen) {
                 const unknown = types.find((t): t is Unknown => t instanceof Unknown);
                 if (unknown) undecided(unknown);
