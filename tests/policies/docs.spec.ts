@@ -23,7 +23,7 @@ describe("policies: docs/policies.md", () => {
         for (const p of policies) {
             const row = rows.find((r) => r.startsWith(`| \`${p.name}\` |`));
             assert.ok(row, `no row for ${p.name}`);
-            const cells = row!.split(" | ");
+            const cells = row.split(" | ");
             assert.strictEqual(cells[1], p.tags![0], `${p.name} category`);
             assert.strictEqual(cells[2], dev.get(p.name), `${p.name} dev level`);
             assert.strictEqual(cells[3], prod.get(p.name), `${p.name} prod level`);

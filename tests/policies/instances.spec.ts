@@ -9,7 +9,7 @@ const TARGET = "aws:appautoscaling/target:Target";
 const EC2 = "aws:ec2/instance:Instance";
 
 let jobs = 0;
-const training = (over: Record<string, any> = {}) =>
+const training = (over: Record<string, unknown> = {}) =>
     res(TRAINING, `job${++jobs}`, {
         trainingJobName: "mlops-dev-single-abc",
         resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: 1, volumeSizeInGb: 30 },
@@ -19,7 +19,7 @@ const training = (over: Record<string, any> = {}) =>
         ...over,
     });
 
-const tuning = (over: Record<string, any> = {}, def: Record<string, any> = {}) =>
+const tuning = (over: Record<string, unknown> = {}, def: Record<string, unknown> = {}) =>
     res(TUNING, "tuning", {
         config: { strategy: "Bayesian", resourceLimits: { maxNumberOfTrainingJobs: 2, maxParallelTrainingJobs: 2 }, ...over },
         trainingJobDefinition: {

@@ -6,7 +6,7 @@ const URL = "aws:lambda/functionUrl:FunctionUrl";
 const PERMISSION = "aws:lambda/permission:Permission";
 const PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig";
 
-const fn = (over: Record<string, any> = {}) =>
+const fn = (over: Record<string, unknown> = {}) =>
     res(FN, "inference", {
         runtime: "nodejs24.x",
         handler: "index.handler",

@@ -26,7 +26,7 @@ const tlsOnly = doc(
 function secureBucket(opts: { ref?: "name" | "unknown"; kms?: boolean; drop?: string[] } = {}): PlanResource[] {
     const bucket = res(T.bucket, "data", { bucket: NAME, id: NAME, arn: `arn:aws:s3:::${NAME}` });
     const ref = opts.ref === "unknown" ? UNKNOWN_STRING : NAME;
-    const side = (type: string, name: string, props: Record<string, any>) => res(type, name, { bucket: ref, ...props }, { bucket: [bucket] });
+    const side = (type: string, name: string, props: Record<string, unknown>) => res(type, name, { bucket: ref, ...props }, { bucket: [bucket] });
     const all: Record<string, PlanResource> = {
         pab: side(T.publicAccessBlock, "data-pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
         sse: side(T.encryption, "data-sse", { rules: [{ applyServerSideEncryptionByDefault: opts.kms ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/k" } : { sseAlgorithm: "AES256" } }] }),
