@@ -177,11 +177,13 @@ export const RESOURCE_TYPES = {
     lambdaFunction: kind({ concept: "Lambda function", current: [aws.lambda.Function], taggable: true }),
     functionUrl: kind({ concept: "Lambda function URL", current: [aws.lambda.FunctionUrl], taggable: false }),
     lambdaPermission: kind({ concept: "Lambda permission", current: [aws.lambda.Permission], taggable: false }),
+    lambdaAlias: kind({ concept: "Lambda alias", current: [aws.lambda.Alias], taggable: false }),
     provisionedConcurrency: kind({ concept: "Lambda provisioned concurrency", current: [aws.lambda.ProvisionedConcurrencyConfig], taggable: false, priced: true }),
 
     // ---- KMS ----
     kmsKey: kind({ concept: "KMS customer-managed key", current: [aws.kms.Key], taggable: true, priced: true }),
     kmsReplicaKey: kind({ concept: "KMS multi-Region replica key", current: [aws.kms.ReplicaKey], note: "rotation follows its primary key", taggable: true, priced: true }),
+    kmsAlias: kind({ concept: "KMS alias", current: [aws.kms.Alias], taggable: false }),
     kmsKeyPolicy: kind({ concept: "KMS key policy (standalone)", current: [aws.kms.KeyPolicy], note: "the standalone form of a key's `policy`", taggable: false }),
 
     // ---- CloudWatch, Application Auto Scaling, Budgets ----
