@@ -1,27 +1,42 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { isGpuInstance, readStackConfig } from "./config";
+import { awsProviderSettings, flagOf, hyperparameterFlags, readStackConfig, typedFlags } from "./config";
 import { lookupAwsContext } from "./components/aws-context";
 import { BUCKET_PREFIXES } from "./components/bucket-layout";
 import { CostBudget } from "./components/cost-budget";
 import { DataBucket } from "./components/data-bucket";
 import { EncryptionKey } from "./components/encryption-key";
 import { GpuTrainer } from "./components/gpu-trainer";
-import { trainingJobPermissions } from "./components/iam";
+import { sageMakerJobPermissions, trainingJobSourceArns } from "./components/iam";
 import { InferenceFunction } from "./components/inference-function";
 import { ModelEndpoint } from "./components/model-endpoint";
 import { Notebook } from "./components/notebook";
 import { ServiceRole } from "./components/service-role";
 import { TrainingJob } from "./components/training-job";
-import { pytorchImageTag, trainingHyperparameters } from "./components/training-spec";
-import { TUNED, Tuning } from "./components/tuning";
+import { pytorchImageTag } from "./components/training-spec";
+import { ruleImage } from "./components/debugger";
+import { Tuning } from "./components/tuning";
 
 const config = readStackConfig();
-const { namePrefix: prefix, tags, region } = config;
-const context = lookupAwsContext(region);
+const { namePrefix: prefix, region } = config;
+
+// One provider for the whole stack: its default tags (the program's and `mlops:tags`) reach every
+// taggable resource, so no component handles tags.
+const provider = new aws.Provider(`${prefix}-aws`, {
+    ...awsProviderSettings(),
+    region: region as aws.Region,
+    defaultTags: { tags: config.tags },
+});
+const inStack: pulumi.ComponentResourceOptions = { providers: [provider] };
+const context = lookupAwsContext(region, provider);
 
 const key = config.kms.enabled
-    ? new EncryptionKey(`${prefix}-key`, { context, deletionWindowDays: config.kms.deletionWindowDays, tags })
+    ? new EncryptionKey(`${prefix}-key`, {
+        context,
+        // The only log group the stack encrypts is its Lambda's (`<prefix>-inference`).
+        logGroupNamePattern: `/aws/lambda/${prefix}-*`,
+        deletionWindowDays: config.kms.deletionWindowDays,
+    }, inStack)
     : undefined;
 const kmsKeyArn = key?.arn;
 
@@ -29,28 +44,56 @@ const data = new DataBucket(`${prefix}-data`, {
     kmsKeyArn,
     forceDestroy: config.bucket.forceDestroy,
     noncurrentVersionDays: config.bucket.noncurrentVersionDays,
-    tags,
-});
+}, inStack);
 
-const trainingRole = new ServiceRole(`${prefix}-training-role`, {
-    service: "sagemaker",
-    purpose: `SageMaker training and tuning jobs of ${prefix}`,
-    accountId: context.accountId,
-    policy: pulumi.all([context.partition, context.accountId, data.bucketArn, kmsKeyArn]).apply(([partition, accountId, bucketArn, keyArn]) =>
-        trainingJobPermissions({ partition, region, accountId }, bucketArn, {
-            code: BUCKET_PREFIXES.code,
-            dataset: config.dataset.prefix,
-            outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.tuning, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
-            kmsKeyArn: keyArn,
-        })),
-    tags,
-});
-
-const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string) =>
+// Debugger rules (the profiler report, tensor rules) run as processing jobs on AWS's rule image.
+const debuggerRules = config.training.debugger.profilerReport || config.training.debugger.tensorRules.length > 0;
+const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string | undefined) =>
     aws.sagemaker.getPrebuiltEcrImageOutput({
         repositoryName,
         imageTag: pytorchImageTag(config.training.frameworkVersion, config.training.pyVersion, instanceType),
-    }).registryPath;
+    }, { provider }).registryPath;
+const runImages = config.training.runs.map(run => pytorchImage("pytorch-training", run.instanceType));
+const tuningImage = config.tuning.enabled ? pytorchImage("pytorch-training", config.tuning.instanceType) : undefined;
+
+/** One execution role per kind of SageMaker job, each with its own output prefixes and trust. */
+const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; readBack: string[]; images: pulumi.Input<string>[]; debugger: boolean }) =>
+    new ServiceRole(`${prefix}-${kind}-role`, {
+        service: "sagemaker",
+        purpose: `SageMaker ${kind} jobs of ${prefix}`,
+        // AWS documents aws:SourceArn for training and processing jobs (Debugger rules run as
+        // processing jobs), not for tuning jobs: the tuning role's trust names only the service.
+        trustedSourceArns: kind === "training"
+            ? pulumi.all([context.partition, context.accountId]).apply(([partition, accountId]) =>
+                trainingJobSourceArns({ partition, region, accountId }, prefix, a.debugger))
+            : undefined,
+        policy: pulumi.all([context.partition, context.accountId, data.bucketArn, pulumi.all(a.images), kmsKeyArn])
+            .apply(([partition, accountId, bucketArn, imageUris, keyArn]) => sageMakerJobPermissions({ partition, region, accountId }, {
+                bucketArn,
+                codePrefix: BUCKET_PREFIXES.code,
+                datasetPrefix: config.dataset.prefix,
+                outputPrefixes: a.outputs,
+                readBackPrefixes: a.readBack,
+                imageUris,
+                logGroups: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
+                metricNamespaces: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
+                kmsKeyArn: keyArn,
+            })),
+    }, inStack);
+const trainingRole = jobRole("training", {
+    outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    // Spot runs resume from their checkpoints; Debugger rule jobs read the tensors.
+    readBack: [BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    images: [...runImages, ...(debuggerRules ? [ruleImage(region)] : [])],
+    debugger: debuggerRules,
+});
+const tuningRole = tuningImage === undefined ? undefined : jobRole("tuning", {
+    // Trials write their models under tuning/ and checkpoint under checkpoints/tuning/.
+    outputs: [BUCKET_PREFIXES.tuning, `${BUCKET_PREFIXES.checkpoints}tuning/`],
+    readBack: [`${BUCKET_PREFIXES.checkpoints}tuning/`],
+    images: [tuningImage],
+    debugger: false,
+});
 
 const notebook = config.notebook.enabled
     ? new Notebook(`${prefix}-notebook`, {
@@ -63,10 +106,9 @@ const notebook = config.notebook.enabled
         vpcId: config.notebook.vpcId,
         subnetId: config.notebook.subnetId,
         bucketArn: data.bucketArn,
-        trainingRoleArn: trainingRole.arn,
+        jobRoleArns: [trainingRole.arn, ...(tuningRole ? [tuningRole.arn] : [])],
         kmsKeyArn,
-        tags,
-    })
+    }, inStack)
     : undefined;
 
 const jobBasics = {
@@ -81,39 +123,38 @@ const jobBasics = {
     maxRuntimeMinutes: config.training.maxRuntimeMinutes,
     maxWaitMinutes: config.training.maxWaitMinutes,
     kmsKeyArn,
-    tags,
 };
 
-const configuredHyperparameters = trainingHyperparameters(config.training.hyperparameters);
+// train.py's flags: the configured values, with the tuned ones replaced by the tuning job's best.
+const configuredHyperparameters = hyperparameterFlags(config.training.hyperparameters);
 let tuning: Tuning | undefined;
 let hyperparameters: pulumi.Output<Record<string, string>> = pulumi.output(configuredHyperparameters);
 if (config.tuning.enabled) {
-    const { [TUNED.batchSize]: _batch, [TUNED.learningRate]: _rate, ...staticHyperparameters } = configuredHyperparameters;
     tuning = new Tuning(`${prefix}-tuning`, {
         ...jobBasics,
-        trainingImage: pytorchImage("pytorch-training", config.tuning.instanceType),
+        roleArn: tuningRole!.arn,
+        trainingImage: tuningImage!,
         instanceType: config.tuning.instanceType,
         maxJobs: config.tuning.maxJobs,
         maxParallelJobs: config.tuning.maxParallelJobs,
         strategy: config.tuning.strategy,
-        learningRate: config.tuning.learningRate,
-        batchSizes: config.tuning.batchSizes,
-        staticHyperparameters,
+        searchRanges: config.tuning,
+        hyperparameters: configuredHyperparameters,
         waitTimeoutMinutes: config.tuning.waitTimeoutMinutes,
-    });
+    }, inStack);
     hyperparameters = tuning.bestHyperparameters.apply(best => ({ ...configuredHyperparameters, ...best }));
 }
 
-const runs = config.training.runs.map(run => new TrainingJob(`${prefix}-train-${run.name}`, {
+const runs = config.training.runs.map((run, i) => new TrainingJob(`${prefix}-train-${run.name}`, {
     ...jobBasics,
     runName: run.name,
-    trainingImage: pytorchImage("pytorch-training", run.instanceType),
+    trainingImage: runImages[i],
     instanceType: run.instanceType,
     instanceCount: run.instanceCount,
     hyperparameters,
     createTimeoutMinutes: config.training.createTimeoutMinutes,
     debugger: config.training.debugger,
-}));
+}, inStack));
 const deployedRun = runs[config.training.runs.findIndex(run => run.name === config.training.deployRun)];
 
 const variant = config.endpoint.variant;
@@ -121,7 +162,7 @@ const endpoint = new ModelEndpoint(`${prefix}-endpoint`, {
     context,
     namePrefix: prefix,
     modelDataUrl: deployedRun.modelDataUrl,
-    inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : "ml.m5.large"),
+    inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : undefined),
     variant,
     trafficShift: config.endpoint.trafficShift,
     canaryPercent: config.endpoint.canaryPercent,
@@ -130,8 +171,7 @@ const endpoint = new ModelEndpoint(`${prefix}-endpoint`, {
     latencyAlarmMs: config.endpoint.latencyAlarmMs,
     errorAlarmCount: config.endpoint.errorAlarmCount,
     kmsKeyArn,
-    tags,
-});
+}, inStack);
 
 const inference = new InferenceFunction(`${prefix}-inference`, {
     context,
@@ -147,8 +187,7 @@ const inference = new InferenceFunction(`${prefix}-inference`, {
     allowHttpUrls: config.lambda.allowHttpUrls,
     xrayTracing: config.lambda.xrayTracing,
     kmsKeyArn,
-    tags,
-});
+}, inStack);
 
 const trainer = config.gpuTrainer.enabled
     ? new GpuTrainer(`${prefix}-gpu-trainer`, {
@@ -163,19 +202,10 @@ const trainer = config.gpuTrainer.enabled
         bucketArn: data.bucketArn,
         codeKey: data.codeKey,
         datasetPrefix: config.dataset.prefix,
-        trainArgs: hyperparameters.apply(hp => ({
-            "epochs": config.gpuTrainer.epochs,
-            "batch-size": hp[TUNED.batchSize],
-            "learning-rate": hp[TUNED.learningRate],
-            "arch": hp.arch,
-            "image-size": hp["image-size"],
-            "patience": hp.patience,
-            "seed": hp.seed,
-            "pretrained": hp.pretrained === "true",
-        })),
+        // The EC2 run trains its own number of epochs with the same (tuned) hyperparameters.
+        trainArgs: hyperparameters.apply(hp => typedFlags({ ...hp, [flagOf("epochs")]: String(config.gpuTrainer.epochs) })),
         kmsKeyArn,
-        tags,
-    })
+    }, inStack)
     : undefined;
 
 new CostBudget(`${prefix}-budget`, {
@@ -183,26 +213,31 @@ new CostBudget(`${prefix}-budget`, {
     monthlyUsd: config.budget.monthlyUsd,
     alertEmails: config.budget.alertEmails,
     stackTag: { key: "stack", value: config.stack },
-    tags,
-});
+}, inStack);
 
-export const bucketName = data.bucketName;
-export const datasetUri = pulumi.interpolate`s3://${data.bucketName}/${config.dataset.prefix}`;
-export const trainingCodeUri = data.codeUri;
-export const notebookName = notebook?.name;
-export const notebookUrl = notebook?.url;
-export const tuningJobName = tuning?.jobName;
-export const bestHyperparameters = tuning?.bestHyperparameters;
-export const bestObjectiveValue = tuning?.objectiveValue;
-export const trainingJobs = Object.fromEntries(runs.map((job, i) => [
-    config.training.runs[i].name,
-    { jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl },
-]));
-export const deployedModelDataUrl = deployedRun.modelDataUrl;
-export const endpointName = endpoint.endpointName;
-export const functionName = inference.functionName;
-export const functionInvokeArn = inference.invokeArn;
-export const functionAliasArn = inference.alias?.arn;
-export const trainerInstanceId = trainer?.instanceId;
-export const trainerOutputUri = trainer?.outputUri;
-export const encryptionKeyArn = kmsKeyArn;
+/** The stack's outputs; a part that is switched off has none (rather than an empty output). */
+const outputs: Record<string, unknown> = {
+    bucketName: data.bucketName,
+    datasetUri: pulumi.interpolate`s3://${data.bucketName}/${config.dataset.prefix}`,
+    trainingCodeUri: data.codeUri,
+    notebookName: notebook?.name,
+    notebookUrl: notebook?.url,
+    tuningJobName: tuning?.jobName,
+    bestHyperparameters: tuning?.bestHyperparameters,
+    bestObjectiveValue: tuning?.objectiveValue,
+    trainingJobs: Object.fromEntries(runs.map((job, i) => [
+        config.training.runs[i].name,
+        { jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl },
+    ])),
+    deployedModelDataUrl: deployedRun.modelDataUrl,
+    endpointName: endpoint.endpointName,
+    functionName: inference.functionName,
+    functionInvokeArn: inference.invokeArn,
+    functionAliasArn: inference.alias?.arn,
+    trainerInstanceId: trainer?.instanceId,
+    trainerOutputUri: trainer?.outputUri,
+    encryptionKeyArn: kmsKeyArn,
+};
+
+// The engine warns about every top-level undefined output; leave those out instead.
+export = Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));

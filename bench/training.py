@@ -2,8 +2,8 @@
 """Benchmark the training and inference code on the CPU: `npm run bench:training`.
 
 Prints, side by side from one run on the same synthetic data: training throughput (images/s) for
-one process and for two processes (torchrun's environment, gloo), and the endpoint handlers' latency per image
-(input_fn + predict_fn + output_fn) for the small benchmark model and for the production
+one process and for two processes (started by torchrun, gloo), and the endpoint handlers' latency per image
+(inference.transform_fn: decode, predict, serialize) for the small benchmark model and for the production
 architecture (ResNet-50 at 224 px, random weights: latency does not depend on their values).
 
 Not a test: nothing here asserts a speed. Options: --images-per-class, --image-size, --epochs,
@@ -33,7 +33,7 @@ import synthetic  # noqa: E402
 from dogbreed import artifact, modeling  # noqa: E402
 
 THROUGHPUT = re.compile(r"epoch (\d+)/\d+: .* \| ([0-9.]+) train images/s")
-LAUNCH_VARS = re.compile(r"^(SM_.*|RANK|WORLD_SIZE|LOCAL_RANK|MASTER_ADDR|MASTER_PORT|TORCHELASTIC_.*)$")
+LAUNCH_VARS = re.compile(r"^(SM_.*|TRAINING_JOB_NAME|RANK|WORLD_SIZE|LOCAL_RANK|MASTER_ADDR|MASTER_PORT|TORCHELASTIC_.*|PET_.*)$")
 
 
 def free_port():
@@ -49,22 +49,19 @@ def train(processes, data_dir, work, opts):
             "--batch-size", str(opts.batch_size), "--epochs", str(opts.epochs), "--patience", str(opts.epochs),
             "--workers", "0"]
     env = {k: v for k, v in os.environ.items() if not LAUNCH_VARS.match(k)}
-    command = [sys.executable, os.path.join(TRAINING, "train.py")] + args
-    started = time.perf_counter()
+    train_py = os.path.join(TRAINING, "train.py")
     if processes == 1:
-        result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        output, failed = result.stdout, result.returncode != 0
+        command = [sys.executable, train_py] + args
     else:
-        # The environment torchrun gives its workers (torchrun itself is broken in Debian's torch 1.13
-        # on Python 3.11, so the workers are started directly; train.py cannot tell the difference).
-        port = str(free_port())
-        procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(
-            env, RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(processes), MASTER_ADDR="127.0.0.1", MASTER_PORT=port))
-            for r in range(processes)]
-        outputs = [p.communicate()[0] for p in procs]
-        output, failed = outputs[0], any(p.returncode != 0 for p in procs)
-        if failed:
-            output = "\n".join(outputs)
+        # The launcher the PyTorch container uses for torch_distributed. torch 1.13's launcher cannot
+        # parse its own default "--redirects 0 --tee 0" on Python 3.11; a mapping naming no local rank
+        # means the same "no redirection".
+        env.update(PET_REDIRECTS="9:0", PET_TEE="9:0")
+        command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node",
+                   str(processes), "--master_addr", "127.0.0.1", "--master_port", str(free_port()), train_py] + args
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output, failed = result.stdout, result.returncode != 0
     wall = time.perf_counter() - started
     if failed:
         sys.exit("training with %d process(es) failed:\n%s" % (processes, output))
@@ -81,7 +78,7 @@ def latency(model_dir, image_size, requests):
     timings = []
     for i in range(requests + 5):
         started = time.perf_counter()
-        inference.output_fn(inference.predict_fn(inference.input_fn(body, "image/jpeg"), model), "application/json")
+        inference.transform_fn(model, body, "image/jpeg", "application/json")
         if i >= 5:  # warm-up requests are not counted
             timings.append((time.perf_counter() - started) * 1000)
     timings.sort()

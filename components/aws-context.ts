@@ -8,10 +8,11 @@ export interface AwsContext {
     region: string;
 }
 
-export function lookupAwsContext(region: string): AwsContext {
+/** Asks the stack's provider (its credentials, its region) who and where it is. */
+export function lookupAwsContext(region: string, provider: aws.Provider): AwsContext {
     return {
-        accountId: pulumi.output(aws.getCallerIdentity({})).accountId,
-        partition: pulumi.output(aws.getPartition({})).partition,
+        accountId: aws.getCallerIdentityOutput({}, { provider }).accountId,
+        partition: aws.getPartitionOutput({}, { provider }).partition,
         region,
     };
 }

@@ -7,9 +7,8 @@ export interface CostBudgetArgs {
     monthlyUsd: number;
     /** Told at 80% actual and 100% forecast spend. */
     alertEmails: string[];
-    /** Cost allocation tag that identifies the stack's resources (must be activated in Billing). */
+    /** Cost allocation tag that identifies the stack's resources (must be activated in Billing); the provider puts it on every resource. */
     stackTag: { key: string; value: string };
-    tags: Record<string, string>;
 }
 
 /** An AWS Budget on the stack's tagged spend: the bill's guardrail, where the policy pack is the plan's. */
@@ -18,9 +17,6 @@ export class CostBudget extends pulumi.ComponentResource {
 
     constructor(name: string, args: CostBudgetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:cost:CostBudget", name, {}, opts);
-        if (!(args.monthlyUsd > 0)) {
-            throw new Error(`CostBudget ${name}: monthlyUsd must be > 0 (got ${args.monthlyUsd})`);
-        }
         const notify = (threshold: number, notificationType: "ACTUAL" | "FORECASTED") => ({
             comparisonOperator: "GREATER_THAN",
             threshold,
@@ -36,7 +32,6 @@ export class CostBudget extends pulumi.ComponentResource {
             timeUnit: "MONTHLY",
             costFilters: [{ name: "TagKeyValue", values: [`user:${args.stackTag.key}$${args.stackTag.value}`] }],
             notifications: args.alertEmails.length > 0 ? [notify(80, "ACTUAL"), notify(100, "FORECASTED")] : undefined,
-            tags: args.tags,
         }, { parent: this });
         this.registerOutputs({ budgetName: this.budget.name });
     }

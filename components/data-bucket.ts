@@ -3,21 +3,20 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
-import { denyInsecureTransport, document, policyJson } from "./iam";
+import { bucketPolicy, policyJson } from "./iam";
 import { buildSourceArchive } from "./source-archive";
 
 export interface DataBucketArgs {
     /** KMS key for default encryption; SSE-S3 (AES256) when absent. */
     kmsKeyArn?: pulumi.Input<string>;
-    /** Let `pulumi destroy` delete a bucket that still holds objects. Default false. */
-    forceDestroy?: boolean;
-    /** Days before noncurrent object versions expire. Default 30. */
-    noncurrentVersionDays?: number;
+    /** Let `pulumi destroy` delete a bucket that still holds objects. */
+    forceDestroy: boolean;
+    /** Days before noncurrent object versions expire. */
+    noncurrentVersionDays: number;
     /** Folder whose contents become `sourcedir.tar.gz`. Default `<project>/training`. */
     trainingCodeDir?: string;
     /** Where the archive is written before upload. Default `<project>/.build`. */
     buildDir?: string;
-    tags: Record<string, string>;
 }
 
 /**
@@ -36,12 +35,7 @@ export class DataBucket extends pulumi.ComponentResource {
     constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:storage:DataBucket", name, {}, opts);
         const parent = { parent: this };
-        const noncurrentDays = args.noncurrentVersionDays ?? 30;
-        if (!Number.isInteger(noncurrentDays) || noncurrentDays < 1) {
-            throw new Error(`DataBucket ${name}: noncurrentVersionDays must be a whole number >= 1 (got ${noncurrentDays})`);
-        }
-
-        this.bucket = new aws.s3.Bucket(name, { forceDestroy: args.forceDestroy ?? false, tags: args.tags }, parent);
+        this.bucket = new aws.s3.Bucket(name, { forceDestroy: args.forceDestroy }, parent);
         const bucket = this.bucket.bucket;
 
         const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
@@ -72,13 +66,13 @@ export class DataBucket extends pulumi.ComponentResource {
             bucket,
             rules: [
                 { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
-                { id: "expire-noncurrent-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays } },
+                { id: "expire-noncurrent-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays } },
             ],
         }, { parent: this, dependsOn: [versioning] });
         // The public access block goes first so that the policy can never be evaluated as public.
         new aws.s3.BucketPolicy(`${name}-tls-only`, {
             bucket,
-            policy: policyJson(this.bucket.arn.apply(arn => document(denyInsecureTransport(arn)))),
+            policy: policyJson(this.bucket.arn.apply(bucketPolicy)),
         }, { parent: this, dependsOn: [publicAccess] });
 
         const archive = buildSourceArchive(args.trainingCodeDir ?? path.join(__dirname, "..", "training"));
@@ -93,7 +87,6 @@ export class DataBucket extends pulumi.ComponentResource {
             key: this.codeKey,
             source: new pulumi.asset.FileAsset(archiveFile),
             contentType: "application/gzip",
-            tags: args.tags,
         }, { parent: this, dependsOn: [versioning] });
 
         this.bucketName = bucket;

@@ -5,9 +5,13 @@ import { keyPolicy, policyJson } from "./iam";
 
 export interface EncryptionKeyArgs {
     context: AwsContext;
-    /** Days a deleted key waits before it is gone (7-30). Default 30. */
-    deletionWindowDays?: number;
-    tags: Record<string, string>;
+    /**
+     * Log groups CloudWatch Logs may encrypt with the key, by name with `*` wildcards
+     * (`/aws/lambda/mlops-prod-*`). Default: every log group of the account.
+     */
+    logGroupNamePattern?: string;
+    /** Days a deleted key waits before it is gone (7-30). */
+    deletionWindowDays: number;
 }
 
 /** The stack's customer-managed KMS key (prod): bucket, volumes, endpoint storage, logs, Lambda env. */
@@ -17,17 +21,13 @@ export class EncryptionKey extends pulumi.ComponentResource {
 
     constructor(name: string, args: EncryptionKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:security:EncryptionKey", name, {}, opts);
-        const days = args.deletionWindowDays ?? 30;
-        if (!Number.isInteger(days) || days < 7 || days > 30) {
-            throw new Error(`EncryptionKey ${name}: deletionWindowDays must be a whole number from 7 to 30 (got ${days})`);
-        }
         const { partition, accountId, region } = args.context;
         this.key = new aws.kms.Key(name, {
             description: `Encrypts the ${name} ML pipeline's data at rest`,
             enableKeyRotation: true,
-            deletionWindowInDays: days,
-            policy: policyJson(pulumi.all([partition, accountId]).apply(([p, a]) => keyPolicy(p, region, a))),
-            tags: args.tags,
+            deletionWindowInDays: args.deletionWindowDays,
+            policy: policyJson(pulumi.all([partition, accountId]).apply(([p, a]) =>
+                keyPolicy({ partition: p, region, accountId: a }, args.logGroupNamePattern))),
         }, { parent: this });
         new aws.kms.Alias(name, { name: `alias/${name}`, targetKeyId: this.key.keyId }, { parent: this });
         this.arn = this.key.arn;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "./aws-context";
 import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
-import { document, readPrefixes, useKey, writePrefixes } from "./iam";
+import { document, readPrefixes, useKeyThroughS3, writePrefixes } from "./iam";
 import { ServiceRole } from "./service-role";
 import { trainerUserData } from "./gpu-trainer-user-data";
 import { specHash } from "./training-spec";
@@ -13,13 +13,12 @@ export const DLAMI_NAME_PATTERN = "Deep Learning OSS Nvidia Driver AMI GPU PyTor
 export interface GpuTrainerArgs {
     context: AwsContext;
     namePrefix: string;
-    /** Default g4dn.xlarge. */
-    instanceType?: string;
-    /** One-time spot (terminated on interruption; the next run resumes from S3 checkpoints). Default true. */
-    spot?: boolean;
-    /** Default 100 (the DLAMI itself needs 75). */
-    rootVolumeGb?: number;
-    /** A private subnet (with NAT or S3/SSM endpoints): then no public IP. Default VPC with a public IP otherwise. */
+    instanceType: string;
+    /** One-time spot (terminated on interruption; the next run resumes from S3 checkpoints). */
+    spot: boolean;
+    /** At least 75 GB, the DLAMI's own size. */
+    rootVolumeGb: number;
+    /** With `subnetId`, a private subnet (with NAT or S3/SSM endpoints): then no public IP. Default VPC with a public IP otherwise. */
     vpcId?: string;
     subnetId?: string;
     bucketName: pulumi.Input<string>;
@@ -29,7 +28,6 @@ export interface GpuTrainerArgs {
     /** train.py flags (`epochs`, `batch-size`, ...), booleans as `--x`/`--no-x`. */
     trainArgs: pulumi.Input<Record<string, string | number | boolean>>;
     kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 /**
@@ -44,16 +42,8 @@ export class GpuTrainer extends pulumi.ComponentResource {
 
     constructor(name: string, args: GpuTrainerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:training:GpuTrainer", name, {}, opts);
-        const rootVolumeGb = args.rootVolumeGb ?? 100;
-        if (!Number.isInteger(rootVolumeGb) || rootVolumeGb < 75) {
-            throw new Error(`GpuTrainer ${name}: rootVolumeGb must be a whole number >= 75, the Deep Learning AMI's own size (got ${rootVolumeGb})`);
-        }
-        if ((args.subnetId === undefined) !== (args.vpcId === undefined)) {
-            throw new Error(`GpuTrainer ${name}: vpcId and subnetId must be given together (got vpcId=${args.vpcId}, subnetId=${args.subnetId})`);
-        }
-        const { partition, accountId, region } = args.context;
-        const instanceType = args.instanceType ?? "g4dn.xlarge";
-        const spot = args.spot ?? true;
+        const { partition, region } = args.context;
+        const { instanceType, spot } = args;
 
         // A run's outputs live under a prefix named for its spec: a new spec never overwrites an old model.
         const outputPrefix = pulumi.output(args.trainArgs).apply(trainArgs =>
@@ -62,23 +52,21 @@ export class GpuTrainer extends pulumi.ComponentResource {
         const role = new ServiceRole(`${name}-role`, {
             service: "ec2",
             purpose: `EC2 GPU trainer of ${args.namePrefix}: reads code and data, writes its own output prefix`,
-            accountId,
             policy: pulumi.all([args.bucketArn, outputPrefix, args.kmsKeyArn]).apply(([bucketArn, prefix, kmsKeyArn]) => document(
-                ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix]),
-                writePrefixes(bucketArn, [prefix]),
-                ...(kmsKeyArn ? [useKey(kmsKeyArn, region, ["s3"])] : []),
+                // The code archive is fetched by its key; the dataset and `<output>checkpoints/` are synced (user data).
+                ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix], [args.datasetPrefix, `${prefix}checkpoints/`]),
+                writePrefixes(bucketArn, [prefix], { abortMultipart: true }),
+                ...(kmsKeyArn ? [useKeyThroughS3(kmsKeyArn, region, "read-write")] : []),
             )),
             // Session Manager access instead of SSH: AWS's narrow instance-core policy, not a FullAccess one.
             managedPolicyArns: [pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`],
             instanceProfile: true,
-            tags: args.tags,
         }, { parent: this });
 
         const group = new aws.ec2.SecurityGroup(`${name}-sg`, {
             description: `GPU trainer of ${args.namePrefix}: no inbound; HTTPS out to S3, SSM and PyPI/PyTorch mirrors`,
             vpcId: args.vpcId,
             egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS" }],
-            tags: args.tags,
         }, { parent: this });
 
         const ami = aws.ec2.getAmiOutput({
@@ -104,7 +92,7 @@ export class GpuTrainer extends pulumi.ComponentResource {
             // Without a subnet of ours the default VPC has no NAT: a public IP is the only way out.
             associatePublicIpAddress: args.subnetId === undefined,
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-            rootBlockDevice: { encrypted: true, kmsKeyId: args.kmsKeyArn, volumeSize: rootVolumeGb, volumeType: "gp3", deleteOnTermination: true },
+            rootBlockDevice: { encrypted: true, kmsKeyId: args.kmsKeyArn, volumeSize: args.rootVolumeGb, volumeType: "gp3", deleteOnTermination: true },
             instanceInitiatedShutdownBehavior: "terminate",
             instanceMarketOptions: spot
                 ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
@@ -112,8 +100,8 @@ export class GpuTrainer extends pulumi.ComponentResource {
             userData,
             // A new spec is a new run: replace the instance rather than edit a finished one.
             userDataReplaceOnChange: true,
-            tags: { ...args.tags, Name: `${args.namePrefix}-gpu-trainer` },
-            volumeTags: args.tags,
+            // The stack's tags come from the provider's default tags, on the instance and its root volume.
+            tags: { Name: `${args.namePrefix}-gpu-trainer` },
         }, { parent: this, dependsOn: [role] });
 
         this.instanceId = this.instance.id;

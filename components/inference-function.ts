@@ -11,23 +11,19 @@ export interface InferenceFunctionArgs {
     namePrefix: string;
     endpointName: pulumi.Input<string>;
     endpointArn: pulumi.Input<string>;
-    /** Default 512. */
-    memoryMb?: number;
-    /** Default 30. */
-    timeoutSeconds?: number;
-    /** Caps concurrent executions (and so what the endpoint sees). Default 5 (the seeds'). */
-    reservedConcurrency?: number;
-    /** > 0 publishes a version behind the `live` alias, kept warm. Default 0. */
-    provisionedConcurrency?: number;
-    /** Default 30. */
-    logRetentionDays?: number;
+    memoryMb: number;
+    timeoutSeconds: number;
+    /** Caps concurrent executions (and so what the endpoint sees). */
+    reservedConcurrency: number;
+    /** > 0 publishes a version behind the `live` alias, kept warm; at most reservedConcurrency. */
+    provisionedConcurrency: number;
+    logRetentionDays: number;
     /** The one browser origin allowed to call; no CORS headers when absent. */
     corsAllowOrigin?: string;
-    /** Accept http:// image URLs (https only by default). */
-    allowHttpUrls?: boolean;
-    xrayTracing?: boolean;
+    /** Accept http:// image URLs (else https only). */
+    allowHttpUrls: boolean;
+    xrayTracing: boolean;
     kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 export const ALIAS_NAME = "live";
@@ -46,37 +42,26 @@ export class InferenceFunction extends pulumi.ComponentResource {
 
     constructor(name: string, args: InferenceFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:serving:InferenceFunction", name, {}, opts);
-        const reserved = args.reservedConcurrency ?? 5;
-        const provisioned = args.provisionedConcurrency ?? 0;
-        if (!Number.isInteger(reserved) || reserved < 1) {
-            throw new Error(`InferenceFunction ${name}: reservedConcurrency must be a whole number >= 1 (got ${reserved})`);
-        }
-        if (!Number.isInteger(provisioned) || provisioned < 0 || provisioned > reserved) {
-            throw new Error(`InferenceFunction ${name}: provisionedConcurrency must be a whole number from 0 to reservedConcurrency (${reserved}) (got ${provisioned})`);
-        }
+        const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = args;
         const functionName = `${args.namePrefix}-inference`;
-        const { accountId } = args.context;
 
         // Created by us, before the function, so the role never needs logs:CreateLogGroup.
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
             name: `/aws/lambda/${functionName}`,
-            retentionInDays: args.logRetentionDays ?? 30,
+            retentionInDays: args.logRetentionDays,
             kmsKeyId: args.kmsKeyArn,
-            tags: args.tags,
         }, { parent: this });
 
         this.role = new ServiceRole(`${name}-role`, {
             service: "lambda",
             purpose: `Lambda ${functionName}: invoke one endpoint, write its own logs`,
-            accountId,
-                        // No KMS permission: Lambda decrypts the environment through a grant it creates at deploy
+            // No KMS permission: Lambda decrypts the environment through a grant it creates at deploy
             // time, and CloudWatch Logs encrypts through the key policy.
             policy: pulumi.all([args.endpointArn, logGroup.arn]).apply(([endpointArn, logGroupArn]) => document(
                 invokeEndpoint(endpointArn),
                 writeLogGroup(logGroupArn),
                 ...(args.xrayTracing ? [writeTraces()] : []),
             )),
-            tags: args.tags,
         }, { parent: this });
 
         const bundle = bundleHandler();
@@ -92,15 +77,14 @@ export class InferenceFunction extends pulumi.ComponentResource {
             handler: "index.handler",
             code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundle.code) }),
             role: this.role.arn,
-            memorySize: args.memoryMb ?? 512,
-            timeout: args.timeoutSeconds ?? 30,
+            memorySize: args.memoryMb,
+            timeout: args.timeoutSeconds,
             reservedConcurrentExecutions: reserved,
             publish: provisioned > 0,
             environment: { variables: environment },
             kmsKeyArn: args.kmsKeyArn,
             tracingConfig: { mode: args.xrayTracing ? "Active" : "PassThrough" },
             loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-            tags: args.tags,
         }, { parent: this, dependsOn: [logGroup, this.role] });
 
         this.functionName = this.function.name;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceVariant, ServerlessVariant, TrafficShift } from "../config";
 import { AwsContext } from "./aws-context";
-import { modelPermissions, objectArnOf } from "./iam";
+import { inferenceSourceArns, modelPermissions, objectArnOf } from "./iam";
 import { ServiceRole } from "./service-role";
 
 export const VARIANT_NAME = "primary";
@@ -16,20 +16,19 @@ export interface ModelEndpointArgs {
     /** PyTorch inference image URI (CPU or GPU build matching the variant). */
     inferenceImage: pulumi.Input<string>;
     variant: InstanceVariant | ServerlessVariant;
-    /** How blue/green shifts traffic to a new fleet. Default ALL_AT_ONCE. */
-    trafficShift?: TrafficShift;
-    /** CANARY: share of capacity in the canary; LINEAR: size of each step. Default 25. */
-    canaryPercent?: number;
-    /** Baking time between traffic steps, watched by the rollback alarms. Default 300. */
-    waitIntervalSeconds?: number;
-    /** How long the old fleet stays after the shift, for a fast rollback. Default 300. */
-    terminationWaitSeconds?: number;
-    /** Roll back when model latency averages above this over a minute. Default 2000. */
-    latencyAlarmMs?: number;
-    /** Roll back at this many 5XX errors in a minute. Default 5. */
-    errorAlarmCount?: number;
+    /** How blue/green shifts traffic to a new fleet (a serverless variant: ALL_AT_ONCE). */
+    trafficShift: TrafficShift;
+    /** CANARY: share of capacity in the canary; LINEAR: size of each step. */
+    canaryPercent: number;
+    /** Baking time between traffic steps, watched by the rollback alarms. */
+    waitIntervalSeconds: number;
+    /** How long the old fleet stays after the shift, for a fast rollback. */
+    terminationWaitSeconds: number;
+    /** Roll back when model latency averages above this over a minute. */
+    latencyAlarmMs: number;
+    /** Roll back at this many 5XX errors in a minute. */
+    errorAlarmCount: number;
     kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 /**
@@ -48,7 +47,6 @@ export class ModelEndpoint extends pulumi.ComponentResource {
 
     constructor(name: string, args: ModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:serving:ModelEndpoint", name, {}, opts);
-        validate(name, args);
         const parent = { parent: this };
         const { partition, accountId, region } = args.context;
         const variant = args.variant;
@@ -57,10 +55,9 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         const role = new ServiceRole(`${name}-model-role`, {
             service: "sagemaker",
             purpose: `Model behind ${endpointName}: reads its artifact, pulls its image, writes its logs`,
-            accountId,
-            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.kmsKeyArn]).apply(([p, a, url, kmsKeyArn]) =>
-                modelPermissions({ partition: p, region, accountId: a }, objectArnOf(p, url), kmsKeyArn)),
-            tags: args.tags,
+            trustedSourceArns: pulumi.all([partition, accountId]).apply(([p, a]) => inferenceSourceArns({ partition: p, region, accountId: a })),
+            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.inferenceImage, args.kmsKeyArn]).apply(([p, a, url, imageUri, kmsKeyArn]) =>
+                modelPermissions({ partition: p, region, accountId: a }, { artifactArn: objectArnOf(p, url), imageUri, endpointName, kmsKeyArn })),
         }, parent);
 
         this.model = new aws.sagemaker.Model(`${name}-model`, {
@@ -77,7 +74,6 @@ export class ModelEndpoint extends pulumi.ComponentResource {
                 },
             },
             enableNetworkIsolation: true,
-            tags: args.tags,
         }, { parent: this, dependsOn: [role] });
 
         // Auto-named: every change is a new configuration, which is what makes the endpoint roll out.
@@ -97,7 +93,6 @@ export class ModelEndpoint extends pulumi.ComponentResource {
                 }],
             // Serverless variants have no ML storage volume to encrypt.
             kmsKeyArn: variant.kind === "instance" ? args.kmsKeyArn : undefined,
-            tags: args.tags,
         }, parent);
 
         // The alarms name the endpoint and variant, so the endpoint's name is fixed up front.
@@ -111,10 +106,9 @@ export class ModelEndpoint extends pulumi.ComponentResource {
             statistic: "Sum",
             period: 60,
             evaluationPeriods: 1,
-            threshold: args.errorAlarmCount ?? 5,
+            threshold: args.errorAlarmCount,
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             treatMissingData: "notBreaching",
-            tags: args.tags,
         }, parent);
         const latency = new aws.cloudwatch.MetricAlarm(`${name}-latency`, {
             name: `${endpointName}-model-latency`,
@@ -126,10 +120,9 @@ export class ModelEndpoint extends pulumi.ComponentResource {
             period: 60,
             evaluationPeriods: 2,
             // ModelLatency is reported in microseconds.
-            threshold: (args.latencyAlarmMs ?? 2000) * 1000,
+            threshold: args.latencyAlarmMs * 1000,
             comparisonOperator: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
-            tags: args.tags,
         }, parent);
         this.alarms = [errors, latency];
 
@@ -139,11 +132,10 @@ export class ModelEndpoint extends pulumi.ComponentResource {
             deploymentConfig: {
                 blueGreenUpdatePolicy: {
                     trafficRoutingConfiguration: trafficRouting(args),
-                    terminationWaitInSeconds: args.terminationWaitSeconds ?? 300,
+                    terminationWaitInSeconds: args.terminationWaitSeconds,
                 },
                 autoRollbackConfiguration: { alarms: this.alarms.map(a => ({ alarmName: a.name })) },
             },
-            tags: args.tags,
         }, { parent: this, deleteBeforeReplace: true });
 
         if (variant.kind === "instance") {
@@ -153,7 +145,6 @@ export class ModelEndpoint extends pulumi.ComponentResource {
                 scalableDimension: "sagemaker:variant:DesiredInstanceCount",
                 minCapacity: variant.minInstances,
                 maxCapacity: variant.maxInstances,
-                tags: args.tags,
             }, parent);
             this.scalingPolicy = new aws.appautoscaling.Policy(`${name}-invocations`, {
                 name: `${endpointName}-invocations-per-instance`,
@@ -178,29 +169,14 @@ export class ModelEndpoint extends pulumi.ComponentResource {
 }
 
 function trafficRouting(args: ModelEndpointArgs) {
-    const waitIntervalInSeconds = args.waitIntervalSeconds ?? 300;
-    const percent = { type: "CAPACITY_PERCENT", value: args.canaryPercent ?? 25 };
-    switch (args.trafficShift ?? "ALL_AT_ONCE") {
+    const waitIntervalInSeconds = args.waitIntervalSeconds;
+    const percent = { type: "CAPACITY_PERCENT", value: args.canaryPercent };
+    switch (args.trafficShift) {
         case "CANARY":
             return { type: "CANARY", waitIntervalInSeconds, canarySize: percent };
         case "LINEAR":
             return { type: "LINEAR", waitIntervalInSeconds, linearStepSize: percent };
         default:
             return { type: "ALL_AT_ONCE", waitIntervalInSeconds };
-    }
-}
-
-function validate(name: string, args: ModelEndpointArgs): void {
-    const bad = (field: string, value: unknown, allowed: string) => {
-        throw new Error(`ModelEndpoint ${name}: ${field} must be ${allowed} (got ${JSON.stringify(value)})`);
-    };
-    const v = args.variant;
-    if (v.kind === "instance") {
-        if (!Number.isInteger(v.minInstances) || v.minInstances < 1) bad("variant.minInstances", v.minInstances, "a whole number >= 1");
-        if (v.maxInstances < v.minInstances) bad("variant.maxInstances", v.maxInstances, `>= minInstances (${v.minInstances})`);
-        if (v.scaleInCooldownSeconds < 0 || v.scaleOutCooldownSeconds < 0) bad("variant cooldowns", [v.scaleInCooldownSeconds, v.scaleOutCooldownSeconds], ">= 0");
-    } else {
-        if (v.memorySizeMb % 1024 !== 0 || v.memorySizeMb < 1024 || v.memorySizeMb > 6144) bad("variant.memorySizeMb", v.memorySizeMb, "1024..6144 in steps of 1024");
-        if ((args.trafficShift ?? "ALL_AT_ONCE") !== "ALL_AT_ONCE") bad("trafficShift", args.trafficShift, "ALL_AT_ONCE for a serverless variant");
     }
 }

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "./aws-context";
-import { document, manageStackJobs, notebookSelfManagement, passRoleToSageMaker, useKey, workWithBucket } from "./iam";
+import { BUCKET_PREFIXES } from "./bucket-layout";
+import { document, manageStackJobs, notebookSelfManagement, passRolesToSageMaker, useKeyThroughS3, workbenchOnBucket } from "./iam";
 import { idleStopScript } from "./notebook-idle-stop";
 import { ServiceRole } from "./service-role";
 
@@ -9,21 +10,18 @@ export interface NotebookArgs {
     context: AwsContext;
     /** Stack name prefix: the notebook is `<prefix>-notebook`, and may manage jobs named `<prefix>-*`. */
     namePrefix: string;
-    /** Default ml.t3.medium (the seeds'). */
-    instanceType?: string;
-    /** Stop the instance after this many idle minutes. Default 60. */
-    idleMinutes?: number;
-    /** Default 5. */
-    volumeSizeGb?: number;
-    /** Off in prod: the notebook then lives in `subnetId` and reaches AWS through the VPC. Default true. */
-    directInternetAccess?: boolean;
+    instanceType: string;
+    /** Stop the instance after this many idle minutes (>= 5: the check runs every 5 minutes). */
+    idleMinutes: number;
+    volumeSizeGb: number;
+    /** Off in prod: the notebook then lives in `subnetId` (required then) and reaches AWS through the VPC. */
+    directInternetAccess: boolean;
     vpcId?: string;
     subnetId?: string;
     bucketArn: pulumi.Input<string>;
-    /** The role the notebook may pass to SageMaker when it starts jobs. */
-    trainingRoleArn: pulumi.Input<string>;
+    /** The roles the notebook may pass to SageMaker when it starts jobs (training, tuning). */
+    jobRoleArns: pulumi.Input<string>[];
     kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 /** The team's SageMaker notebook: locked down, stops itself when idle, works only on this stack. */
@@ -36,32 +34,28 @@ export class Notebook extends pulumi.ComponentResource {
 
     constructor(name: string, args: NotebookArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:notebook:Notebook", name, {}, opts);
-        const directInternet = args.directInternetAccess ?? true;
-        if (!directInternet && (!args.subnetId || !args.vpcId)) {
-            throw new Error(`Notebook ${name}: subnetId and vpcId are required when directInternetAccess is false (got subnetId=${args.subnetId}, vpcId=${args.vpcId})`);
-        }
         const notebookName = `${args.namePrefix}-notebook`;
         const { partition, accountId, region } = args.context;
 
         this.role = new ServiceRole(`${name}-role`, {
             service: "sagemaker",
             purpose: `SageMaker notebook ${notebookName}: this stack's bucket and jobs only`,
-            accountId,
-            policy: pulumi.all([partition, accountId, args.bucketArn, args.trainingRoleArn, args.kmsKeyArn])
-                .apply(([p, a, bucketArn, trainingRoleArn, kmsKeyArn]) => document(
-                    ...workWithBucket(bucketArn),
-                    ...manageStackJobs(p, region, a, args.namePrefix),
-                    passRoleToSageMaker(trainingRoleArn),
-                    ...notebookSelfManagement(p, region, a, notebookName),
-                    ...(kmsKeyArn ? [useKey(kmsKeyArn, region, ["s3", "sagemaker"])] : []),
-                )),
-            tags: args.tags,
+            policy: pulumi.all([partition, accountId, args.bucketArn, pulumi.all(args.jobRoleArns), args.kmsKeyArn])
+                .apply(([p, a, bucketArn, jobRoleArns, kmsKeyArn]) => {
+                    const scope = { partition: p, region, accountId: a };
+                    return document(
+                        ...workbenchOnBucket(bucketArn, BUCKET_PREFIXES.notebook),
+                        ...manageStackJobs(scope, args.namePrefix),
+                        passRolesToSageMaker(jobRoleArns),
+                        ...notebookSelfManagement(scope, notebookName),
+                        ...(kmsKeyArn ? [useKeyThroughS3(kmsKeyArn, region, "read-write")] : []),
+                    );
+                }),
         }, { parent: this });
 
         const lifecycle = new aws.sagemaker.NotebookInstanceLifecycleConfiguration(`${name}-idle-stop`, {
             name: `${args.namePrefix}-idle-stop`,
-            onStart: Buffer.from(idleStopScript(args.idleMinutes ?? 60)).toString("base64"),
-            tags: args.tags,
+            onStart: Buffer.from(idleStopScript(args.idleMinutes)).toString("base64"),
         }, { parent: this });
 
         let securityGroups: pulumi.Output<string>[] | undefined;
@@ -71,25 +65,23 @@ export class Notebook extends pulumi.ComponentResource {
                 description: `SageMaker notebook ${notebookName}: no inbound, HTTPS out`,
                 vpcId: args.vpcId,
                 egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to AWS APIs" }],
-                tags: args.tags,
             }, { parent: this });
             securityGroups = [group.id];
         }
 
         this.instance = new aws.sagemaker.NotebookInstance(name, {
             name: notebookName,
-            instanceType: args.instanceType ?? "ml.t3.medium",
+            instanceType: args.instanceType,
             roleArn: this.role.arn,
             lifecycleConfigName: lifecycle.name,
             rootAccess: "Disabled",
-            directInternetAccess: directInternet ? "Enabled" : "Disabled",
+            directInternetAccess: args.directInternetAccess ? "Enabled" : "Disabled",
             subnetId: args.subnetId,
             securityGroups,
             kmsKeyId: args.kmsKeyArn,
-            volumeSize: args.volumeSizeGb ?? 5,
+            volumeSize: args.volumeSizeGb,
             platformIdentifier: "notebook-al2-v3",
             instanceMetadataServiceConfiguration: { minimumInstanceMetadataServiceVersion: "2" },
-            tags: args.tags,
         }, { parent: this, dependsOn: [this.role] });
 
         this.name = this.instance.name;

@@ -1,22 +1,27 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { DebuggerSettings } from "../config";
 import { BUCKET_PREFIXES, modelArtifactUri, s3Uri } from "./bucket-layout";
+import { PROFILER_RULE, ruleImage } from "./debugger";
 import {
-    contentAddressedName, DEBUGGER_RULES, debuggerRuleImage, METRIC_DEFINITIONS, PROFILER_RULES, SageMakerJobArgs,
-    scriptModeHyperparameters, stoppingCondition, trainingChannel,
+    contentAddressedName, launcherHyperparameters, METRIC_DEFINITIONS, SageMakerJobArgs, scriptModeHyperparameters, stoppingCondition,
+    trainingChannel,
 } from "./training-spec";
 
 export interface TrainingJobArgs extends SageMakerJobArgs {
     /** The run's name in config (`single`, `multi`); the job is `<prefix>-<run>-<spec hash>`. */
     runName: string;
-    /** > 1 runs data-parallel: every host joins one torch.distributed process group (train.py). */
+    /**
+     * > 1 runs data-parallel: every host joins one torch.distributed process group (train.py);
+     * on GPU types every GPU of every host runs a process of it (the container's torchrun).
+     */
     instanceCount: number;
     /** train.py's own hyperparameters, as strings (may come from the tuning job). */
     hyperparameters: pulumi.Input<Record<string, string>>;
     /** How long `pulumi up` waits for the job to finish. */
     createTimeoutMinutes: number;
-    /** Debugger rules (vanishing gradient, overfit, overtraining, poor init) and the profiler report. */
-    debugger: boolean;
+    /** The profiler report, and tensor rules (only for images with smdebug; the stack config checks). */
+    debugger: DebuggerSettings;
 }
 
 /**
@@ -33,7 +38,6 @@ export class TrainingJob extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrainingJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:training:TrainingJob", name, {}, opts);
-        validate(name, args);
 
         // Everything that defines the run, and so its name. Locations derived from the name
         // (output, checkpoints, Debugger) are added afterwards.
@@ -41,7 +45,7 @@ export class TrainingJob extends pulumi.ComponentResource {
             .apply(([roleArn, bucket, codeUri, image, hyperparameters, kmsKeyArn]) => ({
                 roleArn,
                 algorithmSpecification: { trainingImage: image, trainingInputMode: "File", metricDefinitions: METRIC_DEFINITIONS },
-                hyperParameters: { ...hyperparameters, ...scriptModeHyperparameters(codeUri, args.region) },
+                hyperParameters: { ...hyperparameters, ...scriptModeHyperparameters(codeUri, args.region), ...launcherHyperparameters(args.instanceType) },
                 inputDataConfigs: [trainingChannel(bucket, args.datasetPrefix)],
                 resourceConfig: {
                     instanceType: args.instanceType,
@@ -60,29 +64,23 @@ export class TrainingJob extends pulumi.ComponentResource {
         this.jobName = intent.apply(spec => contentAddressedName(`${args.namePrefix}-${args.runName}`, spec, 63));
 
         const spec = pulumi.all([intent, this.jobName]).apply(([i, jobName]) => {
-            const { debugger: withDebugger, bucket, kmsKeyArn, ...request } = i;
+            const { debugger: debug, bucket, kmsKeyArn, ...request } = i;
             const under = (prefix: string) => s3Uri(bucket, `${prefix}${args.runName}/${jobName}/`);
-            const ruleImage = withDebugger ? debuggerRuleImage(args.region) : undefined;
+            const tensors = debug.tensorRules.length > 0;
+            const rule = (name: string) => ({ ruleConfigurationName: name, ruleEvaluatorImage: ruleImage(args.region), ruleParameters: { rule_to_invoke: name } });
             return {
                 ...request,
                 outputDataConfig: { s3OutputPath: s3Uri(bucket, BUCKET_PREFIXES.training), kmsKeyId: kmsKeyArn },
                 checkpointConfig: args.spot ? { s3Uri: under(BUCKET_PREFIXES.checkpoints), localPath: "/opt/ml/checkpoints" } : undefined,
-                debugHookConfig: withDebugger ? {
+                // The hook that saves tensors lives in the image (smdebug): configured only with rules that read them.
+                debugHookConfig: tensors ? {
                     s3OutputPath: under(BUCKET_PREFIXES.debugger),
                     hookParameters: { "train.save_interval": "100", "eval.save_interval": "10" },
                     collectionConfigurations: [{ collectionName: "weights" }, { collectionName: "gradients" }, { collectionName: "losses" }],
                 } : undefined,
-                debugRuleConfigurations: withDebugger ? DEBUGGER_RULES.map(rule => ({
-                    ruleConfigurationName: rule,
-                    ruleEvaluatorImage: ruleImage!,
-                    ruleParameters: { rule_to_invoke: rule },
-                })) : undefined,
-                profilerConfig: withDebugger ? { s3OutputPath: `${under(BUCKET_PREFIXES.debugger)}profiler/`, profilingIntervalInMilliseconds: 500 } : undefined,
-                profilerRuleConfigurations: withDebugger ? PROFILER_RULES.map(rule => ({
-                    ruleConfigurationName: rule,
-                    ruleEvaluatorImage: ruleImage!,
-                    ruleParameters: { rule_to_invoke: rule },
-                })) : undefined,
+                debugRuleConfigurations: tensors ? debug.tensorRules.map(rule) : undefined,
+                profilerConfig: debug.profilerReport ? { s3OutputPath: `${under(BUCKET_PREFIXES.debugger)}profiler/`, profilingIntervalInMilliseconds: 500 } : undefined,
+                profilerRuleConfigurations: debug.profilerReport ? [rule(PROFILER_RULE)] : undefined,
             };
         });
 
@@ -104,22 +102,10 @@ export class TrainingJob extends pulumi.ComponentResource {
             profilerConfig: spec.profilerConfig,
             profilerRuleConfigurations: spec.profilerRuleConfigurations,
             timeouts: { create: timeout },
-            tags: args.tags,
         }, { parent: this, customTimeouts: { create: timeout } });
 
         this.arn = this.job.arn;
         this.modelDataUrl = pulumi.all([args.bucketName, this.job.trainingJobName]).apply(([b, job]) => modelArtifactUri(b, job));
         this.registerOutputs({ jobName: this.jobName, arn: this.arn, modelDataUrl: this.modelDataUrl });
     }
-}
-
-function validate(name: string, args: TrainingJobArgs): void {
-    const bad = (field: string, value: unknown, allowed: string) => {
-        throw new Error(`TrainingJob ${name}: ${field} must be ${allowed} (got ${JSON.stringify(value)})`);
-    };
-    if (!Number.isInteger(args.instanceCount) || args.instanceCount < 1) bad("instanceCount", args.instanceCount, "a whole number >= 1");
-    if (!Number.isInteger(args.maxRuntimeMinutes) || args.maxRuntimeMinutes < 1) bad("maxRuntimeMinutes", args.maxRuntimeMinutes, "a whole number >= 1");
-    if (args.spot && args.maxWaitMinutes < args.maxRuntimeMinutes) bad("maxWaitMinutes", args.maxWaitMinutes, `>= maxRuntimeMinutes (${args.maxRuntimeMinutes}) with spot training`);
-    if (!/^[a-z0-9](-?[a-z0-9])*$/.test(args.runName)) bad("runName", args.runName, "lowercase letters, digits and single '-'");
-    if (!args.datasetPrefix.endsWith("/")) bad("datasetPrefix", args.datasetPrefix, "a key prefix ending with '/'");
 }

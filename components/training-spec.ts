@@ -1,13 +1,13 @@
 import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Hyperparameters, isGpuInstance } from "../config";
+import { isGpuInstance } from "../config";
 import { s3Uri } from "./bucket-layout";
 
 /**
  * Plain functions that turn configuration into what SageMaker expects: image tags, script-mode
- * hyperparameters, content-addressed job names, metric definitions, Debugger rules. The
- * components call them; the tests call them directly.
+ * and launcher hyperparameters, content-addressed job names, metric definitions. The components
+ * call them; the tests call them directly.
  */
 
 /** The metric definitions train.py's output is scraped with; defined once, in training/metrics.json. */
@@ -21,63 +21,24 @@ const METRICS: MetricsFile = require(path.join(__dirname, "..", "training", "met
 export const OBJECTIVE = METRICS.objective;
 export const METRIC_DEFINITIONS = METRICS.definitions.map(d => ({ name: d.Name, regex: d.Regex }));
 
-/** Tag of the AWS PyTorch Deep Learning Container for an instance type: `2.5.1-gpu-py311`. */
-export function pytorchImageTag(frameworkVersion: string, pyVersion: string, instanceType: string): string {
-    return `${frameworkVersion}-${isGpuInstance(instanceType) ? "gpu" : "cpu"}-${pyVersion}`;
+/**
+ * Tag of the AWS PyTorch Deep Learning Container for an instance type: `2.5.1-gpu-py311`.
+ * Serverless endpoints (no instance type) run on CPU.
+ */
+export function pytorchImageTag(frameworkVersion: string, pyVersion: string, instanceType: string | undefined): string {
+    return `${frameworkVersion}-${instanceType !== undefined && isGpuInstance(instanceType) ? "gpu" : "cpu"}-${pyVersion}`;
 }
 
 /**
- * Accounts that publish the SageMaker Debugger built-in rule images, per region (AWS docs,
- * "Amazon SageMaker Debugger Registry URLs for Built-in Rule Evaluators").
+ * The container's own launcher for GPU hosts: with `sagemaker_torch_distributed_enabled` the
+ * SageMaker PyTorch container starts train.py through torchrun, one process per GPU of every
+ * host (sagemaker-training-toolkit `torch_distributed.py`; `runner.py` sizes it to the host's
+ * GPUs). CPU hosts keep the container's default: one train.py process per host.
  */
-const DEBUGGER_RULE_ACCOUNTS: Record<string, string> = {
-    "ap-east-1": "199566480951",
-    "ap-northeast-1": "430734990657",
-    "ap-northeast-2": "578805364391",
-    "ap-south-1": "904829902805",
-    "ap-southeast-1": "972752614525",
-    "ap-southeast-2": "184798709955",
-    "ca-central-1": "519511493484",
-    "cn-north-1": "618459771430",
-    "cn-northwest-1": "658757709296",
-    "eu-central-1": "482524230118",
-    "eu-north-1": "314864569078",
-    "eu-west-1": "929884845733",
-    "eu-west-2": "250201462417",
-    "eu-west-3": "447278800020",
-    "me-south-1": "986000313247",
-    "sa-east-1": "818342061345",
-    "us-east-1": "503895931360",
-    "us-east-2": "915447279597",
-    "us-west-1": "685455198987",
-    "us-west-2": "895741380848",
-};
+export const TORCH_DISTRIBUTED = "sagemaker_torch_distributed_enabled";
 
-export function debuggerRuleImage(region: string): string {
-    const account = DEBUGGER_RULE_ACCOUNTS[region];
-    if (!account) {
-        throw new Error(`SageMaker Debugger has no built-in rule image in region ${region} (regions: ${Object.keys(DEBUGGER_RULE_ACCOUNTS).join(", ")}); set mlops:training.debugger to false there`);
-    }
-    const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
-    return `${account}.dkr.ecr.${region}.${suffix}/sagemaker-debugger-rules:latest`;
-}
-
-/** The seeds' Debugger rules; each is a built-in rule run by the rule image. */
-export const DEBUGGER_RULES = ["VanishingGradient", "Overfit", "Overtraining", "PoorWeightInitialization"] as const;
-export const PROFILER_RULES = ["ProfilerReport"] as const;
-
-/** Hyperparameters train.py understands, named exactly as its CLI flags (DESIGN.md section 4). */
-export function trainingHyperparameters(hp: Hyperparameters): Record<string, string> {
-    return {
-        "epochs": String(hp.epochs),
-        "batch-size": String(hp.batchSize),
-        "learning-rate": String(hp.learningRate),
-        "arch": hp.arch,
-        "image-size": String(hp.imageSize),
-        "patience": String(hp.patience),
-        "seed": String(hp.seed),
-        "pretrained": String(hp.pretrained),
-    };
+export function launcherHyperparameters(instanceType: string): Record<string, string> {
+    return isGpuInstance(instanceType) ? { [TORCH_DISTRIBUTED]: "true" } : {};
 }
 
 /** The hyperparameters that put the PyTorch container in script mode, running our archive's train.py. */
@@ -140,7 +101,6 @@ export interface SageMakerJobArgs {
     /** Spot only: total time including waiting for capacity; >= maxRuntimeMinutes. */
     maxWaitMinutes: number;
     kmsKeyArn?: pulumi.Input<string>;
-    tags: Record<string, string>;
 }
 
 /** The `training` channel: the dataset prefix, whole on every host (train.py shards it itself). */

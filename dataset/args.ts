@@ -1,4 +1,5 @@
-import { UsageError } from "./errors";
+import { parseArgs as parseNodeArgs } from "util";
+import { UsageError, describe } from "./errors";
 
 /** The seeds' public copy of the dataset (Udacity dog project). */
 export const DEFAULT_SOURCE = "https://s3-us-west-1.amazonaws.com/udacity-aind/dog-project/dogImages.zip";
@@ -16,13 +17,15 @@ export interface CliOptions {
     bucket?: string;
     prefix?: string;
     region?: string;
-    /** Objects uploaded at the same time. */
+    /** Objects uploaded (and files verified, objects compared) at the same time. */
     concurrency: number;
     /** Objects larger than one part go through multipart upload, in parts of this size. */
     partSizeMiB: number;
-    /** Upload even objects that are already there with the same size. */
+    /** Upload even objects that are already there with the same SHA-256. */
     force: boolean;
-    /** Resolve everything, list the bucket, print the plan, upload nothing. */
+    /** Delete objects under the prefix's train/, valid/, test/ that the source does not have. */
+    prune: boolean;
+    /** Resolve, verify, compare, print the plan; upload nothing. */
     dryRun: boolean;
     help: boolean;
 }
@@ -30,7 +33,9 @@ export interface CliOptions {
 export const USAGE = `Usage: npm run dataset:upload -- --stack <stack> [options]
 
 Puts the dogImages dataset (train/, valid/, test/) under the stack's dataset prefix in its data
-bucket, skipping objects that are already there with the same size.
+bucket, then writes <prefix>manifest.json. Every file is verified first (zip entries against their
+CRC-32 and size; the same classes in train/, valid/ and test/): a damaged source is refused before
+anything is stored. Objects already there with the same SHA-256 are skipped.
 
 Options:
   --stack <name>          Pulumi stack whose config is read (Pulumi.<name>.yaml)       (required)
@@ -41,54 +46,70 @@ Options:
   --region <region>       bucket region (default: aws:region of the stack)
   --concurrency <n>       objects uploaded at once, 1-${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY})
   --part-size-mib <n>     multipart part size in MiB, ${MIN_PART_SIZE_MIB}-${MAX_PART_SIZE_MIB}; larger objects use multipart (default ${DEFAULT_PART_SIZE_MIB})
-  --force                 upload every object, even those already there with the same size
-  --dry-run               list what would be uploaded and skipped, upload nothing
+  --force                 upload every object, even those already there with the same SHA-256
+  --prune                 delete objects under the prefix's train/, valid/, test/ that the source lacks
+                          (without it such objects stop the run: training would read them too)
+  --dry-run               verify and list what would be uploaded, skipped and deleted; change nothing
   -h, --help              show this help
 
 Environment: AWS credentials as usual for the AWS SDK; AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL)
 points the client at an S3-compatible server (path-style addressing is then used).
-Exit codes: 0 done, 1 the upload failed, 2 bad invocation.`;
+Exit codes: 0 done, 1 the upload failed or the source was refused, 2 bad invocation,
+130/143 interrupted (SIGINT/SIGTERM).`;
 
-const VALUE_FLAGS = ["stack", "source", "bucket", "prefix", "region", "concurrency", "part-size-mib"] as const;
-const BOOLEAN_FLAGS = ["force", "dry-run", "help"] as const;
-type ValueFlag = typeof VALUE_FLAGS[number];
+/** Every flag, in the form node's util.parseArgs takes; the order is the order of the help text. */
+const FLAGS = {
+    stack: { type: "string" },
+    source: { type: "string" },
+    bucket: { type: "string" },
+    prefix: { type: "string" },
+    region: { type: "string" },
+    concurrency: { type: "string" },
+    "part-size-mib": { type: "string" },
+    force: { type: "boolean" },
+    prune: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const;
+type Flag = keyof typeof FLAGS;
 
-/** Parses the CLI flags (`--flag value` or `--flag=value`); any mistake is a UsageError naming it. */
+/**
+ * Parses the CLI flags (`--flag value` or `--flag=value`) with node's util.parseArgs; any mistake is
+ * a UsageError naming it. util.parseArgs runs non-strict and the checks are made on its tokens, so
+ * that every message names the flag the way the help text does.
+ */
 export function parseArgs(argv: readonly string[]): CliOptions {
-    const values: Partial<Record<ValueFlag, string>> = {};
-    const flags = new Set<string>();
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "-h") {
-            flags.add("help");
-            continue;
-        }
-        if (!arg.startsWith("--")) {
+    let tokens;
+    try {
+        ({ tokens } = parseNodeArgs({ args: [...argv], options: FLAGS, strict: false, allowPositionals: true, tokens: true }));
+    } catch (err) {
+        throw new UsageError(describe(err));
+    }
+    const values: Partial<Record<Flag, string>> = {};
+    const flags = new Set<Flag>();
+    for (const token of tokens) {
+        if (token.kind !== "option") {
+            const arg = token.kind === "positional" ? token.value : "--";
             throw new UsageError(`unexpected argument "${arg}" (flags start with "--"; see --help)`);
         }
-        const eq = arg.indexOf("=");
-        const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-        if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
-            if (eq >= 0) throw new UsageError(`--${name} takes no value (got "${arg}")`);
+        if (!Object.hasOwn(FLAGS, token.name)) {
+            const allowed = Object.keys(FLAGS).map(f => "--" + f).join(", ");
+            throw new UsageError(`unknown flag "${token.rawName}" (allowed: ${allowed})`);
+        }
+        const name = token.name as Flag;
+        if (FLAGS[name].type === "boolean") {
+            if (token.inlineValue) throw new UsageError(`--${name} takes no value (got "${argv[token.index]}")`);
             flags.add(name);
             continue;
         }
-        if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
-            throw new UsageError(`unknown flag "--${name}" (allowed: ${[...VALUE_FLAGS, ...BOOLEAN_FLAGS].map(f => "--" + f).join(", ")})`);
-        }
-        let value: string | undefined;
-        if (eq >= 0) {
-            value = arg.slice(eq + 1);
-        } else {
-            value = argv[i + 1];
-            if (value === undefined || value.startsWith("--")) {
-                throw new UsageError(`--${name} needs a value`);
-            }
-            i++;
+        // util.parseArgs takes the next argument as the value even when it is the next flag.
+        const value = token.value;
+        if (value === undefined || (!token.inlineValue && value.startsWith("--"))) {
+            throw new UsageError(`--${name} needs a value`);
         }
         if (value === "") throw new UsageError(`--${name} needs a non-empty value`);
-        if (values[name as ValueFlag] !== undefined) throw new UsageError(`--${name} given twice`);
-        values[name as ValueFlag] = value;
+        if (values[name] !== undefined) throw new UsageError(`--${name} given twice`);
+        values[name] = value;
     }
 
     const help = flags.has("help");
@@ -104,6 +125,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         concurrency: parseIntFlag("concurrency", values.concurrency, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY),
         partSizeMiB: parseIntFlag("part-size-mib", values["part-size-mib"], DEFAULT_PART_SIZE_MIB, MIN_PART_SIZE_MIB, MAX_PART_SIZE_MIB),
         force: flags.has("force"),
+        prune: flags.has("prune"),
         dryRun: flags.has("dry-run"),
         help,
     };

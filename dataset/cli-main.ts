@@ -4,15 +4,23 @@
  */
 import { main } from "./cli";
 import { removeTempDownloadsSync } from "./download";
+import { InterruptedError } from "./errors";
 import { loadStackConfig } from "../plan/stack-config";
 
-// Ctrl-C: delete the temporary zip (about 1.1 GB) before exiting. What was uploaded stays, and the
-// next run skips it; a multipart upload cut off here is removed by the bucket's lifecycle rule.
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    process.once(signal, () => {
+// Ctrl-C (or SIGTERM) stops the run at the next safe point: uploads in flight finish, the temporary
+// download is deleted, and main() says how many files were done and how many remain. A second one
+// exits at once; a multipart upload cut off then is removed by the bucket's lifecycle rule.
+const interrupt = new AbortController();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+        if (!interrupt.signal.aborted) {
+            process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}dataset:upload: ${signal}: stopping after the uploads in flight (again to stop at once)\n`);
+            interrupt.abort(signal);
+            return;
+        }
         removeTempDownloadsSync();
-        process.stderr.write(`\ndataset:upload: interrupted (${signal}); run the same command again to resume\n`);
-        process.exit(code);
+        process.stderr.write(`dataset:upload: ${signal} again: stopped at once; run the same command again to resume\n`);
+        process.exit(new InterruptedError(signal, "").exitCode);
     });
 }
 
@@ -21,6 +29,7 @@ main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     loadStackConfig: stack => loadStackConfig(stack),
+    signal: interrupt.signal,
 }).then(
     code => {
         process.exitCode = code;

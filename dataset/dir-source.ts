@@ -35,7 +35,7 @@ export async function openDirectorySource(dir: string): Promise<DatasetSource> {
     const files: DatasetFile[] = layout.files.map(({ key, item }) => ({
         key,
         size: item.size,
-        open: async () => fs.createReadStream(item.abs),
+        open: () => Promise.resolve(fs.createReadStream(item.abs)),
     }));
-    return { label: dir, files, ignored: layout.ignored, close: async () => undefined };
+    return { label: dir, files, ignored: layout.ignored, close: () => Promise.resolve() };
 }

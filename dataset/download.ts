@@ -19,6 +19,8 @@ export interface DownloadOptions {
     idleTimeoutMs?: number;
     /** Called as bytes arrive; total is the Content-Length when the server sent one. */
     onProgress?: (bytes: number, total: number | undefined) => void;
+    /** Stops the download (Ctrl-C); the temporary file is removed. */
+    signal?: AbortSignal;
 }
 
 export interface Downloaded {
@@ -77,7 +79,7 @@ async function fetchToFile(start: URL, file: string, options: DownloadOptions): 
     const maxRedirects = options.maxRedirects ?? 5;
     let url = start;
     for (let hop = 0; ; hop++) {
-        const res = await request(url, options.idleTimeoutMs ?? 60_000);
+        const res = await request(url, options.idleTimeoutMs ?? 60_000, options.signal);
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
             res.resume();
@@ -105,7 +107,7 @@ async function fetchToFile(start: URL, file: string, options: DownloadOptions): 
             },
         });
         try {
-            await pipeline(res, counter, fs.createWriteStream(file));
+            await pipeline(res, counter, fs.createWriteStream(file), { signal: options.signal });
         } catch (err) {
             throw new DatasetError(`cannot download ${url.href}: ${describe(err)} after ${bytes} bytes`);
         }
@@ -116,10 +118,10 @@ async function fetchToFile(start: URL, file: string, options: DownloadOptions): 
     }
 }
 
-function request(url: URL, idleTimeoutMs: number): Promise<http.IncomingMessage> {
+function request(url: URL, idleTimeoutMs: number, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
     const get = url.protocol === "https:" ? https.get : http.get;
     return new Promise((resolve, reject) => {
-        const req = get(url, { headers: { "user-agent": "mlops-dataset-upload" } }, res => {
+        const req = get(url, { headers: { "user-agent": "mlops-dataset-upload" }, signal }, res => {
             res.setTimeout(idleTimeoutMs, () => res.destroy(new Error(`no data for ${idleTimeoutMs / 1000} s`)));
             resolve(res);
         });

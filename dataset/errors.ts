@@ -1,5 +1,7 @@
+import { constants } from "os";
+
 /**
- * The two ways the dataset tool can fail. Both carry a one-line message meant for the user; the CLI
+ * The ways the dataset tool can stop early. Each carries a one-line message meant for the user; the CLI
  * prints the message and exits with the code, never a stack trace.
  */
 
@@ -19,6 +21,24 @@ export class DatasetError extends Error {
         super(message);
         this.name = "DatasetError";
     }
+}
+
+/**
+ * The run was stopped by a signal (Ctrl-C is SIGINT): exit code 128 + the signal's number, as a
+ * shell reports it (130 for SIGINT, 143 for SIGTERM). The message says how far the run got.
+ */
+export class InterruptedError extends Error {
+    readonly exitCode: number;
+    constructor(readonly signal: string, message: string) {
+        super(message);
+        this.name = "InterruptedError";
+        this.exitCode = 128 + (constants.signals[signal as NodeJS.Signals] ?? 2);
+    }
+}
+
+/** The signal an AbortSignal was aborted for (its reason, when a signal name), else SIGINT. */
+export function signalName(signal: AbortSignal): string {
+    return typeof signal.reason === "string" && /^SIG[A-Z]+$/.test(signal.reason) ? signal.reason : "SIGINT";
 }
 
 /** A one-line description of anything thrown, for messages that wrap a lower-level failure. */

@@ -2,6 +2,20 @@ import { DatasetError } from "./errors";
 
 /** The folders train.py reads (`<data>/{train,valid,test}`); the prefix must hold them directly. */
 export const SPLITS = ["train", "valid", "test"] as const;
+export type Split = typeof SPLITS[number];
+
+/**
+ * Order by Unicode code point (the order of the strings' UTF-8 bytes): Python's sorted(), so class
+ * lists come out in train.py's label order, and an order any language can reproduce.
+ */
+export function byCodePoint(a: string, b: string): number {
+    return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/** The split a key belongs to (`train/...` -> train), if any. */
+export function splitOf(key: string): Split | undefined {
+    return SPLITS.find(s => key.startsWith(`${s}/`));
+}
 
 /**
  * Files that are never part of the dataset: directory entries, macOS resource forks (`__MACOSX/`,
@@ -67,6 +81,47 @@ export function locateSplits<T>(entries: readonly { path: string; item: T }[], s
         throw new DatasetError(
             `${sourceLabel} has no files under ${missing.map(s => `${root}${s}/`).join(", ")} (train.py needs train/, valid/ and test/)`);
     }
-    located.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    located.sort((a, b) => byCodePoint(a.key, b.key));
     return { root, files: located, ignored };
+}
+
+/**
+ * The class folders of each split (`<split>/<class>/<file>`), sorted by code point. A file directly
+ * under a split belongs to no class (torchvision's ImageFolder, which train.py uses, ignores it).
+ */
+export function classesBySplit(keys: readonly string[]): Record<Split, string[]> {
+    const found: Record<Split, Set<string>> = { train: new Set(), valid: new Set(), test: new Set() };
+    for (const key of keys) {
+        const parts = key.split("/");
+        const split = splitOf(key);
+        if (split !== undefined && parts.length >= 3) found[split].add(parts[1]);
+    }
+    const sorted = (set: Set<string>) => [...set].sort(byCodePoint);
+    return { train: sorted(found.train), valid: sorted(found.valid), test: sorted(found.test) };
+}
+
+/**
+ * train.py refuses splits whose classes differ (labels would not line up) and a train/ with fewer
+ * than 2 classes, but only once a paid job runs: checked here before anything is sent. Throws naming
+ * each split that differs from train/ and its missing and extra classes.
+ */
+export function checkSameClasses(keys: readonly string[], sourceLabel: string): Record<Split, string[]> {
+    const classes = classesBySplit(keys);
+    const list = (names: string[]) => names.length <= 5 ? names.join(", ") : `${names.slice(0, 5).join(", ")}, ... (${names.length} in all)`;
+    const problems: string[] = [];
+    for (const split of SPLITS.filter(s => s !== "train")) {
+        const missing = classes.train.filter(c => !classes[split].includes(c));
+        const extra = classes[split].filter(c => !classes.train.includes(c));
+        if (missing.length > 0) problems.push(`${split}/ lacks ${list(missing)}`);
+        if (extra.length > 0) problems.push(`${split}/ has ${list(extra)} that train/ lacks`);
+    }
+    if (problems.length > 0) {
+        throw new DatasetError(`${sourceLabel}: the splits have different classes (${problems.join("; ")}): ` +
+            "train.py would refuse them, labels would not line up; nothing was uploaded");
+    }
+    if (classes.train.length < 2) {
+        throw new DatasetError(`${sourceLabel}: train/ has ${classes.train.length} class folder(s)` +
+            `${classes.train.length ? ` (${classes.train.join(", ")})` : ""}; train.py needs at least 2; nothing was uploaded`);
+    }
+    return classes;
 }

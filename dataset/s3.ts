@@ -1,5 +1,9 @@
-import { S3Client, S3ClientConfig, paginateListObjectsV2 } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, S3Client, S3ClientConfig, paginateListObjectsV2 } from "@aws-sdk/client-s3";
 import { DatasetError, describe } from "./errors";
+import { SHA256_HEX, base64ToHex } from "./integrity";
+
+/** The user metadata (`x-amz-meta-sha256`) in which every object this tool writes carries the SHA-256 (hex) of its bytes. */
+export const SHA256_METADATA = "sha256";
 
 export interface S3Settings {
     region: string;
@@ -48,6 +52,36 @@ export async function listObjectSizes(client: S3Client, bucket: string, prefix: 
     return sizes;
 }
 
+/**
+ * The SHA-256 (hex) of a stored object's bytes, as far as S3 says: its full-object ChecksumSHA256
+ * (which S3 verified when the object was written with one), else the `sha256` metadata this tool
+ * writes (the only record for a multipart object, whose SHA-256 checksum is one of part checksums).
+ * undefined when there is neither, or no object. One HeadObject (s3:GetObject; with SSE-KMS, reading
+ * the checksum also needs kms:Decrypt).
+ */
+export async function readStoredSha256(client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined> {
+    let head;
+    try {
+        head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }), { abortSignal: signal });
+    } catch (err) {
+        const name = (err as { name?: string })?.name;
+        if (name === "NotFound" || name === "NoSuchKey") return undefined;
+        throw new DatasetError(`cannot read the checksum of s3://${bucket}/${key}: ${describeS3Error(err, bucket)}`);
+    }
+    const checksum = head.ChecksumSHA256;
+    if (checksum && head.ChecksumType !== "COMPOSITE" && !checksum.includes("-")) return base64ToHex(checksum);
+    const recorded = head.Metadata?.[SHA256_METADATA];
+    return recorded !== undefined && SHA256_HEX.test(recorded) ? recorded : undefined;
+}
+
+export async function deleteObject(client: S3Client, bucket: string, key: string): Promise<void> {
+    try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+        throw new DatasetError(`cannot delete s3://${bucket}/${key}: ${describeS3Error(err, bucket)}`);
+    }
+}
+
 /** The S3 error code and message on one line, with a hint for the failures users actually hit. */
 export function describeS3Error(err: unknown, bucket: string): string {
     const name = (err as { name?: string })?.name ?? "";
@@ -57,7 +91,7 @@ export function describeS3Error(err: unknown, bucket: string): string {
             return `bucket "${bucket}" does not exist (check --bucket, or that \`pulumi up\` created it)`;
         case "AccessDenied":
         case "Forbidden":
-            return `access denied (${base}); the caller needs s3:ListBucket and s3:PutObject on the bucket`;
+            return `access denied (${base}); the caller needs s3:ListBucket on the bucket and s3:GetObject, s3:PutObject, s3:DeleteObject on the prefix`;
         case "CredentialsProviderError":
             return `no AWS credentials found (${base}); configure a profile or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`;
         case "PermanentRedirect":

@@ -2,11 +2,13 @@ import * as yauzl from "yauzl";
 import { DatasetFile, DatasetSource } from "./source";
 import { locateSplits } from "./layout";
 import { DatasetError, describe } from "./errors";
+import { checkSizeAndCrc32 } from "./integrity";
 
 /**
  * A zip file read in place, without unpacking it to disk: the central directory gives every
- * entry's name and size, and entries are streamed (inflated) one by one as they are uploaded.
- * yauzl reads by offset, so several entries can stream at once.
+ * entry's name, size and CRC-32, and entries are streamed (inflated) one by one. Every stream is
+ * checked against the entry's size and CRC-32 as it flows, and fails before its end when they do not
+ * match, naming the entry. yauzl reads by offset, so several entries can stream at once.
  */
 export async function openZipSource(zipPath: string, label: string = zipPath): Promise<DatasetSource> {
     let zip: yauzl.ZipFile;
@@ -17,11 +19,12 @@ export async function openZipSource(zipPath: string, label: string = zipPath): P
         throw new DatasetError(`${label} is not a readable zip file: ${describe(err)}`);
     }
     let closed = false;
-    const close = async () => {
+    const close = () => {
         if (!closed) {
             closed = true;
             zip.close();
         }
+        return Promise.resolve();
     };
 
     try {
@@ -32,11 +35,14 @@ export async function openZipSource(zipPath: string, label: string = zipPath): P
             size: item.uncompressedSize,
             open: async () => {
                 if (item.isEncrypted()) throw new DatasetError(`${label}: ${item.fileName} is encrypted; zip encryption is not supported`);
+                const damaged = (problem: string) => new DatasetError(`${label}: entry ${item.fileName} is damaged: ${problem}`);
+                let stream;
                 try {
-                    return await zip.openReadStreamPromise(item);
+                    stream = await zip.openReadStreamPromise(item);
                 } catch (err) {
-                    throw new DatasetError(`${label}: cannot read ${item.fileName}: ${describe(err)}`);
+                    throw damaged(describe(err));
                 }
+                return checkSizeAndCrc32(stream, { size: item.uncompressedSize, crc32: item.crc32 }, damaged);
             },
         }));
         return { label, files, ignored: layout.ignored, close };

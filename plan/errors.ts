@@ -13,6 +13,18 @@ export class UsageError extends Error {
 const SELF_EXPLAINING = new Set(["RunError", "ResourceError", "InputPropertyError", "InputPropertiesError", "UsageError", "ProgramError", "PolicyEvaluationError", "PackLaunchError", "UnsupportedDataSourceError"]);
 
 /**
+ * The SDK's user errors (`pulumi.RunError`, a `ResourceError` that hides its stack): as `pulumi
+ * preview` does, their message is all there is to show. The SDK is loaded by then whenever one
+ * could have been thrown, so asking it costs nothing.
+ */
+function isPulumiUserError(e: Error): boolean {
+    if (!require.cache[require.resolve("@pulumi/pulumi")]) return false;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- only once the SDK is loaded, see above
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    return pulumi.RunError.isInstance(e) || (pulumi.ResourceError.isInstance(e) && (e as { hideStack?: boolean }).hideStack === true);
+}
+
+/**
  * An error as a person reads it: its message, and for an unexpected one, where in the user's own
  * files it was thrown (`at tests/fixtures/failing/index.ts:10:11`), without the JavaScript stack.
  * PLAN_DEBUG=1 keeps the whole stack.
@@ -21,7 +33,7 @@ export function describeError(e: unknown): string {
     if (!(e instanceof Error)) return String(e);
     if (process.env.PLAN_DEBUG === "1" && e.stack) return e.stack;
     const text = e.name === "Error" || SELF_EXPLAINING.has(e.name) ? e.message : `${e.name}: ${e.message}`;
-    if (SELF_EXPLAINING.has(e.name)) return text;
+    if (SELF_EXPLAINING.has(e.name) || isPulumiUserError(e)) return text;
     const planDir = __dirname + path.sep;
     const frame = (e.stack ?? "")
         .split("\n")

@@ -180,6 +180,38 @@ function validatePolicy(policy: AnalyzerPolicyInfo, properties: Record<string, u
     return problems;
 }
 
+/** What the resolution needs of `GetAnalyzerInfo`. */
+export type PackDescription = Pick<AnalyzerInfo, "name" | "policies" | "initialConfig">;
+
+/** The parts of a @pulumi/policy policy object that `GetAnalyzerInfo` advertises. */
+export interface PolicyObject {
+    name: string;
+    description?: string;
+    enforcementLevel?: EnforcementLevel;
+    configSchema?: { properties: Record<string, unknown>; required?: string[] };
+    tags?: string[];
+}
+
+/**
+ * The pack's policies as @pulumi/policy's server advertises them (`makeAnalyzerInfo`): a policy's
+ * own level, else the pack's (default "advisory"), its schema's properties and required list.
+ * For callers that have the policy objects and no served pack (the docs generator).
+ */
+export function describePolicies(policies: readonly PolicyObject[], packName: string, packLevel: EnforcementLevel = "advisory"): PackDescription {
+    return {
+        name: packName,
+        initialConfig: new Map(),
+        policies: policies.map((p) => ({
+            name: p.name,
+            description: p.description ?? "",
+            enforcementLevel: p.enforcementLevel ?? packLevel,
+            kind: "validateStack" in p ? "stack" : "resource",
+            tags: p.tags ?? [],
+            configSchema: p.configSchema && { properties: p.configSchema.properties as Record<string, Record<string, unknown>>, required: p.configSchema.required },
+        })),
+    };
+}
+
 export interface ResolvedPackConfig {
     /** What `Configure` sends: every policy of the pack (and "all" when a layer set it). */
     policies: Map<string, PolicyConfig>;
@@ -192,7 +224,15 @@ export interface ResolvedPackConfig {
  * initial config and the `--policy-pack-config` file content, or throws `PolicyConfigError`
  * listing every problem, each naming the rule and the property.
  */
-export function resolvePolicyPackConfig(info: Pick<AnalyzerInfo, "name" | "policies" | "initialConfig">, config: unknown): ResolvedPackConfig {
+export function resolvePolicyPackConfig(info: PackDescription, config: unknown): ResolvedPackConfig;
+/** The same from the pack's own policy objects (no process started), as `GetAnalyzerInfo` would describe them. */
+export function resolvePolicyPackConfig(policies: readonly PolicyObject[], config: unknown, options: { packLabel: string; packEnforcementLevel?: EnforcementLevel }): ResolvedPackConfig;
+export function resolvePolicyPackConfig(
+    pack: PackDescription | readonly PolicyObject[],
+    config: unknown,
+    options?: { packLabel: string; packEnforcementLevel?: EnforcementLevel },
+): ResolvedPackConfig {
+    const info = Array.isArray(pack) ? describePolicies(pack as readonly PolicyObject[], options!.packLabel, options!.packEnforcementLevel) : (pack as PackDescription);
     const result = new Map<string, PolicyConfig>();
     for (const p of info.policies) {
         const properties: Record<string, unknown> = {};

@@ -7,8 +7,10 @@ Transfer learning as the seeds (ImageNet ResNet-50, frozen backbone, new head) b
 defects fixed: real epochs with early stopping on validation loss (best weights kept), the GPU with
 mixed precision when present, ImageNet normalization, unshuffled evaluation, per-sample metrics in
 the format the tuning job's regex reads (training/metrics.json), data-parallel training across
-processes or hosts, per-epoch checkpoints resumed after a spot interruption, and an artifact the
-endpoint can serve with network isolation. See docs/training.md.
+processes or hosts with --batch-size as the global batch of each step, per-epoch checkpoints in the
+job's own folder resumed exactly after a spot interruption, and an artifact the endpoint can serve
+with network isolation. The hyperparameter flags come from training/hyperparameters.json, shared
+with the Pulumi program. See docs/training.md.
 """
 import logging
 import math
@@ -22,7 +24,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from dogbreed import artifact, checkpoint, cli, data, debugger, distributed, engine, metrics, modeling  # noqa: E402
+from dogbreed import (  # noqa: E402
+    artifact, checkpoint, cli, data, debugger, distributed, engine, hyperparameters, metrics, modeling)
 
 log = logging.getLogger("train")
 
@@ -37,24 +40,24 @@ def _configure_logging(ctx=None):
                         format="%(asctime)s %(levelname)s " + prefix + "%(name)s: %(message)s")
 
 
-def _resume_state(args, ctx, identity):
-    """rank 0 reads the newest checkpoint and every rank gets it (hosts may not all have the files)."""
+def _run_spec(args, class_folders, dataset_files):
+    """What makes two runs the same run: every hyperparameter in the table and the dataset's identity."""
+    spec = {hp.dest: getattr(args, hp.dest) for hp in hyperparameters.load()}
+    spec.update(class_folders=list(class_folders), dataset_files=dataset_files)
+    return spec
+
+
+def _resume_state(ctx, directory, identity):
+    """rank 0 reads this run's newest checkpoint and every rank gets it (hosts may not all have the files)."""
     payload = None
     if ctx.is_main:
-        try:
-            path, state = checkpoint.load_newest(args.checkpoint_dir)
-            if state is not None:
-                checkpoint.check_compatible(path, state, identity)
-                payload = {"path": path, "state": state}
-        except ValueError as exc:
-            payload = {"error": str(exc)}
-    payload = distributed.broadcast_object(ctx, payload)
-    if payload and "error" in payload:
-        raise ValueError(payload["error"])
-    return payload
+        path, state = checkpoint.load_newest(directory, identity)
+        if state is not None:
+            payload = {"path": path, "state": state}
+    return distributed.broadcast_object(ctx, payload)
 
 
-def run(args, ctx):
+def run(args, ctx, job=None):
     definitions = metrics.load_definitions()
     metrics.check_definitions(definitions)
     torch.manual_seed(args.seed)
@@ -63,14 +66,11 @@ def run(args, ctx):
 
     splits = data.load_splits(args.data, args.image_size)
     class_folders = splits["train"].classes
-    per_process_batch = max(1, args.batch_size // ctx.world_size)
-    if per_process_batch * ctx.world_size != args.batch_size:
-        log.warning("--batch-size %d is not divisible by %d processes: global batch is %d",
-                    args.batch_size, ctx.world_size, per_process_batch * ctx.world_size)
-    loaders, train_sampler = data.make_loaders(splits, ctx, per_process_batch, args.workers, args.seed)
-    log.info("device %s, %d classes, %d/%d/%d train/valid/test images, batch %d per process x %d processes",
+    loaders, train_batches = data.make_loaders(splits, ctx, args.batch_size, args.workers, args.seed)
+    log.info("device %s, %d classes, %d/%d/%d train/valid/test images, global batch %d = %s over %d process(es)",
              ctx.device, len(class_folders), len(splits["train"]), len(splits["valid"]), len(splits["test"]),
-             per_process_batch, ctx.world_size)
+             args.batch_size, "+".join(str(n) for n in data.split_sizes(args.batch_size, ctx.world_size)),
+             ctx.world_size)
 
     if args.pretrained and not ctx.is_main:
         distributed.barrier(ctx)  # rank 0 downloads the ImageNet weights first, the others reuse its cache
@@ -80,12 +80,13 @@ def run(args, ctx):
     model.to(ctx.device)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate)
     scaler = engine.make_grad_scaler(ctx.device)
-    criterion = nn.CrossEntropyLoss()
+    criterion = nn.CrossEntropyLoss(reduction="sum")  # engine.train_epoch weights the sum by the global batch
 
-    identity = {"arch": args.arch, "image_size": args.image_size, "pretrained": args.pretrained,
-                "class_folders": class_folders}
+    identity = checkpoint.run_identity(job, _run_spec(args, class_folders, data.fingerprint(splits)))
+    checkpoint_dir = checkpoint.job_directory(args.checkpoint_dir, job)
+    digest = checkpoint.run_digest(identity)
     start_epoch, best_loss, best_state, stale, stopped = 1, math.inf, None, 0, False
-    resume = _resume_state(args, ctx, identity)
+    resume = _resume_state(ctx, checkpoint_dir, identity)
     if resume:
         state = resume["state"]
         model.load_state_dict(state["model"])
@@ -108,10 +109,10 @@ def run(args, ctx):
     for epoch in range(start_epoch, args.epochs + 1):
         if stopped:
             break
-        data.seed_epoch(args.seed, epoch)
-        train_sampler.set_epoch(epoch)
+        train_batches.set_epoch(epoch)
         started = time.perf_counter()
-        train = engine.train_epoch(train_model, loaders["train"], criterion, optimizer, scaler, ctx, hook)
+        train = engine.train_epoch(train_model, loaders["train"], train_batches.step_sizes(), optimizer, scaler,
+                                   ctx, hook, criterion)
         train_seconds = time.perf_counter() - started
         distributed.sync_buffers(ctx, model)
         valid = engine.evaluate(model, loaders["valid"], ctx, hook)
@@ -126,14 +127,12 @@ def run(args, ctx):
             log.info("epoch %d/%d: train loss %.4f acc %.4f | valid loss %.4f acc %.4f | best valid loss %.4f | "
                      "%.1f train images/s", epoch, args.epochs, train.loss, train.accuracy, valid.loss,
                      valid.accuracy, best_loss, train.samples / train_seconds)
-            path = checkpoint.save(args.checkpoint_dir, epoch, {
+            path = checkpoint.save(checkpoint_dir, digest, epoch, {
                 "epoch": epoch, **identity,
                 "model": _cpu_state(model), "optimizer": optimizer.state_dict(),
                 "scaler": scaler.state_dict() if scaler is not None else None,
                 "best_model": best_state, "best_loss": best_loss,
                 "epochs_without_improvement": stale, "stopped_early": stopped,
-                "hyperparameters": {"batch_size": args.batch_size, "learning_rate": args.learning_rate,
-                                    "seed": args.seed, "epochs": args.epochs, "patience": args.patience},
             })
             log.info("checkpoint written: %s", path)
         if stopped:
@@ -163,11 +162,20 @@ def _report_failure(env, message):
 def main(argv=None, env=None):
     env = dict(os.environ) if env is None else env
     _configure_logging()
-    args = cli.parse_args(sys.argv[1:] if argv is None else argv, env)
-    ctx = distributed.setup(env)
+    try:
+        args = cli.parse_args(sys.argv[1:] if argv is None else argv, env)
+        job = checkpoint.job_name(env)
+        spec = distributed.detect(env)
+        # Checked before joining the group, so every process refuses at once instead of waiting.
+        data.check_global_batch(args.batch_size, spec.world_size if spec else 1)
+        ctx = distributed.setup(env)
+    except (ValueError, FileNotFoundError) as exc:
+        log.error("%s", exc)
+        _report_failure(env, str(exc))
+        return 2
     _configure_logging(ctx)
     try:
-        run(args, ctx)
+        run(args, ctx, job)
     except (ValueError, FileNotFoundError) as exc:
         log.error("%s", exc)
         _report_failure(env, str(exc))

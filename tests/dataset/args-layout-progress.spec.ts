@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import { DEFAULT_SOURCE, parseArgs } from "../../dataset/args";
 import { UsageError } from "../../dataset/errors";
-import { isJunk, locateSplits } from "../../dataset/layout";
+import { checkSameClasses, classesBySplit, isJunk, locateSplits } from "../../dataset/layout";
 import { ProgressBar, formatBytes, renderProgress } from "../../dataset/progress";
-import { contentTypeFor, planUploads } from "../../dataset/upload";
-import { DatasetFile } from "../../dataset/source";
+import { contentTypeFor, findExtraneous, planUploads } from "../../dataset/upload";
+import { VerifiedFile } from "../../dataset/verify";
 import { Capture } from "./fixtures";
 
 describe("dataset:upload flags", () => {
@@ -12,23 +12,30 @@ describe("dataset:upload flags", () => {
         const o = parseArgs(["--stack", "dev"]);
         assert.deepStrictEqual(o, {
             stack: "dev", source: DEFAULT_SOURCE, bucket: undefined, prefix: undefined, region: undefined,
-            concurrency: 16, partSizeMiB: 8, force: false, dryRun: false, help: false,
+            concurrency: 16, partSizeMiB: 8, force: false, prune: false, dryRun: false, help: false,
         });
         assert.strictEqual(DEFAULT_SOURCE, "https://s3-us-west-1.amazonaws.com/udacity-aind/dog-project/dogImages.zip");
     });
 
     it("reads --flag value and --flag=value", () => {
         const o = parseArgs(["--stack=prod", "--source", "/data/dogImages.zip", "--bucket=b-1", "--prefix", "p/", "--region", "eu-west-1",
-            "--concurrency", "4", "--part-size-mib=64", "--force", "--dry-run"]);
+            "--concurrency", "4", "--part-size-mib=64", "--force", "--prune", "--dry-run"]);
         assert.deepStrictEqual(o, {
             stack: "prod", source: "/data/dogImages.zip", bucket: "b-1", prefix: "p/", region: "eu-west-1",
-            concurrency: 4, partSizeMiB: 64, force: true, dryRun: true, help: false,
+            concurrency: 4, partSizeMiB: 64, force: true, prune: true, dryRun: true, help: false,
         });
         assert.strictEqual(parseArgs(["-h"]).help, true);
+        assert.strictEqual(parseArgs(["--help"]).help, true);
+        // A value may start with one dash; only a "--" word is taken as a missing value.
+        assert.strictEqual(parseArgs(["--stack", "dev", "--prefix", "-odd/"]).prefix, "-odd/");
     });
 
-    const bad: [string[], string][] = [
-        [["--stack", "dev", "--bogus"], `unknown flag "--bogus" (allowed: --stack, --source, --bucket, --prefix, --region, --concurrency, --part-size-mib, --force, --dry-run, --help)`],
+    const bad: [string[], string | RegExp][] = [
+        [["--stack", "dev", "--bogus"], `unknown flag "--bogus" (allowed: --stack, --source, --bucket, --prefix, --region, --concurrency, --part-size-mib, --force, --prune, --dry-run, --help)`],
+        [["--stack", "dev", "--bogus=1"], /^unknown flag "--bogus" \(allowed: /],
+        [["--stack", "dev", "-x"], /^unknown flag "-x" \(allowed: /],
+        [["--stack", "dev", "--", "x"], `unexpected argument "--" (flags start with "--"; see --help)`],
+        [["--stack", "dev", "--prune=yes"], `--prune takes no value (got "--prune=yes")`],
         [[], "--stack is required (for example --stack dev)"],
         [["--stack"], "--stack needs a value"],
         [["--stack", "dev", "--source", "--bucket", "b"], "--source needs a value"],
@@ -42,7 +49,8 @@ describe("dataset:upload flags", () => {
     ];
     for (const [argv, message] of bad) {
         it(`refuses ${JSON.stringify(argv)} with a usage error`, () => {
-            assert.throws(() => parseArgs(argv), (err: unknown) => err instanceof UsageError && err.message === message && err.exitCode === 2);
+            assert.throws(() => parseArgs(argv), (err: unknown) => err instanceof UsageError && err.exitCode === 2
+                && (typeof message === "string" ? err.message === message : message.test(err.message)));
         });
     }
 });
@@ -87,18 +95,60 @@ describe("dataset layout", () => {
     });
 });
 
-describe("dataset upload planning", () => {
-    const file = (key: string, size: number): DatasetFile => ({ key, size, open: async () => { throw new Error("not read in planning"); } });
+describe("dataset layout: the same classes in every split", () => {
+    const keys = (classes: Record<string, string[]>) =>
+        Object.entries(classes).flatMap(([split, names]) => names.map(c => `${split}/${c}/x.jpg`));
 
-    it("skips only objects already there with the same size, and reports the ones the source lacks", () => {
-        const files = [file("train/1/a.jpg", 10), file("train/1/b.jpg", 20), file("test/1/c.jpg", 30)];
-        const existing = new Map([["p/train/1/a.jpg", 10], ["p/train/1/b.jpg", 19], ["p/old/x.jpg", 1]]);
-        const plan = planUploads(files, existing, "p/");
+    it("lists each split's class folders in code point order (Python's sorted(), train.py's label order)", () => {
+        const found = classesBySplit([...keys({ train: ["b", "a", "B", "é"], valid: ["a"], test: [] }), "train/loose.jpg", "README"]);
+        assert.deepStrictEqual(found, { train: ["B", "a", "b", "é"], valid: ["a"], test: [] });
+    });
+
+    it("passes when train, valid and test have the same classes", () => {
+        const same = keys({ train: ["001.A", "002.B"], valid: ["001.A", "002.B"], test: ["002.B", "001.A"] });
+        assert.deepStrictEqual(checkSameClasses(same, "x.zip").train, ["001.A", "002.B"]);
+    });
+
+    it("refuses, naming the split and the classes, when they differ or train has fewer than 2", () => {
+        assert.throws(() => checkSameClasses(keys({ train: ["001.A", "002.B", "003.C"], valid: ["001.A", "002.B"], test: ["001.A", "002.B", "003.C", "004.D"] }), "x.zip"), {
+            name: "DatasetError",
+            message: "x.zip: the splits have different classes (valid/ lacks 003.C; test/ has 004.D that train/ lacks): " +
+                "train.py would refuse them, labels would not line up; nothing was uploaded",
+        });
+        assert.throws(() => checkSameClasses(keys({ train: ["001.A"], valid: ["001.A"], test: ["001.A"] }), "d"),
+            { message: "d: train/ has 1 class folder(s) (001.A); train.py needs at least 2; nothing was uploaded" });
+        const many = Array.from({ length: 8 }, (_, i) => `0${i}.X`);
+        assert.throws(() => checkSameClasses(keys({ train: [...many, "z"], valid: ["z"], test: [...many, "z"] }), "d"),
+            { message: /valid\/ lacks 00\.X, 01\.X, 02\.X, 03\.X, 04\.X, \.\.\. \(8 in all\)\)/ });
+    });
+});
+
+describe("dataset upload planning", () => {
+    const SHA_A = "a".repeat(64);
+    const SHA_B = "b".repeat(64);
+    const file = (key: string, size: number, sha256 = SHA_A): VerifiedFile =>
+        ({ key, size, sha256, open: () => Promise.reject(new Error("not read in planning")) });
+
+    it("skips only objects already there with the same size and SHA-256", () => {
+        const files = [file("train/1/a.jpg", 10), file("train/1/b.jpg", 20), file("test/1/c.jpg", 30), file("valid/1/d.jpg", 40, SHA_B)];
+        const remote = new Map([
+            ["p/train/1/a.jpg", { size: 10, sha256: SHA_A }],
+            ["p/train/1/b.jpg", { size: 19 }],
+            ["p/valid/1/d.jpg", { size: 40, sha256: SHA_A }], // same size, other bytes
+            ["p/old/x.jpg", { size: 1 }],
+        ]);
+        const plan = planUploads(files, remote, "p/");
         assert.deepStrictEqual(plan.skipped.map(f => f.key), ["train/1/a.jpg"]);
-        assert.deepStrictEqual(plan.toUpload.map(f => f.key), ["train/1/b.jpg", "test/1/c.jpg"]);
-        assert.deepStrictEqual([plan.bytesSkipped, plan.bytesToUpload], [10, 50]);
-        assert.deepStrictEqual(plan.extraneous, ["p/old/x.jpg"]);
-        assert.strictEqual(planUploads(files, existing, "p/", true).toUpload.length, 3);
+        assert.deepStrictEqual(plan.toUpload.map(f => f.key), ["train/1/b.jpg", "test/1/c.jpg", "valid/1/d.jpg"]);
+        assert.deepStrictEqual([plan.bytesSkipped, plan.bytesToUpload], [10, 90]);
+        assert.strictEqual(planUploads(files, remote, "p/", true).toUpload.length, 4);
+        // An object whose SHA-256 is unknown (no checksum, no metadata) is sent again.
+        assert.strictEqual(planUploads([file("train/1/a.jpg", 10)], new Map([["p/train/1/a.jpg", { size: 10 }]]), "p/").toUpload.length, 1);
+    });
+
+    it("sorts objects the source lacks into those the training jobs would read and the rest; the manifest is neither", () => {
+        const extra = findExtraneous(["train/1/a.jpg"], ["p/train/1/a.jpg", "p/train/9/z.jpg", "p/test/x.jpg", "p/README.md", "p/manifest.json", "p/trainee/q"], "p/");
+        assert.deepStrictEqual(extra, { inSplits: ["p/test/x.jpg", "p/train/9/z.jpg"], elsewhere: ["p/README.md", "p/trainee/q"] });
     });
 
     it("sends a content type from the extension", () => {

@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { spawn } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { loadStackConfig } from "../../plan/stack-config";
 import { listObjectSizes } from "../../dataset/s3";
-import { BUCKET, LocalS3, startLocalS3, tempDir, tinyDataset, writeZip } from "./fixtures";
+import { BUCKET, LocalS3, startLocalS3, tempDir, tinyDataset, writeTree, writeZip } from "./fixtures";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -12,7 +12,11 @@ const ROOT = path.join(__dirname, "..", "..");
  * The real entry point as `npm run dataset:upload` runs it (ts-node, transpile only), in a child
  * process (asynchronously, so an s3rver in this process's children keeps serving).
  */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    onStderr?: (stderr: string, child: ChildProcess) => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
     const tsNode = require.resolve("ts-node/dist/bin.js");
     const child = spawn(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "dataset", "cli-main.ts"), ...args], {
         cwd: ROOT,
@@ -22,8 +26,11 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: nu
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    return new Promise(resolve => child.on("close", code => resolve({ code, stdout, stderr })));
+    child.stderr.on("data", (b: Buffer) => {
+        stderr += b.toString();
+        onStderr?.(stderr, child);
+    });
+    return new Promise(resolve => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
 describe("dataset:upload as a process", () => {
@@ -67,7 +74,7 @@ describe("dataset:upload as a process", () => {
             writeZip(zip, dataset);
             // Read independently of the tool: mlops:dataset.prefix if dev sets it, else the documented default.
             const devDataset = loadStackConfig("dev")["mlops:dataset"];
-            const prefix: string = (devDataset && JSON.parse(devDataset).prefix) || "datasets/dogImages/";
+            const prefix: string = (devDataset && (JSON.parse(devDataset) as { prefix?: string }).prefix) || "datasets/dogImages/";
 
             const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
             const r = await runCli(["--stack", "dev", "--bucket", BUCKET, "--source", zip], env);
@@ -76,8 +83,34 @@ describe("dataset:upload as a process", () => {
             assert.match(r.stderr, new RegExp(`^upload \\[#{24}\\] 100% ${dataset.size}/${dataset.size} files [\\d.]+ KiB/[\\d.]+ KiB [\\d.]+ \\S+/s$`, "m"));
             assert.doesNotMatch(r.stderr, /\r/);
             assert.match(r.stdout, new RegExp(`^uploaded ${dataset.size} files \\([\\d.]+ KiB, 0 by multipart\\) in [\\d.]+ s, skipped 0 already there`));
+            assert.match(r.stdout, new RegExp(`^manifest: s3://${BUCKET}/${prefix}manifest\\.json written: contentHash [0-9a-f]{64} \\(${dataset.size} objects, 3 classes\\)$`, "m"));
             const keys = [...(await listObjectSizes(s3.client, BUCKET, "")).keys()].sort();
-            assert.deepStrictEqual(keys, [...dataset.keys()].map(k => prefix + k.slice("dogImages/".length)).sort());
+            assert.deepStrictEqual(keys, [...[...dataset.keys()].map(k => prefix + k.slice("dogImages/".length)), prefix + "manifest.json"].sort());
+        });
+
+        it("Ctrl-C (SIGINT) exits 130 after the uploads in flight, saying how many files were done and how many remain", async () => {
+            const dataset = tinyDataset("");
+            for (let i = 0; i < 400; i++) dataset.set(`train/001.Affenpinscher/extra_${i}.jpg`, Buffer.from(`image ${i}`));
+            const dir = path.join(work, "many");
+            writeTree(dir, dataset);
+            const env = { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+            let sent = false;
+            const r = await runCli(["--stack", "dev", "--bucket", BUCKET, "--source", dir, "--prefix", "interrupted/", "--concurrency", "1"], env, (stderr, child) => {
+                // The upload bar's first line comes with the first file uploaded.
+                if (!sent && /^upload \[/m.test(stderr)) {
+                    sent = true;
+                    child.kill("SIGINT");
+                }
+            });
+            assert.ok(sent, r.stderr);
+            assert.strictEqual(r.code, 130, r.stderr);
+            assert.match(r.stderr, /^dataset:upload: SIGINT: stopping after the uploads in flight \(again to stop at once\)$/m);
+            const last = r.stderr.trimEnd().split("\n").pop()!;
+            const m = new RegExp(`^dataset:upload: interrupted \\(SIGINT\\): (\\d+) of ${dataset.size} files uploaded, (\\d+) remain; run the same command again to resume`).exec(last);
+            assert.ok(m, last);
+            assert.strictEqual(Number(m[1]) + Number(m[2]), dataset.size);
+            assert.ok(Number(m[2]) > 0);
+            assert.strictEqual((await listObjectSizes(s3.client, BUCKET, "interrupted/")).size, Number(m[1]), "what it says is there, and no manifest");
         });
     });
 });

@@ -39,10 +39,10 @@ export async function startLocalS3(): Promise<LocalS3> {
     });
     const port = await new Promise<number>((resolve, reject) => {
         let out = "";
-        child.stdout!.on("data", (chunk: Buffer) => {
+        child.stdout.on("data", (chunk: Buffer) => {
             out += chunk.toString();
             const line = out.split("\n")[0];
-            if (out.includes("\n")) resolve(JSON.parse(line).port);
+            if (out.includes("\n")) resolve((JSON.parse(line) as { port: number }).port);
         });
         child.on("exit", code => reject(new Error(`s3rver exited with ${code} before listening`)));
     });
@@ -51,12 +51,12 @@ export async function startLocalS3(): Promise<LocalS3> {
     return {
         endpoint,
         client,
-        created: () => fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l)),
+        created: () => fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean).map(l => JSON.parse(l) as { event: string; key: string }),
         resetCreated: () => fs.writeFileSync(eventsFile, ""),
         close: async () => {
             client.destroy();
             const exited = new Promise(resolve => child.once("exit", resolve));
-            child.stdin!.end();
+            child.stdin.end();
             await exited;
             fs.rmSync(directory, { recursive: true, force: true });
             fs.rmSync(eventsFile, { force: true });
@@ -103,7 +103,7 @@ export function writeTree(dir: string, files: Map<string, Buffer>): void {
  * A standard zip (deflate, with directory entries) written by hand, so tests need no zip tool:
  * local headers, data, central directory, end record (APPNOTE 4.3).
  */
-export function writeZip(file: string, files: Map<string, Buffer>, options: { directoryEntries?: boolean; wrongSizeFor?: string } = {}): void {
+export function writeZip(file: string, files: Map<string, Buffer>, options: { directoryEntries?: boolean; wrongSizeFor?: string; wrongCrcFor?: string } = {}): void {
     const entries: [string, Buffer][] = [];
     if (options.directoryEntries ?? true) {
         const dirs = new Set<string>();
@@ -123,7 +123,8 @@ export function writeZip(file: string, files: Map<string, Buffer>, options: { di
         const isDir = name.endsWith("/");
         const compressed = isDir ? data : zlib.deflateRawSync(data);
         const method = isDir ? 0 : 8;
-        const crc = zlib.crc32(data);
+        // A damaged entry: its data does not match the CRC-32 its headers give (one bit of it flipped).
+        const crc = (zlib.crc32(data) ^ (name === options.wrongCrcFor ? 1 : 0)) >>> 0;
         // A damaged entry: its headers promise one byte more than it inflates to.
         const declared = data.length + (name === options.wrongSizeFor ? 1 : 0);
         const local = Buffer.alloc(30);

@@ -34,7 +34,7 @@ describe("dataset:upload target (bucket, prefix, region)", () => {
 
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-    const deps = (readBucketOutput: (stack: string) => Promise<string | undefined> = async () => undefined) => ({
+    const deps = (readBucketOutput: (stack: string) => Promise<string | undefined> = () => Promise.resolve(undefined)) => ({
         loadStackConfig: (stack: string) => loadStackConfig(stack, projectDir),
         readBucketOutput,
     });
@@ -125,7 +125,7 @@ describe("dataset:upload bad inputs: one line, exit 2 (usage) or 1 (runtime), no
         await expectFailure(["--stack", "test", "--source", work], 2, /^dataset:upload: no bucket: pass --bucket <name>/);
     });
 
-    it("a zip or directory without train/valid/test, or a file that is not a zip, is a runtime error", async () => {
+    it("a zip or directory without train/valid/test or with different classes in them, or a file that is not a zip, is a runtime error", async () => {
         const noSplits = path.join(work, "photos.zip");
         writeZip(noSplits, new Map([["photos/a.jpg", Buffer.from("a")], ["photos/b/c.jpg", Buffer.from("c")]]));
         await expectFailure(["--stack", "test", "--bucket", BUCKET, "--source", noSplits], 1,
@@ -140,6 +140,17 @@ describe("dataset:upload bad inputs: one line, exit 2 (usage) or 1 (runtime), no
         fs.writeFileSync(notZip, "this is not a zip file at all, just text");
         await expectFailure(["--stack", "test", "--bucket", BUCKET, "--source", notZip], 1,
             new RegExp(`^dataset:upload: ${notZip.replace(/[./]/g, "\\$&")} is not a readable zip file: end of central directory record signature not found`, "i"));
+
+        // Splits whose classes differ: refused before anything is sent, naming the split and the classes.
+        const data = tinyDataset("dogImages/");
+        const lacking = path.join(work, "lacking.zip");
+        writeZip(lacking, new Map([...data].filter(([k]) => !k.startsWith("dogImages/valid/002.Afghan_hound/"))));
+        await expectFailure(["--stack", "test", "--bucket", BUCKET, "--source", lacking], 1,
+            `${lacking}: the splits have different classes (valid/ lacks 002.Afghan_hound): train.py would refuse them, labels would not line up; nothing was uploaded`);
+        const extra = path.join(work, "extra");
+        writeTree(extra, new Map([...data, ["dogImages/test/004.Akita/Akita_1.jpg", Buffer.from("a")]]));
+        await expectFailure(["--stack", "test", "--bucket", BUCKET, "--source", extra], 1,
+            `${extra}: the splits have different classes (test/ has 004.Akita that train/ lacks): train.py would refuse them, labels would not line up; nothing was uploaded`);
 
         const emptyDir = path.join(work, "empty");
         writeTree(emptyDir, new Map([[".DS_Store", Buffer.from("x")]]));

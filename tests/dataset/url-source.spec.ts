@@ -2,11 +2,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main } from "../../dataset/cli";
+import { MainDeps, main } from "../../dataset/cli";
 import { checkDownloadUrl, downloadToTempFile, removeTempDownloadsSync } from "../../dataset/download";
 import { DEFAULT_SOURCE } from "../../dataset/args";
 import { listObjectSizes } from "../../dataset/s3";
-import { BUCKET, LocalS3, REGION, closedPort, mainDeps, startHttpServer, startLocalS3, tempDir, tinyDataset, writeProject, writeZip } from "./fixtures";
+import { BUCKET, Capture, LocalS3, REGION, closedPort, mainDeps, startHttpServer, startLocalS3, tempDir, tinyDataset, writeProject, writeZip } from "./fixtures";
 
 describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
     let s3: LocalS3;
@@ -71,8 +71,8 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
         s3.resetCreated();
     });
 
-    async function run(source: string, allowLocal = true) {
-        const deps = mainDeps(projectDir, s3.endpoint, allowLocal ? { download: { insecureHttpOrigins: [web.origin] } } : {});
+    async function run(source: string, allowLocal = true, extra: Partial<MainDeps> = {}) {
+        const deps = mainDeps(projectDir, s3.endpoint, { ...(allowLocal ? { download: { insecureHttpOrigins: [web.origin] } } : {}), ...extra });
         const code = await main(["--stack", "test", "--bucket", BUCKET, "--source", source, "--prefix", "from-url/"], deps);
         return { code, stdout: deps.out.text, stderr: deps.err.text };
     }
@@ -81,7 +81,7 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
         const r = await run(`${web.origin}/moved.zip`);
         assert.strictEqual(r.code, 0, r.stderr);
         const keys = [...(await listObjectSizes(s3.client, BUCKET, "from-url/")).keys()].sort();
-        assert.deepStrictEqual(keys, [...dataset.keys()].map(k => "from-url/" + k.slice("dogImages/".length)).sort());
+        assert.deepStrictEqual(keys, [...[...dataset.keys()].map(k => "from-url/" + k.slice("dogImages/".length)), "from-url/manifest.json"].sort());
         assert.match(r.stderr, /download .*\d+(\.\d)? KiB/, "download progress on stderr");
     });
 
@@ -121,6 +121,23 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
             assert.match(errorLines[0], message);
             assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
         }
+        assert.strictEqual(s3.created().length, 0);
+    });
+
+    it("an interrupt (SIGTERM) during the download exits 143, says nothing was uploaded, and removes the partial download", async () => {
+        const tempDirs = () => new Set(fs.readdirSync(os.tmpdir()).filter(d => d.startsWith("mlops-dataset-")));
+        const before = tempDirs();
+        const controller = new AbortController();
+        const stderr = new Capture();
+        stderr.write = (s: string) => {
+            stderr.text += s;
+            if (s.startsWith("download ")) controller.abort("SIGTERM");
+            return true;
+        };
+        const r = await run(`${web.origin}/stall.zip`, true, { signal: controller.signal, stderr });
+        assert.strictEqual(r.code, 143, stderr.text);
+        assert.strictEqual(stderr.text.trimEnd().split("\n").pop(), "dataset:upload: interrupted (SIGTERM) before anything was uploaded");
+        assert.deepStrictEqual([...tempDirs()].filter(d => !before.has(d)), [], "no partial download left");
         assert.strictEqual(s3.created().length, 0);
     });
 

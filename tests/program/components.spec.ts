@@ -155,29 +155,65 @@ describe("components", () => {
             assert.deepStrictEqual(job.timeouts, { create: "300m" });
         });
 
-        it("runs the seeds' Debugger rules and the profiler report with the region's rule image", () => {
+        it("runs only what a PyTorch 2 image can feed: the profiler report, with the region's rule image, and no tensor rules", () => {
             const job = one(dev, "aws:sagemaker/trainingJob:TrainingJob", "single").props;
             const image = "503895931360.dkr.ecr.us-east-1.amazonaws.com/sagemaker-debugger-rules:latest";
-            assert.deepStrictEqual(job.debugRuleConfigurations.map((r: any) => [r.ruleConfigurationName, r.ruleEvaluatorImage, r.ruleParameters.rule_to_invoke]), [
-                ["VanishingGradient", image, "VanishingGradient"], ["Overfit", image, "Overfit"],
-                ["Overtraining", image, "Overtraining"], ["PoorWeightInitialization", image, "PoorWeightInitialization"],
-            ]);
-            assert.deepStrictEqual(job.profilerRuleConfigurations.map((r: any) => [r.ruleConfigurationName, r.ruleEvaluatorImage]), [["ProfilerReport", image]]);
-            assert.match(job.debugHookConfig.s3OutputPath, /\/debugger\/single\/mlops-dev-single-[0-9a-f]{10}\/$/);
+            assert.deepStrictEqual(job.profilerRuleConfigurations.map((r: any) => [r.ruleConfigurationName, r.ruleEvaluatorImage, r.ruleParameters.rule_to_invoke]),
+                [["ProfilerReport", image, "ProfilerReport"]]);
+            assert.match(job.profilerConfig.s3OutputPath, /\/debugger\/single\/mlops-dev-single-[0-9a-f]{10}\/profiler\/$/);
             assert.strictEqual(job.profilerConfig.profilingIntervalInMilliseconds, 500);
+            // No smdebug in the image: no hook to configure, no tensor rules running on no data.
+            assert.strictEqual(job.debugHookConfig, undefined);
+            assert.strictEqual(job.debugRuleConfigurations, undefined);
+        });
+
+        it("configures the tensor hook and rules only for an image with smdebug, and nothing when the profiler is off too", async () => {
+            const old = await runStack("dev", { "mlops:training": { frameworkVersion: "1.12.1", pyVersion: "py38", debugger: { tensorRules: ["Overfit", "VanishingGradient"] } } });
+            const job = one(old, "aws:sagemaker/trainingJob:TrainingJob", "single").props;
+            assert.strictEqual(job.algorithmSpecification.trainingImage, "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:1.12.1-cpu-py38");
+            assert.deepStrictEqual(job.debugRuleConfigurations.map((r: any) => [r.ruleConfigurationName, r.ruleParameters.rule_to_invoke]),
+                [["Overfit", "Overfit"], ["VanishingGradient", "VanishingGradient"]]);
+            assert.match(job.debugHookConfig.s3OutputPath, /\/debugger\/single\/mlops-dev-single-[0-9a-f]{10}\/$/);
+            assert.deepStrictEqual(job.debugHookConfig.collectionConfigurations.map((c: any) => c.collectionName), ["weights", "gradients", "losses"]);
+
+            const off = await runStack("dev", { "mlops:training": { debugger: { profilerReport: false } } });
+            const quiet = one(off, "aws:sagemaker/trainingJob:TrainingJob", "single").props;
+            for (const key of ["debugHookConfig", "debugRuleConfigurations", "profilerConfig", "profilerRuleConfigurations"]) {
+                assert.strictEqual(quiet[key], undefined, key);
+            }
         });
 
         it("resolves the images of another region", async () => {
             const run = await runStack("dev", { "aws:region": "eu-west-1" });
             const job = one(run, "aws:sagemaker/trainingJob:TrainingJob", "single").props;
             assert.strictEqual(job.algorithmSpecification.trainingImage, "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.5.1-cpu-py311");
-            assert.strictEqual(job.debugRuleConfigurations[0].ruleEvaluatorImage, "929884845733.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-debugger-rules:latest");
+            assert.strictEqual(job.profilerRuleConfigurations[0].ruleEvaluatorImage, "929884845733.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-debugger-rules:latest");
         });
 
         it("uses the GPU image on GPU instances", async () => {
             const run = await runStack("dev", { "mlops:training": { runs: [{ name: "single", instanceType: "ml.g4dn.xlarge", instanceCount: 1 }] } });
             const job = one(run, "aws:sagemaker/trainingJob:TrainingJob", "single").props;
             assert.strictEqual(job.algorithmSpecification.trainingImage, "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.5.1-gpu-py311");
+        });
+
+        it("starts train.py through the container's torchrun launcher on GPU types (one process per GPU), and once per host on CPU types", async () => {
+            for (const job of ofType(dev, "aws:sagemaker/trainingJob:TrainingJob")) {
+                assert.strictEqual(job.props.hyperParameters.sagemaker_torch_distributed_enabled, undefined, `${job.name} runs on CPU hosts`);
+            }
+            assert.strictEqual(one(dev, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob").props.trainingJobDefinition.staticHyperParameters
+                .sagemaker_torch_distributed_enabled, undefined);
+
+            const gpu = await runStack("dev", {
+                "mlops:training": { runs: [{ name: "single", instanceCount: 1 }, { name: "multi", instanceType: "ml.g5.12xlarge", instanceCount: 2 }] },
+                "mlops:tuning": { instanceType: "ml.g4dn.xlarge" },
+            });
+            const multi = one(gpu, "aws:sagemaker/trainingJob:TrainingJob", "multi").props;
+            assert.strictEqual(multi.hyperParameters.sagemaker_torch_distributed_enabled, "true");
+            assert.deepStrictEqual([multi.resourceConfig.instanceType, multi.resourceConfig.instanceCount], ["ml.g5.12xlarge", 2]);
+            assert.strictEqual(multi.algorithmSpecification.trainingImage, "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.5.1-gpu-py311");
+            assert.strictEqual(one(gpu, "aws:sagemaker/trainingJob:TrainingJob", "single").props.hyperParameters.sagemaker_torch_distributed_enabled, undefined);
+            const trials = one(gpu, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob").props.trainingJobDefinition;
+            assert.strictEqual(trials.staticHyperParameters.sagemaker_torch_distributed_enabled, "true");
         });
     });
 
@@ -307,7 +343,7 @@ describe("components", () => {
             const codeKey = String(dev.outputs.trainingCodeUri).replace(`s3://${bucket}/`, "");
             assert.ok(script.includes(`aws s3 cp "s3://${bucket}/${codeKey}"`));
             assert.ok(script.includes(`aws s3 sync "s3://${bucket}/datasets/dogImages/" "$WORK/data/"`));
-            assert.match(script, /python "\$WORK\/code\/train\.py" --data "\$WORK\/data" --model-dir "\$WORK\/model" --checkpoint-dir "\$WORK\/checkpoints" --epochs 10 --batch-size 64 --learning-rate 0\.0042 --arch resnet50 --image-size 224 --patience 3 --seed 42 --pretrained\n/);
+            assert.match(script, /python "\$WORK\/code\/train\.py" --data "\$WORK\/data" --model-dir "\$WORK\/model" --checkpoint-dir "\$WORK\/checkpoints" --epochs 10 --batch-size 64 --learning-rate 0\.0042 --arch resnet50 --image-size 224 --pretrained --patience 3 --seed 42\n/);
             assert.ok(script.includes(`OUT=${dev.outputs.trainerOutputUri}`.replace(/\/$/, "/")));
             assert.match(script, /aws s3 cp "\$WORK\/model\.tar\.gz" "\$OUT\/model\.tar\.gz"/);
             assert.match(script, /trap finish EXIT/);

@@ -40,21 +40,66 @@ describe("stacks build under the mocks", () => {
         assert.strictEqual(jobs.single.modelDataUrl, `s3://${dev.outputs.bucketName}/training/${jobs.single.jobName}/output/model.tar.gz`);
         assert.ok(prod.outputs.functionAliasArn, "prod exports the alias ARN");
         assert.match(String(prod.outputs.functionAliasArn), /:function:mlops-prod-inference:live$/);
+        assert.match(String(prod.outputs.encryptionKeyArn), /^arn:aws:kms:/);
     });
 
-    it("parents every AWS resource to a component, and tags every taggable one", () => {
+    it("leaves out the outputs of parts a stack does not have, without the engine's 'Undefined value' warning", async () => {
+        // dev has no KMS key and no provisioned concurrency (so no alias).
+        assert.ok(!("encryptionKeyArn" in dev.outputs) && !("functionAliasArn" in dev.outputs), Object.keys(dev.outputs).join(", "));
+        const printed: string[] = [];
+        const write = process.stderr.write.bind(process.stderr);
+        const warn = console.warn;
+        const log = console.log;
+        process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => (printed.push(String(chunk)), true)) as typeof process.stderr.write;
+        console.warn = console.log = (...args: unknown[]) => printed.push(args.join(" "));
+        let run: ProgramRun;
+        try {
+            run = await runStack("dev", { "mlops:notebook": { enabled: false }, "mlops:tuning": { enabled: false }, "mlops:gpuTrainer": { enabled: false } });
+        } finally {
+            process.stderr.write = write;
+            console.warn = warn;
+            console.log = log;
+        }
+        for (const key of ["notebookName", "notebookUrl", "tuningJobName", "bestHyperparameters", "bestObjectiveValue", "trainerInstanceId", "trainerOutputUri"]) {
+            assert.ok(!(key in run.outputs), `${key} is exported although its part is off`);
+        }
+        assert.ok(run.outputs.endpointName, "the parts that exist still export");
+        assert.deepStrictEqual(printed.filter(line => /Undefined value/.test(line)), []);
+    });
+
+    it("parents every AWS resource to a component", () => {
         for (const run of [dev, prod]) {
             for (const r of run.resources.filter(r => r.type.startsWith("aws:"))) {
                 assert.ok(parentTypeOf(r)?.startsWith("mlops:"), `${r.type} ${r.name} is not inside a component`);
-                if ("tags" in r.props) {
-                    assert.strictEqual(r.props.tags.project, "mlops", `${r.name} lacks the project tag`);
-                    assert.strictEqual(r.props.tags.stack, run.stack, `${r.name} lacks the stack tag`);
-                    assert.strictEqual(r.props.tags["managed-by"], "pulumi");
+            }
+        }
+    });
+
+    it("tags every resource once, through the stack's one AWS provider and its default tags", () => {
+        const expected = {
+            dev: { owner: "ml-team", project: "mlops", stack: "dev", "managed-by": "pulumi" },
+            prod: { owner: "ml-team", environment: "production", project: "mlops", stack: "prod", "managed-by": "pulumi" },
+        };
+        for (const run of [dev, prod]) {
+            const provider = one(run, "pulumi:providers:aws");
+            assert.strictEqual(provider.name, `mlops-${run.stack}-aws`, "an explicit provider, not the default one");
+            assert.strictEqual(provider.props.region, "us-east-1");
+            const defaultTags = typeof provider.props.defaultTags === "string" ? JSON.parse(provider.props.defaultTags) : provider.props.defaultTags;
+            assert.deepStrictEqual(defaultTags, { tags: expected[run.stack as "dev" | "prod"] });
+            for (const r of run.resources.filter(r => r.type.startsWith("aws:"))) {
+                assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.type} ${r.name} uses ${r.provider}, not the stack's provider`);
+                for (const tag of ["project", "stack", "managed-by", "owner"]) {
+                    assert.ok(!(tag in (r.props.tags ?? {})), `${r.name} sets the stack tag ${tag} itself`);
                 }
             }
         }
-        const role = ofType(dev, "aws:iam/role:Role")[0];
-        assert.strictEqual(role.props.tags.owner, "ml-team", "user tags from config are applied");
+    });
+
+    it("hands the stack's other aws: settings to its provider, as the default provider would read them", async () => {
+        const run = await runStack("dev", { "aws:profile": "ml-team", "aws:maxRetries": 5 });
+        const provider = one(run, "pulumi:providers:aws").props;
+        assert.strictEqual(provider.profile, "ml-team");
+        assert.strictEqual(Number(provider.maxRetries), 5);
     });
 
     it("gives components their outputs", () => {

@@ -1,19 +1,21 @@
-"""train.py's command line: DESIGN.md section 4, with SageMaker's environment as defaults.
+"""train.py's command line: the hyperparameter flags come from training/hyperparameters.json.
 
-SageMaker script mode runs ``python train.py --<hyperparameter> <value> ...`` with the job's
-hyperparameters JSON-decoded then stringified (so a boolean arrives as ``True``/``false``) and, in
-tuning jobs, extra ones such as ``_tuning_objective_metric``. Unknown arguments are therefore
-logged and ignored rather than fatal. Paths default to SageMaker's environment when it is present
-and are required flags everywhere else.
+SageMaker script mode runs ``python train.py --<hyperparameter> <value> ...``: the training toolkit
+reads the job's hyperparameters, removes its own (``sagemaker_*`` and the tuner's
+``_tuning_objective_metric``), JSON-decodes each value and passes ``str()`` of it, so a boolean
+arrives as ``True``. The flags, their types, defaults and ranges are built from the shared table;
+only what is not a hyperparameter lives here: the paths (defaulting to SageMaker's environment
+when it is present, required everywhere else) and ``--workers``.
 """
 import argparse
 import logging
 import os
 
-from .modeling import ARCHS
+from . import hyperparameters
 
 log = logging.getLogger(__name__)
 
+# CheckpointConfig.LocalPath's default: SageMaker syncs this folder with the job's checkpoint S3 URI.
 SAGEMAKER_CHECKPOINT_DIR = "/opt/ml/checkpoints"
 
 
@@ -21,37 +23,41 @@ def in_sagemaker(env):
     return "SM_TRAINING_ENV" in env or "SM_MODEL_DIR" in env
 
 
-def _unquote(value):
-    # Hyperparameters set as JSON strings ("\"resnet50\"") keep their quotes when a caller forgets
-    # to JSON-encode consistently; the seeds stripped them by hand. Accept both.
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
-
-
-def _typed(name, convert, check, allowed):
+def _argparse_type(convert):
     def parse(raw):
         try:
-            value = convert(_unquote(raw))
-        except ValueError:
-            value = None
-        if value is None or not check(value):
-            raise argparse.ArgumentTypeError("--%s must be %s (got %r)" % (name, allowed, raw))
-        return value
+            return convert(raw)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     return parse
 
 
-def parse_bool(raw, name="pretrained"):
-    value = _unquote(str(raw)).lower()
-    if value in ("true", "1", "yes"):
-        return True
-    if value in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError("--%s must be true or false (got %r)" % (name, raw))
+def _add_hyperparameter(parser, hp):
+    names = ["--" + hp.name]
+    if hp.dest != hp.name:
+        names.append("--" + hp.dest)  # the seeds' spelling: --batch_size
+    described = "%s (%s; default %s)" % (hp.description, hp.allowed(), hp.default)
+    if hp.type == "boolean":
+        # Bare flag, valued flag (SageMaker sends "--pretrained True") and the negative flag.
+        parser.add_argument(*names, dest=hp.dest, nargs="?", const=True, default=hp.default,
+                            type=_argparse_type(hp.parse), help=described)
+        parser.add_argument("--no-" + hp.name, dest=hp.dest, action="store_false", help="--%s false" % hp.name)
+    else:
+        parser.add_argument(*names, dest=hp.dest, default=hp.default, type=_argparse_type(hp.parse),
+                            metavar=hp.name.upper().replace("-", "_"), help=described)
 
 
-def build_parser(env):
+def _non_negative_int(raw):
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError("--workers must be an integer >= 0 (got %r)" % raw)
+    return value
+
+
+def build_parser(env, table=None):
     sm = in_sagemaker(env)
     p = argparse.ArgumentParser(
         prog="train.py", allow_abbrev=False,
@@ -62,38 +68,21 @@ def build_parser(env):
                    help="where model.pth, labels.json and code/ are written (default: $SM_MODEL_DIR)")
     p.add_argument("--checkpoint-dir", "--checkpoint_dir", dest="checkpoint_dir",
                    default=SAGEMAKER_CHECKPOINT_DIR if sm else None,
-                   help="per-epoch checkpoints, resumed from on restart (default in SageMaker: %s)"
-                        % SAGEMAKER_CHECKPOINT_DIR)
-    p.add_argument("--epochs", type=_typed("epochs", int, lambda v: v >= 1, "an integer >= 1"), default=10)
-    p.add_argument("--batch-size", "--batch_size", dest="batch_size",
-                   type=_typed("batch-size", int, lambda v: v >= 1, "an integer >= 1"), default=64,
-                   help="global batch size, split across the processes of a distributed run")
-    p.add_argument("--learning-rate", "--learning_rate", "--lr", dest="learning_rate",
-                   type=_typed("learning-rate", float, lambda v: 0 < v < 10, "a number in (0, 10)"),
-                   default=0.001)
-    p.add_argument("--arch", type=_typed("arch", str, lambda v: v in ARCHS, "one of " + ", ".join(sorted(ARCHS))),
-                   default="resnet50")
-    p.add_argument("--image-size", "--image_size", dest="image_size",
-                   type=_typed("image-size", int, lambda v: 16 <= v <= 1024, "an integer in 16..1024"),
-                   default=224)
-    # Bare flag, valued flag (SageMaker sends "--pretrained True") and the negative flag.
-    p.add_argument("--pretrained", nargs="?", const=True, default=True, type=parse_bool,
-                   help="start from ImageNet weights and freeze the backbone (default); accepts a value")
-    p.add_argument("--no-pretrained", dest="pretrained", action="store_false",
-                   help="train the whole network from random weights (tests, offline runs)")
-    p.add_argument("--patience", type=_typed("patience", int, lambda v: v >= 1, "an integer >= 1"), default=3,
-                   help="stop after this many epochs without a lower validation loss")
-    p.add_argument("--seed", type=_typed("seed", int, lambda v: v >= 0, "an integer >= 0"), default=42)
-    p.add_argument("--workers", type=_typed("workers", int, lambda v: v >= 0, "an integer >= 0"),
-                   default=min(4, os.cpu_count() or 1), help="data-loading worker processes per training process")
+                   help="per-epoch checkpoints, resumed from on restart (default in SageMaker: %s; a job "
+                        "writes into its own subfolder named after the job)" % SAGEMAKER_CHECKPOINT_DIR)
+    for hp in (table if table is not None else hyperparameters.load()):
+        _add_hyperparameter(p, hp)
+    p.add_argument("--workers", type=_non_negative_int, default=min(4, os.cpu_count() or 1),
+                   help="data-loading worker processes per training process (results do not depend on it)")
     return p
 
 
-def parse_args(argv, env):
-    parser = build_parser(env)
+def parse_args(argv, env, table=None):
+    parser = build_parser(env, table)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
-        # Tuning jobs add hyperparameters such as _tuning_objective_metric; they are not ours.
+        # SageMaker only passes what the job sets (its own sagemaker_* and the tuner's objective are
+        # removed before train.py starts), so anything here is a mismatch worth seeing in the log.
         log.warning("ignoring arguments this script does not define: %s", " ".join(unknown))
     for flag, dest, env_name in (("--data", "data", "SM_CHANNEL_TRAINING"),
                                  ("--model-dir", "model_dir", "SM_MODEL_DIR"),

@@ -1,9 +1,11 @@
 """Data-parallel setup: torchrun's environment, SageMaker's SM_HOSTS, or a single process.
 
-Precedence: a launcher (torchrun, or SageMaker's own torch_distributed option) that set RANK and
-WORLD_SIZE wins; otherwise a multi-host SageMaker job runs one process per host, as SageMaker's own
-PyTorch examples do, with rank = position of SM_CURRENT_HOST in the sorted SM_HOSTS and the first
-host as master. NCCL on CUDA, gloo on CPU.
+Precedence: a launcher that set RANK and WORLD_SIZE wins. That is torchrun, which the PyTorch
+container runs when the job asks for torch_distributed (GPU instances: one process per GPU, each on
+cuda:LOCAL_RANK, joining through the store torchrun gives it). Otherwise a multi-host SageMaker job
+runs one process per host (CPU instances), with rank = position of SM_CURRENT_HOST in the sorted
+SM_HOSTS and the master at MASTER_ADDR:MASTER_PORT, which the PyTorch container sets to the first
+host and 7777 before it starts train.py. NCCL on CUDA, gloo on CPU.
 """
 import datetime
 import json
@@ -17,7 +19,9 @@ import torch.distributed as dist
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MASTER_PORT = 29500
+# The port the SageMaker PyTorch container exports as MASTER_PORT (and passes to torchrun as
+# --master_port); used when a multi-host job's environment lacks it.
+DEFAULT_MASTER_PORT = 7777
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,18 @@ def detect(env):
     return None
 
 
+def pick_device(spec, cuda_devices):
+    """cuda:LOCAL_RANK for a launcher's process (one per GPU), the only/first GPU otherwise, else the CPU."""
+    if cuda_devices == 0:
+        return torch.device("cpu")
+    if spec is None:
+        return torch.device("cuda")
+    if spec.local_rank >= cuda_devices:
+        raise ValueError("LOCAL_RANK is %d but this host has %d GPU(s): start at most one process per GPU "
+                         "(torchrun --nproc_per_node %d)" % (spec.local_rank, cuda_devices, cuda_devices))
+    return torch.device("cuda", spec.local_rank)
+
+
 def setup(env=None, timeout_s=1800):
     """Initialise the process group (if any) and pick this process's device."""
     env = os.environ if env is None else env
@@ -94,15 +110,13 @@ def setup(env=None, timeout_s=1800):
     if cuda and torch.cuda.device_count() > 1 and (spec is None or spec.source == "sagemaker"):
         log.warning("%d GPUs visible but one process per host uses only one: launch with torchrun "
                     "(SageMaker: distribution torch_distributed) to use them all", torch.cuda.device_count())
+    device = pick_device(spec, torch.cuda.device_count() if cuda else 0)
     if spec is None:
-        return Context(rank=0, world_size=1, device=torch.device("cuda" if cuda else "cpu"), backend=None)
+        return Context(rank=0, world_size=1, device=device, backend=None)
     if cuda:
-        device = torch.device("cuda", spec.local_rank % torch.cuda.device_count())
         torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
     backend = "nccl" if cuda else "gloo"
-    if spec.source == "sagemaker" and env.get("SM_NETWORK_INTERFACE_NAME"):
+    if env.get("SM_NETWORK_INTERFACE_NAME"):
         # Bind the collectives to the instance's training network interface.
         os.environ.setdefault("GLOO_SOCKET_IFNAME", env["SM_NETWORK_INTERFACE_NAME"])
         os.environ.setdefault("NCCL_SOCKET_IFNAME", env["SM_NETWORK_INTERFACE_NAME"])

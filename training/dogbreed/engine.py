@@ -2,7 +2,7 @@
 
 Metrics are means per sample: summed loss and correct predictions divided by the number of
 samples (the seeds divided a sum of loss x batch size by the number of batches with //, so their
-"Test Loss" grew with the batch size and biased the tuner: seed defect 1). Mixed precision runs on
+"Test Loss" grew with the batch size and biased the tuner). Mixed precision runs on
 CUDA only; on the CPU everything stays float32.
 """
 from contextlib import nullcontext
@@ -45,17 +45,28 @@ def _reduce(ctx, loss_sum, correct, count):
     return Result(loss=total_loss / total, accuracy=total_correct / total, samples=int(total), local_samples=count)
 
 
-def train_epoch(model, loader, criterion, optimizer, scaler, ctx, hook):
+def train_epoch(model, loader, step_sizes, optimizer, scaler, ctx, hook, criterion):
+    """One epoch; each optimizer step is exactly a single-process step on its whole global batch.
+
+    ``step_sizes`` are the global batch sizes of the epoch's steps (GlobalBatches.step_sizes) and
+    ``criterion`` sums the loss over its samples. Each process backpropagates its summed loss x
+    world size / global batch size; DistributedDataParallel averages gradients over the processes,
+    so the step's gradient is the mean over the global batch, each process weighted by the samples
+    it had (the processes' shares differ by one when the batch does not divide evenly).
+    """
     set_train_mode(model.module if hasattr(model, "module") else model)
     hook.train()
+    if len(loader) != len(step_sizes):
+        raise ValueError("loader has %d steps but %d global batch sizes were given" % (len(loader), len(step_sizes)))
     loss_sum, correct, count = 0.0, 0, 0
-    for images, targets in loader:
+    for (images, targets), global_size in zip(loader, step_sizes):
         images = images.to(ctx.device, non_blocking=True)
         targets = targets.to(ctx.device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         with _autocast(ctx.device):
             logits = model(images)
-            loss = criterion(logits, targets)
+            summed = criterion(logits.float(), targets)
+        loss = summed * (ctx.world_size / global_size)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -63,10 +74,9 @@ def train_epoch(model, loader, criterion, optimizer, scaler, ctx, hook):
         else:
             loss.backward()
             optimizer.step()
-        n = targets.size(0)
-        loss_sum += loss.item() * n
+        loss_sum += summed.item()
         correct += (logits.argmax(1) == targets).sum().item()
-        count += n
+        count += targets.size(0)
     return _reduce(ctx, loss_sum, correct, count)
 
 

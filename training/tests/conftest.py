@@ -22,8 +22,8 @@ import synthetic  # noqa: E402
 TRAIN_ARGS = ["--arch", "resnet18", "--image-size", "32", "--no-pretrained", "--batch-size", "8",
               "--learning-rate", "0.001", "--epochs", "4", "--patience", "3", "--seed", "7", "--workers", "0"]
 
-# Variables that would make train.py believe it runs in SageMaker or under a launcher.
-_LAUNCH_VARS = re.compile(r"^(SM_.*|RANK|WORLD_SIZE|LOCAL_RANK|MASTER_ADDR|MASTER_PORT|TORCHELASTIC_.*)$")
+# Variables that would make train.py believe it runs in SageMaker (or as a job) or under a launcher.
+_LAUNCH_VARS = re.compile(r"^(SM_.*|TRAINING_JOB_NAME|RANK|WORLD_SIZE|LOCAL_RANK|MASTER_ADDR|MASTER_PORT|TORCHELASTIC_.*|PET_.*)$")
 
 
 def clean_env(**extra):

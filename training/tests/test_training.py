@@ -136,7 +136,7 @@ def test_defect3_without_smdebug_the_hook_is_a_no_op(monkeypatch):
 
 def test_defect4_trains_on_the_train_split_and_evaluates_on_test(trained):
     """Seed defect 4: ec2train1.py trained on test/, never evaluated, hard-coded batch size 2."""
-    assert "72/24/24 train/valid/test images, batch 8 per process" in trained["output"]
+    assert "72/24/24 train/valid/test images, global batch 8 = 8 over 1 process(es)" in trained["output"]
     assert "trained on 72 of 72 images" in trained["output"]
     assert "test: this process evaluated 24 of 24 images" in trained["output"]
 
@@ -173,4 +173,4 @@ def test_a_truncated_training_image_is_used_and_named_but_not_accepted_by_the_en
     assert image.size == (64, 64) and image.mode == "RGB"
     assert "truncated.jpg is truncated" in caplog.text
     with pytest.raises(inference.RequestError, match="could not be decoded"):
-        inference.input_fn(truncated, "image/jpeg")
+        inference.read_request(truncated, "image/jpeg")

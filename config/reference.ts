@@ -1,0 +1,135 @@
+// npm run docs:config [-- --check]
+//
+// Writes the generated parts of docs/configuration.md from the stack-config schema: the table
+// of every key (default, what is allowed, what it does), the rules between keys, and a real
+// error message. `--check` (and the docs test) only compares, and fails when the doc is stale.
+
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { z } from "zod";
+import { loadStackConfig } from "../plan/stack-config";
+import { allowedBy, unwrap } from "./errors";
+import { DOCS } from "./fields";
+import { ConfigError, parseFlatStackConfig } from "./index";
+import { RULE_DOCS } from "./rules";
+import { PROJECT, SETTINGS, STACK_CONFIG } from "./schema";
+
+export const DOC_FILE = path.join(__dirname, "..", "docs", "configuration.md");
+
+type Schema = z.ZodType;
+
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const code = (value: unknown) => `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
+
+function describedBy(schema: Schema): string | undefined {
+    let s: Schema | undefined = schema;
+    while (s) {
+        const doc = DOCS.get(s)?.description;
+        if (doc) return doc;
+        const def = s.def as { type: string; innerType?: Schema; in?: Schema; out?: Schema };
+        s = def.innerType ?? (def.type === "pipe" ? (def.out!.def.type === "transform" ? def.in : def.out) : undefined);
+    }
+    return undefined;
+}
+
+function defaultOf(schema: Schema): string {
+    const parsed = schema.safeParse(undefined);
+    if (!parsed.success) return "(required)";
+    return parsed.data === undefined ? "none" : code(parsed.data);
+}
+
+interface Row { key: string; default: string; allowed: string; description: string }
+
+function rows(schema: Schema, key: string): Row[] {
+    const inner = unwrap(schema).def as { type: string; shape?: Record<string, Schema>; element?: Schema; valueType?: Schema };
+    const row = (k: string, s: Schema): Row => ({ key: k, default: defaultOf(s), allowed: allowedBy(s) ?? "", description: describedBy(s) ?? "" });
+    if (inner.type === "object") {
+        const own = key && describedBy(schema) ? [row(key, schema)] : [];
+        return [...own, ...Object.entries(inner.shape!).flatMap(([k, s]) => rows(s, key ? `${key}.${k}` : k))];
+    }
+    if (inner.type === "array" && unwrap(inner.element!).def.type === "object") {
+        return [row(key, schema), ...rows(inner.element!, `${key}[]`)];
+    }
+    if (inner.type === "record") return [{ ...row(`${key}.<key>`, schema), default: "none" }];
+    return [row(key, schema)];
+}
+
+export function renderTable(): string {
+    const shape = (unwrap(STACK_CONFIG).def as unknown as { shape: Record<string, Schema> }).shape;
+    const all: Row[] = [
+        { ...rows(shape.region, "")[0], key: "aws:region" },
+        { ...rows(shape.stack, "")[0], key: "stack name", default: "(the stack)", description: "prefixes every name the stack chooses (`mlops-<stack>-...`)" },
+        ...rows(SETTINGS, "").map(r => ({ ...r, key: `${PROJECT}:${r.key}` })),
+    ];
+    return [
+        "| key | default | allowed | what it does |",
+        "|---|---|---|---|",
+        ...all.map(r => `| \`${r.key}\` | ${cell(r.default)} | ${cell(r.allowed)} | ${cell(r.description)} |`),
+    ].join("\n");
+}
+
+export function renderRules(): string {
+    return RULE_DOCS.map(doc => `- ${doc}`).join("\n");
+}
+
+/** A stack file with typical mistakes, and what the program answers: produced by the real loader. */
+export const EXAMPLE_STACK_FILE = `config:
+  aws:region: us-east-1
+  mlops:endpoint.maxInstances: 6
+  mlop:tuning:
+    maxJobs: 4
+  mlops:notebook:
+    instanceType: ml.t3.mediun
+    idleMinutes: an hour
+  mlops:endpoint:
+    minInstance: 2
+  mlops:lambda:
+    reservedConcurrency: 2
+    provisionedConcurrency: 3
+`;
+
+export function renderErrorExample(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-config-example-"));
+    let message = "(the example stack file was accepted)";
+    try {
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), EXAMPLE_STACK_FILE);
+        parseFlatStackConfig(loadStackConfig("dev", dir), "dev");
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        message = e.message;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return ["```yaml", `# Pulumi.dev.yaml`, EXAMPLE_STACK_FILE.trimEnd(), "```", "", "```", message, "```"].join("\n");
+}
+
+/** Replaces each `<!-- generated:NAME -->` ... `<!-- end:NAME -->` block of the doc. */
+export function regenerate(doc: string): string {
+    const blocks: Record<string, () => string> = { table: renderTable, rules: renderRules, "error-example": renderErrorExample };
+    let out = doc;
+    for (const [name, render] of Object.entries(blocks)) {
+        const begin = `<!-- generated:${name} (npm run docs:config) -->`;
+        const end = `<!-- end:${name} -->`;
+        const from = out.indexOf(begin);
+        const to = out.indexOf(end);
+        if (from < 0 || to < from) throw new Error(`${DOC_FILE} lacks the markers ${begin} ... ${end}`);
+        out = `${out.slice(0, from + begin.length)}\n${render()}\n${out.slice(to)}`;
+    }
+    return out;
+}
+
+if (require.main === module) {
+    const current = fs.readFileSync(DOC_FILE, "utf8");
+    const fresh = regenerate(current);
+    if (process.argv.includes("--check")) {
+        if (fresh !== current) {
+            process.stderr.write(`${path.relative(process.cwd(), DOC_FILE)} is stale: run \`npm run docs:config\`\n`);
+            process.exit(1);
+        }
+    } else if (fresh !== current) {
+        fs.writeFileSync(DOC_FILE, fresh);
+        process.stdout.write(`wrote ${path.relative(process.cwd(), DOC_FILE)}\n`);
+    }
+}
