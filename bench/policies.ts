@@ -29,7 +29,7 @@ function urn(type: string, name: string): string {
 /** One copy of the pipeline (unit `u`): returns its resources. */
 function pipelineUnit(u: number): PlanResource[] {
     const out: PlanResource[] = [];
-    const add = (type: string, name: string, props: Record<string, any>, deps: Record<string, PlanResource[]> = {}): PlanResource => {
+    const add = (type: string, name: string, props: Record<string, unknown>, deps: Record<string, PlanResource[]> = {}): PlanResource => {
         const propertyDependencies: Record<string, string[]> = {};
         for (const [k, list] of Object.entries(deps)) propertyDependencies[k] = list.map((r) => r.urn);
         const r: PlanResource = { urn: urn(type, name), type, name, props, propertyDependencies, dependencies: [...new Set(Object.values(propertyDependencies).flat())] };
@@ -39,7 +39,7 @@ function pipelineUnit(u: number): PlanResource[] {
     const p = `u${u}`;
     const bucketName = `mlops-bench-${p}-data`;
     const bucket = add("aws:s3/bucket:Bucket", `${p}-data`, { bucket: bucketName, id: bucketName, arn: `arn:aws:s3:::${bucketName}`, tags: TAGS });
-    const side = (type: string, suffix: string, props: Record<string, any>) => add(type, `${p}-data-${suffix}`, { bucket: bucketName, ...props }, { bucket: [bucket] });
+    const side = (type: string, suffix: string, props: Record<string, unknown>) => add(type, `${p}-data-${suffix}`, { bucket: bucketName, ...props }, { bucket: [bucket] });
     side("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     side("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "sse", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
     side("aws:s3/bucketVersioning:BucketVersioning", "versioning", { versioningConfiguration: { status: "Enabled" } });
@@ -62,7 +62,7 @@ function pipelineUnit(u: number): PlanResource[] {
         return r;
     };
     const objects = { Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${bucketName}/datasets/*` };
-    const sagemakerRole = role("sagemaker", "sagemaker.amazonaws.com", [objects]);
+    role("sagemaker", "sagemaker.amazonaws.com", [objects]);
     role("notebook", "sagemaker.amazonaws.com", [objects]);
     const endpointName = `mlops-bench-${p}-endpoint`;
     const endpointArn = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:endpoint/${endpointName}`;
@@ -74,8 +74,9 @@ function pipelineUnit(u: number): PlanResource[] {
     add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `${p}-trainer-ssm`, { role: `mlops-bench-${p}-trainer`, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, { role: [trainerRole] });
     add("aws:iam/instanceProfile:InstanceProfile", `${p}-trainer-profile`, { name: `mlops-bench-${p}-trainer`, role: `mlops-bench-${p}-trainer`, tags: TAGS }, { role: [trainerRole] });
 
+    const sagemakerArn = `arn:aws:iam::${ACCOUNT}:role/mlops-bench-${p}-sagemaker`;
     add("aws:sagemaker/notebookInstance:NotebookInstance", `${p}-notebook`, {
-        instanceType: "ml.t3.medium", roleArn: sagemakerRole.props.arn, rootAccess: "Disabled", directInternetAccess: "Enabled", volumeSize: 5,
+        instanceType: "ml.t3.medium", roleArn: sagemakerArn, rootAccess: "Disabled", directInternetAccess: "Enabled", volumeSize: 5,
         instanceMetadataServiceConfiguration: { minimumInstanceMetadataServiceVersion: "2" }, tags: TAGS,
     });
     const trainingSpec = (count: number) => ({
@@ -84,13 +85,13 @@ function pipelineUnit(u: number): PlanResource[] {
         enableManagedSpotTraining: true,
         checkpointConfig: { s3Uri: `s3://${bucketName}/checkpoints/` },
     });
-    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-single`, { trainingJobName: `${p}-single`, roleArn: sagemakerRole.props.arn, ...trainingSpec(1), tags: TAGS });
-    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-multi`, { trainingJobName: `${p}-multi`, roleArn: sagemakerRole.props.arn, ...trainingSpec(3), tags: TAGS });
+    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-single`, { trainingJobName: `${p}-single`, roleArn: sagemakerArn, ...trainingSpec(1), tags: TAGS });
+    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-multi`, { trainingJobName: `${p}-multi`, roleArn: sagemakerArn, ...trainingSpec(3), tags: TAGS });
     add("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", `${p}-tuning`, {
         config: { strategy: "Bayesian", resourceLimits: { maxNumberOfTrainingJobs: 2, maxParallelTrainingJobs: 2 } },
-        trainingJobDefinition: { roleArn: sagemakerRole.props.arn, ...trainingSpec(1) }, tags: TAGS,
+        trainingJobDefinition: { roleArn: sagemakerArn, ...trainingSpec(1) }, tags: TAGS,
     });
-    add("aws:sagemaker/model:Model", `${p}-model`, { executionRoleArn: sagemakerRole.props.arn, enableNetworkIsolation: true, tags: TAGS });
+    add("aws:sagemaker/model:Model", `${p}-model`, { executionRoleArn: sagemakerArn, enableNetworkIsolation: true, tags: TAGS });
     const configName = `mlops-bench-${p}-config`;
     const config = add("aws:sagemaker/endpointConfiguration:EndpointConfiguration", `${p}-config`, {
         name: configName, productionVariants: [{ variantName: "primary", instanceType: "ml.m5.large", initialInstanceCount: 1 }], tags: TAGS,
@@ -146,7 +147,7 @@ const MIN_RATE_AT_10000 = 5000;
 const MAX_TIME_RATIO = 11;
 
 async function main(): Promise<void> {
-    const config = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", "dev.json"), "utf8"));
+    const config: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", "dev.json"), "utf8"));
     const launchStart = performance.now();
     const pack = await PolicyPackProcess.launch({ packDir: path.join(__dirname, "..", "policies"), stack: { stack: "bench", project: "mlops", dryRun: true } });
     const launchSeconds = (performance.now() - launchStart) / 1000;

@@ -53,9 +53,9 @@ export interface PlanResource {
     type: string;
     name: string;
     /** The resource's inputs: what `Analyze` (resource policies) sees. */
-    props: Record<string, any>;
+    props: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON whose shape is each resource type's; tests read it freely
     /** The resource's outputs: what `AnalyzeStack` (stack policies) sees. Absent: stack policies see `props`. */
-    outputs?: Record<string, any>;
+    outputs?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- as props
     parent?: string;
     dependencies?: string[];
     propertyDependencies?: Record<string, string[]>;
@@ -443,7 +443,7 @@ export class AnalyzerClient {
      */
     async analyzeAll(resources: readonly PlanResource[], index: ResourceIndex, concurrency = 64): Promise<AnalyzeResult[]> {
         const providers = new ProviderMarshaller(index);
-        const results: AnalyzeResult[] = new Array(resources.length);
+        const results = new Array<AnalyzeResult>(resources.length);
         let next = 0;
         const worker = async () => {
             while (next < resources.length) {

@@ -68,7 +68,7 @@ function writeValue(box: Box, w: BinaryWriter): void {
     else if (typeof v === "string") w.writeString(3, v);
     else if (typeof v === "boolean") w.writeBool(4, v);
     else if (Array.isArray(v)) w.writeMessage(6, v, writeList);
-    else if (typeof v === "object") w.writeMessage(5, v as Record<string, unknown>, writeStruct);
+    else if (typeof v === "object") w.writeMessage(5, v, writeStruct);
     else w.writeEnum(1, 0);
 }
 

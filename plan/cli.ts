@@ -83,7 +83,7 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
 function reserveStdoutForTheReport(): (text: string) => Promise<void> {
     const stdoutWrite = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
-        (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+        (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest));
     return (text) => new Promise((resolve) => stdoutWrite(text, () => resolve()));
 }
 
@@ -102,9 +102,9 @@ export async function main(argv: string[]): Promise<number> {
     const writeReport = reserveStdoutForTheReport();
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the arguments are checked: a bad command line answers at once
-        const { makePlan }: typeof MakePlan = require("./make-plan");
+        const { makePlan } = require("./make-plan") as typeof MakePlan;
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
-        const { renderMarkdown, renderText }: typeof Report = require("./report");
+        const { renderMarkdown, renderText } = require("./report") as typeof Report;
         const report = await makePlan(args);
         const text = args.format === "json"
             ? JSON.stringify(report, null, 2) + "\n"
@@ -129,7 +129,7 @@ export function run(argv: string[]): void {
     let failed = false;
     process.on("unhandledRejection", (e) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- only needed on this path
-        const { collectingProgramFailures }: typeof RunProgram = require("./run-program");
+        const { collectingProgramFailures } = require("./run-program") as typeof RunProgram;
         if (failed || collectingProgramFailures()) return;
         failed = true;
         process.stderr.write(`error: the program failed: ${describeError(e)}\n`, () => process.exit(EXIT.failed));

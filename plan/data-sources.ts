@@ -21,8 +21,37 @@ export class UnsupportedDataSourceError extends Error {
     }
 }
 
-type Inputs = Record<string, any>;
+type Inputs = Record<string, unknown>;
 type Answer = (inputs: Inputs, account: Account) => Record<string, unknown>;
+
+interface Filter {
+    name: string;
+    values: string[];
+}
+
+/** The query arguments the answers read (as the SDK sends them: the program's camelCase names). */
+interface Query {
+    filters?: Filter[];
+    tags?: Record<string, string>;
+    id?: string;
+    default?: boolean;
+    cidrBlock?: string;
+    state?: string;
+    vpcId?: string;
+    availabilityZone?: string;
+    availabilityZoneId?: string;
+    defaultForAz?: boolean;
+    excludeNames?: string[];
+    excludeZoneIds?: string[];
+    mostRecent?: boolean;
+    owners?: string[];
+    nameRegex?: string;
+    allowUnsafeFilter?: boolean;
+    region?: string;
+    name?: string;
+    imageTag?: string;
+    repositoryName?: string;
+}
 
 function hex(seed: string, length: number): string {
     return crypto.createHash("sha256").update(seed).digest("hex").slice(0, length);
@@ -62,16 +91,17 @@ export function zonesOf(region: string): { name: string; zoneId: string }[] {
 
 const getAvailabilityZones: Answer = (inputs, { region }) => {
     const TOKEN = "aws:index/getAvailabilityZones:getAvailabilityZones";
-    for (const f of inputs.filters ?? []) {
+    const q = inputs as Query;
+    for (const f of q.filters ?? []) {
         if (!["zone-name", "zone-id", "region-name", "state", "opt-in-status", "zone-type"].includes(f.name)) {
             throw new UnsupportedDataSourceError(TOKEN, `filter ${JSON.stringify(f.name)} is not one the plan models (zone-name, zone-id, region-name, state, opt-in-status, zone-type)`);
         }
     }
-    const matches = (filter: string, value: string) => (inputs.filters ?? []).every((f: { name: string; values: string[] }) => f.name !== filter || f.values.includes(value));
+    const matches = (filter: string, value: string) => (q.filters ?? []).every((f) => f.name !== filter || f.values.includes(value));
     const zones = zonesOf(region).filter((z) =>
-        !(inputs.excludeNames ?? []).includes(z.name) &&
-        !(inputs.excludeZoneIds ?? []).includes(z.zoneId) &&
-        (inputs.state === undefined || inputs.state === "available") &&
+        !(q.excludeNames ?? []).includes(z.name) &&
+        !(q.excludeZoneIds ?? []).includes(z.zoneId) &&
+        (q.state === undefined || q.state === "available") &&
         matches("zone-name", z.name) && matches("zone-id", z.zoneId) && matches("region-name", region) &&
         matches("state", "available") && matches("opt-in-status", "opt-in-not-required") && matches("zone-type", "availability-zone"),
     );
@@ -183,18 +213,19 @@ function applyFilters<T>(token: string, items: T[], filters: { name: string; val
 
 const getVpc: Answer = (inputs, account) => {
     const TOKEN = "aws:ec2/getVpc:getVpc";
+    const q = inputs as Query;
     const vpc = defaultVpc(account);
-    const asked = (inputs.default === true || inputs.id === vpc.id || (inputs.filters ?? []).length > 0) && inputs.default !== false;
+    const asked = (q.default === true || q.id === vpc.id || (q.filters ?? []).length > 0) && q.default !== false;
     if (!asked) {
-        const which = inputs.id ? `${inputs.id} is not it` : "ask with default: true, its id, or filters it matches";
+        const which = q.id ? `${q.id} is not it` : "ask with default: true, its id, or filters it matches";
         throw new UnsupportedDataSourceError(TOKEN, `only the account's default VPC (${vpc.id}) is known offline; ${which}`);
     }
     const matches =
-        (inputs.id === undefined || inputs.id === vpc.id) &&
-        (inputs.cidrBlock === undefined || inputs.cidrBlock === vpc.cidrBlock) &&
-        (inputs.state === undefined || inputs.state === vpc.state) &&
-        Object.keys(inputs.tags ?? {}).length === 0 &&
-        applyFilters(TOKEN, [vpc], inputs.filters, VPC_FILTERS).length === 1;
+        (q.id === undefined || q.id === vpc.id) &&
+        (q.cidrBlock === undefined || q.cidrBlock === vpc.cidrBlock) &&
+        (q.state === undefined || q.state === vpc.state) &&
+        Object.keys(q.tags ?? {}).length === 0 &&
+        applyFilters(TOKEN, [vpc], q.filters, VPC_FILTERS).length === 1;
     // The provider's own words when nothing matches.
     if (!matches) throw new Error(`${TOKEN}: no matching EC2 VPC found`);
     return { ...inputs, ...vpc };
@@ -202,9 +233,10 @@ const getVpc: Answer = (inputs, account) => {
 
 const getSubnets: Answer = (inputs, account) => {
     const TOKEN = "aws:ec2/getSubnets:getSubnets";
-    let subnets = applyFilters(TOKEN, defaultSubnets(account), inputs.filters, SUBNET_FILTERS);
+    const q = inputs as Query;
+    let subnets = applyFilters(TOKEN, defaultSubnets(account), q.filters, SUBNET_FILTERS);
     // Default subnets carry no tags.
-    if (Object.keys(inputs.tags ?? {}).length > 0) subnets = [];
+    if (Object.keys(q.tags ?? {}).length > 0) subnets = [];
     return { ...inputs, id: account.region, ids: subnets.map((s) => s.id) };
 };
 
@@ -219,11 +251,12 @@ const getSubnet: Answer = (inputs, account) => {
         ["defaultForAz", (s) => s.defaultForAz],
         ["state", (s) => s.state],
     ];
-    let subnets = applyFilters(TOKEN, defaultSubnets(account), inputs.filters, SUBNET_FILTERS);
+    const q = inputs as Query;
+    let subnets = applyFilters(TOKEN, defaultSubnets(account), q.filters, SUBNET_FILTERS);
     for (const [key, field] of equal) {
         if (inputs[key] !== undefined) subnets = subnets.filter((s) => field(s) === inputs[key]);
     }
-    if (Object.keys(inputs.tags ?? {}).length > 0) subnets = [];
+    if (Object.keys(q.tags ?? {}).length > 0) subnets = [];
     if (subnets.length === 0) throw new Error(`${TOKEN}: no matching EC2 Subnet found (offline, the account has only its default VPC's default subnets)`);
     if (subnets.length > 1) throw new Error(`${TOKEN}: multiple EC2 Subnets matched; use additional constraints to reduce matches to a single EC2 Subnet`);
     const s = subnets[0];
@@ -258,20 +291,21 @@ const DLAMI = {
 
 const getAmi: Answer = (inputs) => {
     const TOKEN = "aws:ec2/getAmi:getAmi";
-    const filters: { name: string; values: string[] }[] = inputs.filters ?? [];
+    const q = inputs as Query;
+    const filters = q.filters ?? [];
     const filter = (name: string) => filters.find((f) => f.name === name)?.values;
     // @pulumi/aws 7 refuses a most-recent lookup that a third party could win.
-    if (inputs.mostRecent && !(inputs.owners ?? []).length && !filter("owner-id") && !filter("image-id") && !inputs.allowUnsafeFilter) {
+    if (q.mostRecent && !(q.owners ?? []).length && !filter("owner-id") && !filter("image-id") && !q.allowUnsafeFilter) {
         throw new Error(`${TOKEN}: mostRecent is true but the query is filtered by neither owners nor an owner-id or image-id filter; @pulumi/aws 7 refuses it (set owners, or allowUnsafeFilter: true)`);
     }
     const namePattern = filter("name")?.[0];
     // A name the query matches: the known Deep Learning AMI when it does, else the pattern made concrete.
     const name = namePattern === undefined || globMatches(namePattern, DLAMI.name) ? DLAMI.name : namePattern.replace(/\*/g, "1").replace(/\?/g, "1");
-    if (inputs.nameRegex && !new RegExp(inputs.nameRegex).test(name)) {
-        throw new UnsupportedDataSourceError(TOKEN, `nameRegex ${JSON.stringify(inputs.nameRegex)} does not match the AMI the plan assumes (${name})`);
+    if (q.nameRegex && !new RegExp(q.nameRegex).test(name)) {
+        throw new UnsupportedDataSourceError(TOKEN, `nameRegex ${JSON.stringify(q.nameRegex)} does not match the AMI the plan assumes (${name})`);
     }
     const known = name === DLAMI.name;
-    const owner = (inputs.owners ?? []).find((o: string) => /^\d{12}$/.test(o)) ?? filter("owner-id")?.[0] ?? DLAMI.ownerId;
+    const owner = (q.owners ?? []).find((o) => /^\d{12}$/.test(o)) ?? filter("owner-id")?.[0] ?? DLAMI.ownerId;
     const imageId = filter("image-id")?.[0] ?? (known ? DLAMI.id : `ami-0${hex(name, 16)}`);
     return {
         ...inputs,
@@ -280,7 +314,7 @@ const getAmi: Answer = (inputs) => {
         name,
         architecture: filter("architecture")?.[0] ?? "x86_64",
         ownerId: owner,
-        imageOwnerAlias: (inputs.owners ?? []).includes("amazon") ? "amazon" : "",
+        imageOwnerAlias: (q.owners ?? []).includes("amazon") ? "amazon" : "",
         creationDate: known ? DLAMI.creationDate : "2026-09-15T10:11:12.000Z",
         rootDeviceName: "/dev/sda1",
         rootDeviceType: "ebs",
@@ -394,7 +428,7 @@ function merge(doc: PolicyDoc, next: PolicyDoc): void {
 function parseDocument(token: string, json: string, label: string): PolicyDoc {
     let doc: PolicyDoc;
     try {
-        doc = JSON.parse(json);
+        doc = JSON.parse(json) as PolicyDoc;
     } catch (e) {
         throw new Error(`${token}: ${label} is not JSON: ${(e as Error).message}`);
     }
@@ -411,13 +445,23 @@ function ordered(doc: PolicyDoc): PolicyDoc {
     return out;
 }
 
+/** `aws.iam.getPolicyDocument`'s arguments. */
+interface PolicyDocumentQuery {
+    version?: string;
+    policyId?: string;
+    statements?: StatementInput[];
+    sourcePolicyDocuments?: string[];
+    overridePolicyDocuments?: string[];
+}
+
 export const getPolicyDocument: Answer = (inputs) => {
     const TOKEN = "aws:iam/getPolicyDocument:getPolicyDocument";
-    const version: string = inputs.version ?? "2012-10-17";
+    const q = inputs as PolicyDocumentQuery;
+    const version = q.version ?? "2012-10-17";
     if (!["2008-10-17", "2012-10-17"].includes(version)) throw new Error(`${TOKEN}: version ${JSON.stringify(version)} must be "2008-10-17" or "2012-10-17"`);
     const merged: PolicyDoc = {};
     const sids = new Set<string>();
-    (inputs.sourcePolicyDocuments ?? []).forEach((json: string, i: number) => {
+    (q.sourcePolicyDocuments ?? []).forEach((json, i) => {
         const source = parseDocument(TOKEN, json, `sourcePolicyDocuments[${i}]`);
         for (const s of source.Statement ?? []) {
             const sid = s.Sid as string | undefined;
@@ -427,7 +471,7 @@ export const getPolicyDocument: Answer = (inputs) => {
         merge(merged, source);
     });
     const own = new Set<string>();
-    const statements = (inputs.statements ?? []).map((s: StatementInput) => {
+    const statements = (q.statements ?? []).map((s) => {
         if (s.sid) {
             if (own.has(s.sid)) throw new Error(`${TOKEN}: duplicate Sid (${s.sid}). Remove the Sid or ensure the Sid is unique.`);
             own.add(s.sid);
@@ -438,8 +482,8 @@ export const getPolicyDocument: Answer = (inputs) => {
             throw new Error(`${TOKEN}: ${(e as Error).message}`);
         }
     });
-    merge(merged, { Version: version, Id: inputs.policyId, Statement: statements });
-    (inputs.overridePolicyDocuments ?? []).forEach((json: string, i: number) => merge(merged, parseDocument(TOKEN, json, `overridePolicyDocuments[${i}]`)));
+    merge(merged, { Version: version, Id: q.policyId, Statement: statements });
+    (q.overridePolicyDocuments ?? []).forEach((json, i) => merge(merged, parseDocument(TOKEN, json, `overridePolicyDocuments[${i}]`)));
     const doc = ordered(merged);
     const json = JSON.stringify(doc, null, 2);
     return {
@@ -455,7 +499,8 @@ export const getPolicyDocument: Answer = (inputs) => {
 // ---- Account, partition, region -------------------------------------------------------------
 
 const getRegion: Answer = (inputs, { region }) => {
-    const r: string = inputs.region ?? inputs.name ?? region;
+    const q = inputs as Query;
+    const r = q.region ?? q.name ?? region;
     return { ...inputs, id: r, name: r, region: r, endpoint: `ec2.${r}.${partitionOf(r).dnsSuffix}`, description: r };
 };
 
@@ -482,10 +527,11 @@ const DLC_ACCOUNTS: Record<string, string> = {
 const DEFAULT_DLC_ACCOUNT = "763104351884";
 
 const getPrebuiltEcrImage: Answer = (inputs, { region }) => {
-    const imageRegion: string = inputs.region ?? region;
+    const q = inputs as Query;
+    const imageRegion = q.region ?? region;
     const registryId = DLC_ACCOUNTS[imageRegion] ?? DEFAULT_DLC_ACCOUNT;
-    const tag = inputs.imageTag ?? "1";
-    const registryPath = `${registryId}.dkr.ecr.${imageRegion}.${partitionOf(imageRegion).dnsSuffix}/${inputs.repositoryName}:${tag}`;
+    const tag = q.imageTag ?? "1";
+    const registryPath = `${registryId}.dkr.ecr.${imageRegion}.${partitionOf(imageRegion).dnsSuffix}/${q.repositoryName}:${tag}`;
     return { ...inputs, id: registryId, registryId, registryPath };
 };
 

@@ -32,8 +32,8 @@ function isPulumiUserError(e: Error): boolean {
 export function describeError(e: unknown): string {
     if (!(e instanceof Error)) return String(e);
     if (process.env.PLAN_DEBUG === "1" && e.stack) return e.stack;
-    const text = e.name === "Error" || SELF_EXPLAINING.has(e.name) ? e.message : `${e.name}: ${e.message}`;
-    if (SELF_EXPLAINING.has(e.name) || isPulumiUserError(e)) return text;
+    if (SELF_EXPLAINING.has(e.name) || isPulumiUserError(e)) return e.message;
+    const text = e.name === "Error" ? e.message : `${e.name}: ${e.message}`;
     const planDir = __dirname + path.sep;
     const frame = (e.stack ?? "")
         .split("\n")

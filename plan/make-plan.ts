@@ -122,9 +122,9 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const launching = PolicyPackProcess.launch({ packDir, stack: { stack: opts.stack, project, dryRun: true, config: stackConfig } });
     launching.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the pack has started, so that both load at once */
-    const { runProgram }: typeof RunProgram = require("./run-program");
-    const { evaluatePack, PolicyConfigError }: typeof PolicyEngine = require("./policy-engine");
-    const { estimateStackCost }: typeof CostEstimateModule = require("../policies/cost/estimate");
+    const { runProgram } = require("./run-program") as typeof RunProgram;
+    const { evaluatePack, PolicyConfigError } = require("./policy-engine") as typeof PolicyEngine;
+    const { estimateStackCost } = require("../policies/cost/estimate") as typeof CostEstimateModule;
     /* eslint-enable @typescript-eslint/no-require-imports */
     let pack: PolicyPackProcess | undefined;
     try {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- the mock runtime hands each resource its inputs as untyped JSON (MockResourceArgs.inputs is any), shaped by the resource type */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { answerDataSource } from "./data-sources";
@@ -145,7 +146,7 @@ const REPLACED_ON_ANY_CHANGE = new Set([
 function stableJson(value: unknown): string {
     if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
     if (value !== null && typeof value === "object") {
-        return `{${Object.keys(value as object).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+        return `{${Object.keys(value).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
     }
     return JSON.stringify(value);
 }

@@ -61,7 +61,7 @@ export function parsePolicyPackConfig(config: unknown): Map<string, ConfigLayerE
             if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) {
                 throw new PolicyConfigError(`parsing enforcement level for "${name}": ${JSON.stringify(enforcementLevel)} is not a valid enforcement level (${ALLOWED_LEVELS})`);
             }
-            entry = { enforcementLevel: enforcementLevel as EnforcementLevel | undefined, properties: Object.keys(properties).length > 0 ? properties : undefined };
+            entry = { enforcementLevel: enforcementLevel, properties: Object.keys(properties).length > 0 ? properties : undefined };
         } else {
             throw new PolicyConfigError(`parsing "${name}": ${JSON.stringify(value)} is not a valid value; must be a string or object`);
         }
@@ -155,7 +155,7 @@ function describe(error: ErrorObject, properties: Record<string, unknown>): stri
         case "additionalProperties":
             return `${[where, String(p.additionalProperty)].filter(Boolean).join(".")} is not allowed here`;
         case "type":
-            return `${where}: must be ${p.type} (got ${show(value)})`;
+            return `${where}: must be ${String(p.type)} (got ${show(value)})`;
         case "enum":
             return `${where}: must be one of ${(p.allowedValues as unknown[]).map(show).join(", ")} (got ${show(value)})`;
         default:
@@ -164,10 +164,10 @@ function describe(error: ErrorObject, properties: Record<string, unknown>): stri
 }
 
 /** Every problem with one policy's resolved properties, each naming the property. */
-function validatePolicy(policy: AnalyzerPolicyInfo, properties: Record<string, unknown>): string[] {
+function validatePolicy(policy: AnalyzerPolicyInfo, properties: Record<string, unknown>, refuseUndeclared: boolean): string[] {
     const declared = Object.keys(policy.configSchema?.properties ?? {});
     const problems: string[] = [];
-    for (const key of Object.keys(properties)) {
+    for (const key of refuseUndeclared ? Object.keys(properties) : []) {
         if (!declared.includes(key)) {
             const allowed = declared.length > 0 ? `its properties: ${declared.join(", ")}` : "it takes no properties";
             problems.push(`"${key}" is not a property of this rule${didYouMean(key, declared)}; ${allowed}`);
@@ -178,6 +178,18 @@ function validatePolicy(policy: AnalyzerPolicyInfo, properties: Record<string, u
         if (!validate(properties)) problems.push(...(validate.errors ?? []).map((e) => describe(e, properties)));
     }
     return problems;
+}
+
+export interface ResolveOptions {
+    /** Names the pack (when resolving from policy objects). */
+    packLabel?: string;
+    /** The pack's default level (when resolving from policy objects); "advisory" by default. */
+    packEnforcementLevel?: EnforcementLevel;
+    /**
+     * "refuse" (the plan): a rule name the pack lacks and a property a rule does not declare are
+     * errors. "forward" (exactly the CLI): they go to the pack, as `pulumi preview` sends them.
+     */
+    typos?: "refuse" | "forward";
 }
 
 /** What the resolution needs of `GetAnalyzerInfo`. */
@@ -215,7 +227,7 @@ export function describePolicies(policies: readonly PolicyObject[], packName: st
 export interface ResolvedPackConfig {
     /** What `Configure` sends: every policy of the pack (and "all" when a layer set it). */
     policies: Map<string, PolicyConfig>;
-    /** Always empty: a name the pack lacks is refused (kept for callers that assert it). */
+    /** Names the file configures that are no policy of the pack (only when typos are forwarded). */
     unknownPolicyNames: string[];
 }
 
@@ -224,15 +236,14 @@ export interface ResolvedPackConfig {
  * initial config and the `--policy-pack-config` file content, or throws `PolicyConfigError`
  * listing every problem, each naming the rule and the property.
  */
-export function resolvePolicyPackConfig(info: PackDescription, config: unknown): ResolvedPackConfig;
+export function resolvePolicyPackConfig(info: PackDescription, config: unknown, options?: ResolveOptions): ResolvedPackConfig;
 /** The same from the pack's own policy objects (no process started), as `GetAnalyzerInfo` would describe them. */
-export function resolvePolicyPackConfig(policies: readonly PolicyObject[], config: unknown, options: { packLabel: string; packEnforcementLevel?: EnforcementLevel }): ResolvedPackConfig;
-export function resolvePolicyPackConfig(
-    pack: PackDescription | readonly PolicyObject[],
-    config: unknown,
-    options?: { packLabel: string; packEnforcementLevel?: EnforcementLevel },
-): ResolvedPackConfig {
-    const info = Array.isArray(pack) ? describePolicies(pack as readonly PolicyObject[], options!.packLabel, options!.packEnforcementLevel) : (pack as PackDescription);
+export function resolvePolicyPackConfig(policies: readonly PolicyObject[], config: unknown, options: ResolveOptions & { packLabel: string }): ResolvedPackConfig;
+export function resolvePolicyPackConfig(pack: PackDescription | readonly PolicyObject[], config: unknown, options: ResolveOptions = {}): ResolvedPackConfig {
+    const info = Array.isArray(pack)
+        ? describePolicies(pack as readonly PolicyObject[], options.packLabel ?? "policy pack", options.packEnforcementLevel)
+        : (pack as PackDescription);
+    const refuseTypos = (options.typos ?? "refuse") === "refuse";
     const result = new Map<string, PolicyConfig>();
     for (const p of info.policies) {
         const properties: Record<string, unknown> = {};
@@ -248,15 +259,16 @@ export function resolvePolicyPackConfig(
     const names = info.policies.map((p) => p.name);
     const problems: string[] = [];
     for (const name of fileLayer.keys()) {
-        if (name !== "all" && !names.includes(name)) {
+        if (refuseTypos && name !== "all" && !names.includes(name)) {
             problems.push(`"${name}" is not a rule of ${info.name}${didYouMean(name, names)}`);
             fileLayer.delete(name);
         }
     }
     applyLayer(result, fileLayer);
     for (const p of info.policies) {
-        for (const problem of validatePolicy(p, result.get(p.name)!.properties)) problems.push(`rule "${p.name}": ${problem}`);
+        for (const problem of validatePolicy(p, result.get(p.name)!.properties, refuseTypos)) problems.push(`rule "${p.name}": ${problem}`);
     }
     if (problems.length > 0) throw new PolicyConfigError(problems.join("\n"));
-    return { policies: result, unknownPolicyNames: [] };
+    const unknownPolicyNames = [...fileLayer.keys()].filter((n) => n !== "all" && !names.includes(n));
+    return { policies: result, unknownPolicyNames };
 }

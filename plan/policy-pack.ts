@@ -99,13 +99,13 @@ export class PolicyPackProcess {
         // Never outlive the plan, however it ends.
         process.once("exit", kill);
         let stderr = "";
-        child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
         let port: number;
         try {
             port = await new Promise<number>((resolve, reject) => {
                 let stdout = "";
                 const timer = setTimeout(() => reject(new PackLaunchError(`the policy pack in ${packDir} printed no port within ${timeoutMs / 1000} s; its stderr:\n${stderr}`)), timeoutMs);
-                child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+                child.stdout.setEncoding("utf8").on("data", (d: string) => {
                     stdout += d;
                     const line = stdout.split("\n").find((l) => /^\d+$/.test(l.trim()));
                     if (line) {
@@ -127,7 +127,7 @@ export class PolicyPackProcess {
             throw e;
         }
         // It is served: its output no longer matters to the plan's own lifetime.
-        child.stdout!.removeAllListeners("data").resume();
+        child.stdout.removeAllListeners("data").resume();
         child.removeAllListeners("exit");
         for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
         child.unref();
@@ -137,7 +137,7 @@ export class PolicyPackProcess {
         };
         // Loaded only now: the pack starts first, while gRPC and the stubs load here.
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose, see above
-        const { AnalyzerClient: Client }: typeof AnalyzerClientModule = require("./analyzer-client");
+        const { AnalyzerClient: Client } = require("./analyzer-client") as typeof AnalyzerClientModule;
         const client = new Client(`127.0.0.1:${port}`);
         try {
             // What the CLI sends once the pack serves, before any analysis.

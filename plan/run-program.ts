@@ -11,13 +11,19 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
 import { describeError } from "./errors";
-import { findProjectDir, loadStackConfig } from "./stack-config";
+import { findProjectDir, loadStackConfig, readProjectName } from "./stack-config";
 
 export { findProjectDir };
 import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
+import type * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import type { PlanResource, PlanResourceOptions } from "./analyzer-client";
+
+/** The two calls of the mock monitor the plan observes (the SDK's monitor client has more overloads). */
+interface MonitorCalls {
+    registerResource(req: resourcePb.RegisterResourceRequest, callback: (err: Error | null, resp?: resourcePb.RegisterResourceResponse) => void): unknown;
+    registerResourceOutputs(req: resourcePb.RegisterResourceOutputsRequest, callback: (err: Error | null, resp?: unknown) => void): unknown;
+}
 
 // The wire sentinels the SDK serializes secrets, resource references, output values and unknowns
 // with (public exports of `pulumi.runtime`).
@@ -105,7 +111,7 @@ export function toAnalyzerValue(value: unknown, idOf: (urn: string) => string | 
     if (sig === rpc.specialResourceSig) {
         const urn = String(obj.urn);
         if ("id" in obj) {
-            const id = obj.id === "" || obj.id === undefined ? idOf(urn) : String(obj.id);
+            const id = typeof obj.id === "string" && obj.id !== "" ? obj.id : idOf(urn);
             return id === undefined || id === "" ? rpc.unknownValue : id;
         }
         return urn;
@@ -139,8 +145,8 @@ function packageOf(type: string): string {
 /** Version of the Node.js SDK that defines a package's resources (the default provider's version). */
 function packageVersion(pkg: string): string | undefined {
     try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        return require(`@pulumi/${pkg}/package.json`).version?.replace(/^v/, "");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package named by a type token, known only at run time
+        return (require(`@pulumi/${pkg}/package.json`) as { version?: string }).version?.replace(/^v/, "");
     } catch {
         return undefined;
     }
@@ -150,7 +156,7 @@ export async function runProgram(opts: { stack: string; program: string; project
     const programFile = path.resolve(opts.program);
     if (!fs.existsSync(programFile)) throw new Error(`program ${opts.program} does not exist`);
     const projectDir = opts.projectDir ?? findProjectDir(programFile);
-    const project: string = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")).name;
+    const project = readProjectName(projectDir);
     const config = loadStackConfig(opts.stack, projectDir);
     const region = config["aws:region"] ?? DEFAULT_ACCOUNT.region;
 
@@ -164,12 +170,12 @@ export async function runProgram(opts: { stack: string; program: string; project
     // only the last ancestor type); the program and the pack get the engine's URN, the mock
     // monitor keeps its own for its bookkeeping.
     const mockUrnOf = new Map<string, string>();
-    const monitor: any = pulumi.runtime.getMonitor();
+    const monitor = pulumi.runtime.getMonitor() as unknown as MonitorCalls;
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
+    monitor.registerResource = (req, callback) => {
         const timeouts = req.getCustomtimeouts();
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((v: any, k: string) => {
+        req.getPropertydependenciesMap().forEach((v, k) => {
             propertyDependencies[k] = v.getUrnsList();
         });
         const reg: Registration = {
@@ -177,7 +183,7 @@ export async function runProgram(opts: { stack: string; program: string; project
             name: req.getName(),
             parent: req.getParent(),
             custom: req.getCustom(),
-            inputs: req.getObject()?.toJavaScript() ?? {},
+            inputs: (req.getObject()?.toJavaScript() as Record<string, unknown> | undefined) ?? {},
             dependencies: req.getDependenciesList(),
             propertyDependencies,
             provider: req.getProvider(),
@@ -196,7 +202,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         };
         registrations.push(reg);
         const urn = engineUrn(opts.stack, project, reg.parent, reg.type, reg.name);
-        register(req, (err: unknown, resp?: any) => {
+        register(req, (err, resp) => {
             if (!err && resp) {
                 mockUrnOf.set(urn, resp.getUrn());
                 resp.setUrn(urn);
@@ -209,7 +215,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         });
     };
     const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp?: any) => void) => {
+    monitor.registerResourceOutputs = (req, callback) => {
         const reg = byUrn.get(req.getUrn());
         if (reg) reg.outputs = req.getOutputs()?.toJavaScript() ?? {};
         const mockUrn = mockUrnOf.get(req.getUrn());
@@ -231,10 +237,10 @@ export async function runProgram(opts: { stack: string; program: string; project
     try {
         outputs = await pulumi.runtime.runInPulumiStack(async () => {
             // As @pulumi/pulumi/cmd/run does: a default export wins, and a function is called.
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
-            let exported = require(programFile);
-            if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = exported.default;
-            return exported instanceof Function ? await exported() : exported;
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path at run time, as the CLI loads it
+            let exported = require(programFile) as unknown;
+            if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = (exported as { default: unknown }).default;
+            return (exported instanceof Function ? await (exported as () => unknown)() : exported) as Record<string, unknown>;
         });
         // Rejections are reported after the microtask queue drains, and a failed registration can
         // reject further outputs a few turns later: wait until the RPC queue is drained and the
@@ -261,7 +267,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         resources: toPlanResources(registrations, project, opts.stack, config),
         // Sorted by name, as the CLI lists outputs (and independent of the module loader's order).
         outputs: Object.fromEntries(
-            Object.entries(JSON.parse(JSON.stringify(outputs ?? {}, (_k, v) => (v instanceof pulumi.Resource ? undefined : v)))).sort(([a], [b]) =>
+            Object.entries(JSON.parse(JSON.stringify(outputs ?? {}, (_k, v: unknown) => (v instanceof pulumi.Resource ? undefined : v))) as Record<string, unknown>).sort(([a], [b]) =>
                 a < b ? -1 : a > b ? 1 : 0,
             ),
         ),
@@ -297,14 +303,14 @@ function toPlanResources(regs: Registration[], project: string, stack: string, c
     const resources: PlanResource[] = [];
     for (const r of regs) {
         if (!r.urn) continue; // its registration failed; the program run reports that error
-        const outputs = toAnalyzerValue(r.outputs ?? {}, idOf) as Record<string, any>;
+        const outputs = toAnalyzerValue(r.outputs ?? {}, idOf) as Record<string, unknown>;
         // Bridged (Terraform-based) providers such as aws report the id among the outputs too.
         if (r.custom && r.id && packageOf(r.type) === "aws" && outputs.id === undefined) outputs.id = r.id;
         const resource: PlanResource = {
             urn: r.urn,
             type: r.type,
             name: r.name,
-            props: toAnalyzerValue(r.inputs, idOf) as Record<string, any>,
+            props: toAnalyzerValue(r.inputs, idOf) as Record<string, unknown>,
             outputs,
             dependencies: r.dependencies,
             propertyDependencies: r.propertyDependencies,

@@ -85,6 +85,15 @@ describe("plan: policy configuration, resolved as the CLI resolves it", () => {
         ]);
     });
 
+    it("with typos forwarded, resolves exactly as the CLI does: unknown names and properties go to the pack", () => {
+        const resolved = resolvePolicyPackConfig(info(), { limit: "advisory", limits: { maxUSD: 5 } }, { typos: "forward" });
+        assert.deepStrictEqual(resolved.unknownPolicyNames, ["limit"]);
+        assert.deepStrictEqual(resolved.policies.get("limit"), { enforcementLevel: "advisory", properties: {} });
+        assert.strictEqual(resolved.policies.get("limits")!.properties.maxUSD, 5);
+        // A name without a level is what the CLI's Configure refuses.
+        assert.throws(() => resolvePolicyPackConfig(info(), { limit: { x: 1 } }, { typos: "forward" }), /invalid enforcement level "" for "limit"/);
+    });
+
     it("refuses what the CLI refuses, with its wording", () => {
         assert.deepStrictEqual(problems({ limits: "strict" }), ['parsing enforcement level for "limits": "strict" is not a valid enforcement level (allowed: advisory, mandatory, remediate, disabled)']);
         assert.deepStrictEqual(problems({ limits: { enforcementLevel: 1 } }), ['parsing enforcement level for "limits": 1 is not a valid enforcement level (allowed: advisory, mandatory, remediate, disabled)']);

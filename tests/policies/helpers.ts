@@ -22,7 +22,7 @@ export function urnOf(type: string, name: string): string {
 }
 
 /** A resource with the given inputs/outputs; `deps` are property dependencies (prop -> resources). */
-export function res(type: string, name: string, props: Record<string, any>, deps: Record<string, PlanResource[]> = {}): PlanResource {
+export function res(type: string, name: string, props: Record<string, unknown>, deps: Record<string, PlanResource[]> = {}): PlanResource {
     const propertyDependencies: Record<string, string[]> = {};
     for (const [k, list] of Object.entries(deps)) propertyDependencies[k] = list.map((r) => r.urn);
     const dependencies = [...new Set(Object.values(propertyDependencies).flat())];
@@ -57,7 +57,8 @@ function exclusive<T>(work: () => Promise<T>): Promise<T> {
 /**
  * Evaluates the named policies of the pack (every other one disabled) on `resources`, with
  * `config` as a `--policy-pack-config` file would hold it. The configuration is resolved against
- * the whole pack, as the plan resolves it.
+ * the whole pack as the CLI resolves it (typos are forwarded to the pack, not refused first as the
+ * plan refuses them, so that the rules' own refusal is what the tests see).
  */
 export function evaluatePack(
     selected: readonly { name: string }[],
@@ -72,7 +73,8 @@ export function evaluatePack(
         for (const name of names) {
             if (!pack.info.policies.some((p) => p.name === name)) throw new Error(`no policy named ${name} in the pack`);
         }
-        const resolved = resolvePolicyPackConfig(pack.info, config);
+        // Exactly what the CLI sends: a typo reaches the pack, whose rules refuse it themselves.
+        const resolved = resolvePolicyPackConfig(pack.info, config, { typos: "forward" });
         const configure = new Map(resolved.policies);
         for (const p of pack.info.policies) {
             if (!names.has(p.name)) configure.set(p.name, { ...configure.get(p.name)!, enforcementLevel: "disabled" });
