@@ -91,6 +91,11 @@ export interface SageMakerJobArgs {
     codeUri: pulumi.Input<string>;
     /** Key prefix of the dataset (`datasets/dogImages/`), holding train/ valid/ test/. */
     datasetPrefix: string;
+    /**
+     * The dataset manifest's contentHash: part of every job's content address, so new data under
+     * the same prefix trains anew and unchanged data never does.
+     */
+    datasetContentHash: string;
     /** PyTorch training image URI for the instance type. */
     trainingImage: pulumi.Input<string>;
     instanceType: string;

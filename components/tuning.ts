@@ -64,7 +64,8 @@ export class Tuning extends pulumi.ComponentResource {
                     checkpointConfig: args.spot ? { s3Uri: s3Uri(bucket, `${BUCKET_PREFIXES.checkpoints}tuning/`), localPath: "/opt/ml/checkpoints" } : undefined,
                 },
             }));
-        this.jobName = spec.apply(s => contentAddressedName(`${args.namePrefix}-hpo`, s, 32, 8));
+        // The job's name also covers its data: a new dataset under the same prefix tunes anew.
+        this.jobName = spec.apply(s => contentAddressedName(`${args.namePrefix}-hpo`, { ...s, datasetContentHash: args.datasetContentHash }, 32, 8));
 
         this.job = new aws.sagemaker.HyperParameterTuningJob(name, {
             name: this.jobName,

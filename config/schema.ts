@@ -76,6 +76,7 @@ const notebook = section({
         }));
 
 const run = section({
+    enabled: flag("off: the run is not trained (its job is not created); it cannot then be `training.deployRun` of an enabled endpoint").default(true),
     name: text(/^(?=.{1,20}$)[a-z0-9](-?[a-z0-9])*$/, "1-20 lowercase letters, digits and single '-' (it goes into the job name)", "the run's name: the job is `<prefix>-<name>-<hash of its spec>`"),
     instanceType: instanceType("training", "the run's instance type; GPU types run one training process per GPU").default("ml.m5.xlarge"),
     instanceCount: integer({ min: 1, max: 20 }, "> 1 trains data-parallel across hosts").default(1),
@@ -95,7 +96,7 @@ DOCS.add(debuggerSection, {
 });
 
 interface Timing { spot: boolean; maxRuntimeMinutes: number; maxWaitMinutes: number; createTimeoutMinutes: number }
-interface Run { name: string; instanceType: string; instanceCount: number }
+interface Run { enabled: boolean; name: string; instanceType: string; instanceCount: number }
 
 const training = section({
     frameworkVersion: text(/^\d+\.\d+(\.\d+)?$/, "a PyTorch version like 2.5.1", "PyTorch version of the AWS training and inference images").default("2.5.1"),
@@ -173,6 +174,7 @@ export class ExcludedBy {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const endpointSettings = section({
+    enabled: flag("create the model endpoint (with its autoscaling and alarms), serving `training.deployRun`'s model").default(true),
     instanceType: instanceType("endpoint", "instance variant (no ml.t2: SageMaker cannot autoscale burstable variants)").default("ml.m5.large"),
     minInstances: integer({ min: 1 }, "autoscaling floor (and the initial count)").default(1),
     maxInstances: integer({ min: 1 }, "autoscaling ceiling").default(4),
@@ -201,7 +203,8 @@ const endpointSettings = section({
                 report("trafficShift", `must be ALL_AT_ONCE for a serverless endpoint (SageMaker shifts serverless traffic at once) (got "${e.trafficShift}")`);
             }
         }))
-    .transform(({ serverless, trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount, ...instance }) => ({
+    .transform(({ enabled, serverless, trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount, ...instance }) => ({
+        enabled,
         variant: serverless !== undefined
             ? { kind: "serverless" as const, ...serverless }
             : { kind: "instance" as const, ...instance },
@@ -228,6 +231,7 @@ const gpuTrainer = section({
         }));
 
 const lambda = section({
+    enabled: flag("create the inference function in front of the endpoint (needs `endpoint.enabled`)").default(true),
     memoryMb: integer({ min: 128, max: 10240 }, "the inference function's memory (and CPU share)").default(512),
     timeoutSeconds: integer({ min: 3, max: 900 }, "the inference function's time limit per request").default(30),
     reservedConcurrency: integer({ min: 1 }, "caps concurrent executions (and so what the endpoint sees)").default(5),
@@ -246,13 +250,37 @@ const lambda = section({
             }
         }));
 
+const BUDGET_SCOPES = ["stackTag", "account"] as const;
+
 const budget = section({
-    monthlyUsd: decimal({ exclusiveMin: 0 }, "the AWS Budget on the stack's tagged spend").default(300),
-    alertEmails: documented(z.array(text(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address")), {
-        allowed: "a list of email addresses",
+    enabled: flag("create the AWS Budget that alerts on the stack's spend").default(true),
+    monthlyUsd: decimal({ exclusiveMin: 0 }, "the monthly limit of the AWS Budget, USD").default(300),
+    scope: oneOf(BUDGET_SCOPES, "what the budget counts: `stackTag` the spend tagged `stack=<stack>` (counts only once that tag is active for cost allocation: " +
+        "see `budget.activateStackTag` and docs/costs.md), `account` all spend of the account (counts at once; for an account that holds only this stack)").default("stackTag"),
+    activateStackTag: flag("activate the `stack` tag for cost allocation from this stack (`aws.costexplorer.CostAllocationTag`): only from the management " +
+        "account or a standalone account, and only once AWS billing has seen the tag (up to 24 h after the first `pulumi up`)").default(false),
+    alertEmails: documented(z.array(text(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address")).max(10), {
+        allowed: "a list of at most 10 email addresses",
         description: "told at 80% actual and 100% forecast spend",
     }).prefault([]),
-});
+    alertTopicArn: text(/^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/, "an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:budget-alerts",
+        "an SNS topic told as well (its access policy must let budgets.amazonaws.com publish)").optional(),
+})
+    .superRefine(...rule<{ enabled: boolean; alertEmails: string[]; alertTopicArn?: string }>(["enabled", "alertEmails", "alertTopicArn"],
+        "an enabled budget alerts someone: `budget.alertEmails` or `budget.alertTopicArn`",
+        (b, report) => {
+            if (b.enabled && b.alertEmails.length === 0 && b.alertTopicArn === undefined) {
+                report("alertEmails", `needs at least one address (or ${PROJECT}:budget.alertTopicArn): a budget that alerts nobody counts spend in silence; ` +
+                    `set one with \`pulumi config set --path '${PROJECT}:budget.alertEmails[0]' you@example.com\`, or turn the budget off with ${PROJECT}:budget.enabled false`);
+            }
+        }))
+    .superRefine(...rule<{ scope: string; activateStackTag: boolean }>(["scope", "activateStackTag"],
+        "`budget.activateStackTag` only with `budget.scope` stackTag",
+        (b, report) => {
+            if (b.activateStackTag && b.scope !== "stackTag") {
+                report("activateStackTag", `activates the tag a stackTag budget filters on, and budget.scope is "${b.scope}": set budget.scope to stackTag or activateStackTag to false`);
+            }
+        }));
 
 const BATCH_SIZE = hyperparameter("batch-size");
 
@@ -270,14 +298,31 @@ export const SETTINGS = section({
     lambda: lambda.prefault({}),
     budget: budget.prefault({}),
 })
+    .superRefine(...rule<{ lambda: { enabled: boolean }; endpoint: { enabled: boolean } }>(["lambda.enabled", "endpoint.enabled"],
+        "`lambda.enabled` needs `endpoint.enabled`: the function only forwards to the endpoint",
+        (s, report) => {
+            if (s.lambda.enabled && !s.endpoint.enabled) {
+                report("lambda.enabled", `needs ${PROJECT}:endpoint.enabled: the inference function only forwards requests to the endpoint; turn it off too (${PROJECT}:lambda.enabled false)`);
+            }
+        }))
+    .superRefine(...rule<{ endpoint: { enabled: boolean }; training: { runs: Run[]; deployRun: string } }>(["endpoint.enabled", "training.runs", "training.deployRun"],
+        "an enabled endpoint serves an enabled run: `training.deployRun` names a run whose `enabled` is true",
+        (s, report) => {
+            const run = s.training.runs.find(r => r.name === s.training.deployRun);
+            if (s.endpoint.enabled && run !== undefined && !run.enabled) {
+                report("training.deployRun", `names run "${run.name}", which is switched off (its enabled is false), and the endpoint serves its model: ` +
+                    `enable the run, deploy another (${s.training.runs.filter(r => r.enabled).map(r => r.name).join(", ") || "no run is enabled"}), or turn the endpoint off (${PROJECT}:endpoint.enabled false)`);
+            }
+        }))
     .superRefine(...rule<{ training: { runs: Run[]; hyperparameters: Record<string, unknown> }; tuning: Record<string, unknown> }>(
         ["training.runs", `training.hyperparameters.${BATCH_SIZE.configKey}`, "tuning.enabled", "tuning.instanceType", `tuning.${tuningKey(BATCH_SIZE)}`],
-        `every batch size a run may use (\`tuning.${tuningKey(BATCH_SIZE)}\` with tuning, else \`training.hyperparameters.${BATCH_SIZE.configKey}\`) ` +
+        `every batch size an enabled run may use (\`tuning.${tuningKey(BATCH_SIZE)}\` with tuning, else \`training.hyperparameters.${BATCH_SIZE.configKey}\`) ` +
         "is at least the number of training processes of that run (one per GPU, or one per CPU host)",
         (s, report) => {
             // The batch size is global: train.py splits it over every process of the run.
-            const trials = { name: "of the tuning trials", instanceType: String(s.tuning.instanceType), instanceCount: 1 };
-            const groups = [...s.training.runs.map(r => ({ ...r, name: `of run ${r.name}` })), ...(s.tuning.enabled ? [trials] : [])];
+            const trials = { enabled: true, name: "of the tuning trials", instanceType: String(s.tuning.instanceType), instanceCount: 1 };
+            const groups = [...s.training.runs.filter(r => r.enabled).map(r => ({ ...r, name: `of run ${r.name}` })), ...(s.tuning.enabled ? [trials] : [])];
+            if (groups.length === 0) return;
             const processes = (g: Run) => g.instanceCount * processesPerHost(g.instanceType);
             const widest = groups.reduce((a, b) => (processes(b) > processes(a) ? b : a));
             const need = processes(widest);

@@ -1,4 +1,4 @@
-// npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]
+// npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--dataset-manifest <file>] [--json | --markdown]
 //
 // The credential-free plan: runs a Pulumi program under Pulumi's mock runtime with the stack's
 // config, evaluates the policy pack as `pulumi preview --policy-pack policies` would, and prints
@@ -12,12 +12,14 @@ import type * as MakePlan from "./make-plan";
 import type * as Report from "./report";
 import type * as RunProgram from "./run-program";
 
-export const USAGE = "usage: npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]";
+export const USAGE = "usage: npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--dataset-manifest <file>] [--json | --markdown]";
 
 export interface PlanArgs {
     stack: string;
     program?: string;
     policyConfig?: string;
+    /** A dataset manifest the stack's bucket is assumed to hold (default: none, as on a new stack). */
+    datasetManifest?: string;
     format: "text" | "json" | "markdown";
 }
 
@@ -26,6 +28,7 @@ export function parseArgs(argv: string[]): PlanArgs {
     let stack: string | undefined;
     let program: string | undefined;
     let policyConfig: string | undefined;
+    let datasetManifest: string | undefined;
     let format: PlanArgs["format"] | undefined;
     const value = (i: number, flag: string): string => {
         const v = argv[i + 1];
@@ -47,6 +50,9 @@ export function parseArgs(argv: string[]): PlanArgs {
             case "--policy-config":
                 policyConfig = take();
                 break;
+            case "--dataset-manifest":
+                datasetManifest = take();
+                break;
             case "--json":
             case "--markdown": {
                 const f = flag === "--json" ? "json" : "markdown";
@@ -62,7 +68,7 @@ export function parseArgs(argv: string[]): PlanArgs {
         }
     }
     if (!stack) throw new UsageError("--stack is required");
-    return { stack, program, policyConfig, format: format ?? "text" };
+    return { stack, program, policyConfig, datasetManifest, format: format ?? "text" };
 }
 
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {

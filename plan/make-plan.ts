@@ -30,7 +30,15 @@ export interface PlanOptions {
     program?: string;
     /** `--policy-pack-config` file; default `policies/config/<stack>.json`. */
     policyConfig?: string;
+    /**
+     * A dataset manifest file the stack's bucket is assumed to hold, so that the plan shows the jobs
+     * and their cost; default none, as on a new stack (the program then plans no job, and says why).
+     */
+    datasetManifest?: string;
 }
+
+/** The sample manifest pull-request plans use: a small dataset in the dogImages layout. */
+export const SAMPLE_DATASET_MANIFEST = path.join(REPO_ROOT, "plan", "sample-dataset-manifest.json");
 
 export interface PolicySummary {
     name: string;
@@ -133,7 +141,12 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const policyConfig = readPolicyConfig(configFile);
     const pack = loadPack();
 
-    const run = await runProgram({ stack: opts.stack, program });
+    let datasetManifest: string | undefined;
+    if (opts.datasetManifest !== undefined) {
+        if (!fs.existsSync(opts.datasetManifest)) throw new UsageError(`dataset manifest ${opts.datasetManifest} does not exist`);
+        datasetManifest = fs.readFileSync(opts.datasetManifest, "utf8");
+    }
+    const run = await runProgram({ stack: opts.stack, program, datasetManifest });
     let evaluation;
     try {
         evaluation = await evaluatePack(pack.policies, run.resources, policyConfig, {

@@ -33,11 +33,19 @@ const DLC_ACCOUNTS: Record<string, string> = {
 };
 const DEFAULT_DLC_ACCOUNT = "763104351884";
 
+export interface MockOptions {
+    /**
+     * The text of the dataset manifest in the stack's bucket (`<dataset prefix>manifest.json`), or
+     * undefined: no dataset uploaded yet, as on a new stack.
+     */
+    datasetManifest?: string;
+}
+
 export class PipelineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     readonly calls: { token: string; inputs: any }[] = [];
 
-    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT) {}
+    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT, private readonly options: MockOptions = {}) {}
 
     /** The recorded resources of one type token, e.g. `aws:iam/role:Role`. */
     ofType(type: string): RecordedResource[] {
@@ -74,9 +82,35 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                     rootDeviceName: "/dev/sda1",
                     state: "available",
                 };
+            case "aws:s3/getObject:getObject":
+                return this.datasetObject(args.inputs);
             default:
                 throw new Error(`plan/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
         }
+    }
+
+    /**
+     * The one object the program reads, its dataset manifest: the given text, or the provider's own
+     * error for a missing object (its message for S3's 404 on HeadObject).
+     */
+    private datasetObject(inputs: Record<string, any>): Record<string, any> {
+        const { bucket, key } = inputs;
+        if (this.options.datasetManifest === undefined || !String(key).endsWith("/manifest.json")) {
+            throw new Error(`reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`);
+        }
+        const body = this.options.datasetManifest;
+        const etag = crypto.createHash("md5").update(body).digest("hex");
+        return {
+            ...inputs,
+            id: `${bucket}/${key}`,
+            arn: `arn:aws:s3:::${bucket}/${key}`,
+            contentType: "application/json",
+            contentLength: Buffer.byteLength(body),
+            etag,
+            versionId: `v-${etag.slice(0, 12)}`,
+            body,
+            bodyBase64: inputs.downloadBody === "true" ? Buffer.from(body).toString("base64") : undefined,
+        };
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {

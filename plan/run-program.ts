@@ -156,7 +156,15 @@ function packageVersion(pkg: string): string | undefined {
     }
 }
 
-export async function runProgram(opts: { stack: string; program: string; projectDir?: string }): Promise<ProgramRun> {
+export interface RunProgramOptions {
+    stack: string;
+    program: string;
+    projectDir?: string;
+    /** The dataset manifest's text, as the stack's bucket would hold it; none: no dataset uploaded yet. */
+    datasetManifest?: string;
+}
+
+export async function runProgram(opts: RunProgramOptions): Promise<ProgramRun> {
     const programFile = path.resolve(opts.program);
     if (!fs.existsSync(programFile)) throw new Error(`program ${opts.program} does not exist`);
     const projectDir = opts.projectDir ?? findProjectDir(programFile);
@@ -165,7 +173,7 @@ export async function runProgram(opts: { stack: string; program: string; project
     const region = config["aws:region"] ?? DEFAULT_ACCOUNT.region;
 
     pulumi.runtime.setAllConfig(config);
-    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId });
+    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId }, { datasetManifest: opts.datasetManifest });
     await pulumi.runtime.setMocks(mocks, project, opts.stack, /* preview */ true);
 
     const registrations: Registration[] = [];

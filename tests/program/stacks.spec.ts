@@ -104,7 +104,7 @@ describe("stacks build under the mocks", () => {
 
     it("gives components their outputs", () => {
         const bucket = outputsOf(one(dev, "mlops:storage:DataBucket"));
-        assert.match(bucket.codeUri, /^s3:\/\/mlops-dev-data-[0-9a-f]+\/code\/sourcedir-[0-9a-f]{16}\.tar\.gz$/);
+        assert.match(bucket.codeUri, /^s3:\/\/mlops-dev-data-123456789012-us-east-1\/code\/sourcedir-[0-9a-f]{16}\.tar\.gz$/);
         const endpoint = outputsOf(one(dev, "mlops:serving:ModelEndpoint"));
         assert.strictEqual(endpoint.endpointName, "mlops-dev-endpoint");
     });
