@@ -4,7 +4,7 @@ import { awsProviderSettings, flagOf, hyperparameterFlags, readStackConfig, type
 import { lookupAwsContext } from "./components/aws-context";
 import { BUCKET_PREFIXES } from "./components/bucket-layout";
 import { endpointLinks, functionLinks, sageMakerConsoleUrl, trainingJobLinks, tuningJobLinks } from "./components/console-links";
-import { CostBudget } from "./components/cost-budget";
+import { alertsSomeone, CostBudget } from "./components/cost-budget";
 import { DataBucket, dataBucketName } from "./components/data-bucket";
 import { DatasetReady, datasetStatus, readDataset, uploadCommand } from "./components/dataset";
 import { EncryptionKey } from "./components/encryption-key";
@@ -237,6 +237,11 @@ async function main(): Promise<Record<string, unknown>> {
     const dataset = await readDataset({ bucket: await bucketName, prefix: config.dataset.prefix, stack: config.stack }, { provider });
     const status = datasetStatus(dataset, config.stack);
     if (!dataset.ready) void pulumi.log.warn(status);
+    if (budget && !alertsSomeone(config.budget)) {
+        // Production stacks cannot get here: their config requires a recipient.
+        void pulumi.log.warn(`budget ${prefix}-monthly alerts nobody: set mlops:budget.alertEmails (or mlops:budget.alertTopicArn), ` +
+            `e.g. \`pulumi config set --path 'mlops:budget.alertEmails[0]' you@example.com --stack ${config.stack}\``);
+    }
 
     // The engine warns about every top-level undefined output; present() leaves those out instead.
     return present({

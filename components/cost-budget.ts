@@ -17,10 +17,15 @@ export interface CostBudgetArgs {
      * organization (or a standalone account) may, and only once billing has seen the key.
      */
     activateStackTag: boolean;
-    /** Told at 80% actual and 100% forecast spend (at most 10). */
+    /** Told at 80% actual and 100% forecast spend (at most 10); with no recipient at all the budget has no notifications. */
     alertEmails: string[];
     /** An SNS topic told as well; its access policy must let budgets.amazonaws.com publish. */
     alertTopicArn?: string;
+}
+
+/** Whether a budget with these recipients tells anyone anything. */
+export function alertsSomeone(args: Pick<CostBudgetArgs, "alertEmails" | "alertTopicArn">): boolean {
+    return args.alertEmails.length > 0 || args.alertTopicArn !== undefined;
 }
 
 /**
@@ -33,9 +38,6 @@ export class CostBudget extends pulumi.ComponentResource {
 
     constructor(name: string, args: CostBudgetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:cost:CostBudget", name, {}, opts);
-        if (args.alertEmails.length === 0 && args.alertTopicArn === undefined) {
-            throw new Error(`CostBudget ${name}: alertEmails is empty and alertTopicArn is unset: a budget must alert someone`);
-        }
         if (args.alertEmails.length > 10) {
             throw new Error(`CostBudget ${name}: alertEmails has ${args.alertEmails.length} addresses; AWS Budgets takes at most 10 per notification`);
         }
@@ -64,7 +66,7 @@ export class CostBudget extends pulumi.ComponentResource {
             costFilters: args.scope === "stackTag"
                 ? [{ name: "TagKeyValue", values: [`user:${args.stackTag.key}$${args.stackTag.value}`] }]
                 : undefined,
-            notifications: [notify(80, "ACTUAL"), notify(100, "FORECASTED")],
+            notifications: alertsSomeone(args) ? [notify(80, "ACTUAL"), notify(100, "FORECASTED")] : undefined,
         }, { parent: this, dependsOn: this.costAllocationTag ? [this.costAllocationTag] : [] });
         this.registerOutputs({ budgetName: this.budget.name });
     }

@@ -266,14 +266,6 @@ const budget = section({
     alertTopicArn: text(/^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/, "an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:budget-alerts",
         "an SNS topic told as well (its access policy must let budgets.amazonaws.com publish)").optional(),
 })
-    .superRefine(...rule<{ enabled: boolean; alertEmails: string[]; alertTopicArn?: string }>(["enabled", "alertEmails", "alertTopicArn"],
-        "an enabled budget alerts someone: `budget.alertEmails` or `budget.alertTopicArn`",
-        (b, report) => {
-            if (b.enabled && b.alertEmails.length === 0 && b.alertTopicArn === undefined) {
-                report("alertEmails", `needs at least one address (or ${PROJECT}:budget.alertTopicArn): a budget that alerts nobody counts spend in silence; ` +
-                    `set one with \`pulumi config set --path '${PROJECT}:budget.alertEmails[0]' you@example.com\`, or turn the budget off with ${PROJECT}:budget.enabled false`);
-            }
-        }))
     .superRefine(...rule<{ scope: string; activateStackTag: boolean }>(["scope", "activateStackTag"],
         "`budget.activateStackTag` only with `budget.scope` stackTag",
         (b, report) => {
@@ -339,6 +331,12 @@ export const SETTINGS = section({
             }
         }));
 
+/**
+ * A production stack (`prod`, `production`, or either followed by `-<name>`): its budget must alert
+ * someone. Other stacks without recipients get a warning at every preview instead.
+ */
+export const isProductionStack = (stack: string) => /^(prod|production)(-[a-z0-9-]+)?$/.test(stack);
+
 /** Regions as the AWS provider knows them (its `Region` enum), not a list of our own. */
 export const REGIONS = Object.values(aws.Region) as [string, ...string[]];
 
@@ -361,6 +359,19 @@ export const STACK_CONFIG = z.object({
                 report(d.profilerReport ? "settings.training.debugger.profilerReport" : "settings.training.debugger.tensorRules",
                     `needs SageMaker Debugger's rule image, which AWS does not publish in ${c.region} (it does in ${RULE_IMAGE_REGIONS.join(", ")}): ` +
                     "set training.debugger.profilerReport to false and leave training.debugger.tensorRules empty there");
+            }
+        }))
+    .superRefine(...rule<{ stack: string; settings: { budget: { enabled: boolean; alertEmails: string[]; alertTopicArn?: string } } }>(
+        ["stack", "settings.budget.enabled", "settings.budget.alertEmails", "settings.budget.alertTopicArn"],
+        "a production stack (`prod`, `production`, or either followed by `-<name>`) keeps its budget and it alerts someone: `budget.alertEmails` or `budget.alertTopicArn`",
+        (c, report) => {
+            const b = c.settings.budget;
+            if (!isProductionStack(c.stack)) return;
+            if (!b.enabled) {
+                report("settings.budget.enabled", `cannot be false in production stack ${c.stack}: its spend must alert someone`);
+            } else if (b.alertEmails.length === 0 && b.alertTopicArn === undefined) {
+                report("settings.budget.alertEmails", `needs at least one address (or ${PROJECT}:budget.alertTopicArn) in production stack ${c.stack}: ` +
+                    `a budget that alerts nobody counts spend in silence; set one with \`pulumi config set --path '${PROJECT}:budget.alertEmails[0]' you@example.com --stack ${c.stack}\``);
             }
         }))
     .transform(({ stack, region, settings }) => ({

@@ -96,7 +96,9 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
     private datasetObject(inputs: Record<string, any>): Record<string, any> {
         const { bucket, key } = inputs;
         if (this.options.datasetManifest === undefined || !String(key).endsWith("/manifest.json")) {
-            throw new Error(`reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`);
+            const message = `reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`;
+            // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
+            throw Object.assign(new Error(message), { details: message });
         }
         const body = this.options.datasetManifest;
         const etag = crypto.createHash("md5").update(body).digest("hex");

@@ -36,8 +36,8 @@ describe("stack configuration", () => {
         assert.deepStrictEqual((c.tuning as Record<string, unknown>).learningRate, { min: 0.001, max: 0.1 });
         assert.deepStrictEqual((c.tuning as Record<string, unknown>).batchSizes, [32, 64, 128, 256, 512]);
         assert.deepStrictEqual(c.training.runs, [
-            { name: "single", instanceType: "ml.m5.xlarge", instanceCount: 1 },
-            { name: "multi", instanceType: "ml.m5.xlarge", instanceCount: 3 },
+            { enabled: true, name: "single", instanceType: "ml.m5.xlarge", instanceCount: 1 },
+            { enabled: true, name: "multi", instanceType: "ml.m5.xlarge", instanceCount: 3 },
         ]);
         assert.deepStrictEqual(c.endpoint.variant, {
             kind: "instance", instanceType: "ml.m5.large", minInstances: 1, maxInstances: 4,
