@@ -69,9 +69,9 @@ export async function readDataset(args: ReadDatasetArgs, opts: pulumi.InvokeOpti
         // downloadBody: the bytes whatever the object's Content-Type (else only text types have a body).
         object = await aws.s3.getObject({ bucket: args.bucket, key, downloadBody: "true" }, opts);
     } catch (error) {
-        if (isNotFound(error)) return { ready: false, manifestUri };
-        const detail = error instanceof Error ? error.message : String(error);
-        throw new DatasetManifestError(`cannot read the dataset manifest ${manifestUri}: ${detail}`);
+        if (!isNotFound(error)) throw new DatasetManifestError(`cannot read the dataset manifest ${manifestUri}: ${describe(error)}`);
+        await refuseUnfinishedUpload(args, manifestUri, opts);
+        return { ready: false, manifestUri };
     }
     const text = object.bodyBase64 ? Buffer.from(object.bodyBase64, "base64").toString("utf8") : object.body ?? "";
     try {
@@ -80,6 +80,29 @@ export async function readDataset(args: ReadDatasetArgs, opts: pulumi.InvokeOpti
         if (!(error instanceof ManifestError)) throw error;
         throw new DatasetManifestError(`${error.message}; nothing that trains was planned. Upload the dataset again, ` +
             `which rewrites the manifest: \`${uploadCommand(args.stack)}\``);
+    }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * No manifest, but objects under the prefix: an upload is under way or was cut off (the upload
+ * removes the manifest before its first change and writes it after its last). Planning "no dataset"
+ * then would remove a deployed stack's jobs, endpoint and function, so the deployment stops instead.
+ */
+async function refuseUnfinishedUpload(args: ReadDatasetArgs, manifestUri: string, opts: pulumi.InvokeOptions): Promise<void> {
+    let keys: string[];
+    try {
+        keys = (await aws.s3.getObjects({ bucket: args.bucket, prefix: args.prefix, maxKeys: 1 }, opts)).keys ?? [];
+    } catch (error) {
+        // No bucket yet (a new stack): nothing uploaded.
+        if (isNotFound(error)) return;
+        throw new DatasetManifestError(`cannot list the dataset under ${s3Uri(args.bucket, args.prefix)}: ${describe(error)}`);
+    }
+    if (keys.length > 0) {
+        throw new DatasetManifestError(`${s3Uri(args.bucket, args.prefix)} holds objects (${keys[0]}, ...) but no ${manifestUri}: an upload is under way ` +
+            "or was interrupted, and planning without a dataset would remove this stack's jobs, endpoint and function. " +
+            `Finish the upload with \`${uploadCommand(args.stack)}\` (it writes the manifest last), then run \`pulumi up\` again`);
     }
 }
 

@@ -39,6 +39,11 @@ export interface MockOptions {
      * undefined: no dataset uploaded yet, as on a new stack.
      */
     datasetManifest?: string;
+    /**
+     * Keys under the dataset prefix without a manifest, as an upload that is under way or was
+     * interrupted leaves them; default none. (With a manifest, its objects are there.)
+     */
+    datasetKeys?: string[];
 }
 
 export class PipelineMocks implements pulumi.runtime.Mocks {
@@ -84,6 +89,10 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 };
             case "aws:s3/getObject:getObject":
                 return this.datasetObject(args.inputs);
+            case "aws:s3/getObjects:getObjects": {
+                const keys = (this.options.datasetKeys ?? []).filter(k => k.startsWith(args.inputs.prefix ?? "")).slice(0, args.inputs.maxKeys ?? 1000);
+                return { ...args.inputs, id: args.inputs.bucket, keys, commonPrefixes: [], owners: [], requestCharged: "" };
+            }
             default:
                 throw new Error(`plan/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
         }

@@ -162,6 +162,8 @@ export interface RunProgramOptions {
     projectDir?: string;
     /** The dataset manifest's text, as the stack's bucket would hold it; none: no dataset uploaded yet. */
     datasetManifest?: string;
+    /** Keys under the dataset prefix when there is no manifest (an unfinished upload). */
+    datasetKeys?: string[];
 }
 
 export async function runProgram(opts: RunProgramOptions): Promise<ProgramRun> {
@@ -173,7 +175,7 @@ export async function runProgram(opts: RunProgramOptions): Promise<ProgramRun> {
     const region = config["aws:region"] ?? DEFAULT_ACCOUNT.region;
 
     pulumi.runtime.setAllConfig(config);
-    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId }, { datasetManifest: opts.datasetManifest });
+    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId }, { datasetManifest: opts.datasetManifest, datasetKeys: opts.datasetKeys });
     await pulumi.runtime.setMocks(mocks, project, opts.stack, /* preview */ true);
 
     const registrations: Registration[] = [];

@@ -131,6 +131,11 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
             });
         });
 
+        it("stops, instead of removing what the stack runs, while an upload is under way or was cut off (objects, no manifest)", async () => {
+            await assert.rejects(runStack("dev", {}, { datasetManifest: null, datasetKeys: ["datasets/dogImages/train/001.Affenpinscher/Affenpinscher_00001.jpg"] }),
+                /s3:\/\/mlops-dev-data-123456789012-us-east-1\/datasets\/dogImages\/ holds objects \(datasets\/dogImages\/train\/001\.Affenpinscher\/Affenpinscher_00001\.jpg, \.\.\.\) but no .*manifest\.json: an upload is under way or was interrupted, .*Finish the upload with `npm run dataset:upload -- --stack dev`/);
+        });
+
         it("fails for a manifest whose contentHash does not match its objects", async () => {
             const tampered = SAMPLE_MANIFEST.replace(/"contentHash": "[0-9a-f]+"/, `"contentHash": "${"0".repeat(64)}"`);
             await assert.rejects(runStack("dev", {}, { datasetManifest: tampered }), /manifest\.json: contentHash "0{64}" does not match its objects/);

@@ -33,6 +33,8 @@ export interface StackRunOptions {
      * stack trains and serves); `null`: no dataset uploaded yet, as on a new stack.
      */
     datasetManifest?: string | null;
+    /** Keys under the dataset prefix without a manifest: an upload under way or cut off. */
+    datasetKeys?: string[];
 }
 
 /**
@@ -48,7 +50,7 @@ export async function runStack(stack: "dev" | "prod", overrides: Overrides = {},
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.stringify({ config: merge(base.config, overrides) }));
         // The program registers resources when it is loaded: load it afresh for every run.
         delete require.cache[require.resolve(PROGRAM)];
-        return await runProgram({ stack, program: PROGRAM, projectDir: dir, datasetManifest });
+        return await runProgram({ stack, program: PROGRAM, projectDir: dir, datasetManifest, datasetKeys: options.datasetKeys });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
