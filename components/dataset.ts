@@ -44,7 +44,8 @@ export class DatasetManifestError extends pulumi.RunError {
  * failure) is not "no dataset yet": it fails the deployment rather than silently skip the jobs.
  */
 export function isNotFound(error: unknown): boolean {
-    const text = error instanceof Error ? `${error.message} ${(error as { details?: unknown }).details ?? ""}` : String(error);
+    const details = (error as { details?: unknown }).details;
+    const text = error instanceof Error ? `${error.message} ${typeof details === "string" ? details : ""}` : String(error);
     return /couldn't find resource|\bNoSuchKey\b|\bNoSuchBucket\b|\bNotFound\b|\bStatusCode: 404\b|\b404 Not Found\b/.test(text);
 }
 

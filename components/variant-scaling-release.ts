@@ -114,17 +114,19 @@ export const scalingReleaseProvider: pulumi.dynamic.ResourceProvider = {
         const released = await releaseChangingVariants(inputs);
         return { id: `${inputs.endpointName}-scaling-release`, outs: { ...inputs, released } };
     },
-    async diff(_id: string, olds: ScalingReleaseOutputs, news: ScalingReleaseInputs) {
+    diff(_id: string, olds: ScalingReleaseOutputs, news: ScalingReleaseInputs) {
         const changed = (key: keyof ScalingReleaseInputs) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]);
         const changes = changed("endpointName") || changed("region") || changed("variants");
-        return { changes, replaces: [] };
+        return Promise.resolve({ changes, replaces: [] });
     },
     async update(_id: string, _olds: ScalingReleaseOutputs, news: ScalingReleaseInputs) {
         const released = await releaseChangingVariants(news);
         return { outs: { ...news, released } };
     },
     // Nothing to delete: the scalable targets belong to their own resources.
-    async delete() {},
+    delete() {
+        return Promise.resolve();
+    },
 };
 
 export interface VariantScalingReleaseArgs {
