@@ -234,8 +234,9 @@ describe("offline plan: policy config handling", () => {
 
 describe("offline plan: exit codes for usage and run errors", () => {
     it("parses flags, with = or a separate value", () => {
-        assert.deepStrictEqual(parseArgs(["--stack", "dev", "--program=x.ts", "--markdown"]), { stack: "dev", program: "x.ts", policyConfig: undefined, format: "markdown" });
-        assert.deepStrictEqual(parseArgs(["--stack=prod", "--policy-config", "c.json", "--json"]), { stack: "prod", program: undefined, policyConfig: "c.json", format: "json" });
+        assert.deepStrictEqual(parseArgs(["--stack", "dev", "--program=x.ts", "--markdown"]), { stack: "dev", program: "x.ts", policyConfig: undefined, datasetManifest: undefined, format: "markdown" });
+        assert.deepStrictEqual(parseArgs(["--stack=prod", "--policy-config", "c.json", "--json", "--dataset-manifest", "m.json"]),
+            { stack: "prod", program: undefined, policyConfig: "c.json", datasetManifest: "m.json", format: "json" });
     });
 
     it("rejects bad command lines naming the problem", () => {
