@@ -9,12 +9,16 @@ import { EncryptionKey } from "./components/encryption-key";
 import { GpuTrainer } from "./components/gpu-trainer";
 import { trainingJobPermissions } from "./components/iam";
 import { InferenceFunction } from "./components/inference-function";
-import { ModelEndpoint } from "./components/model-endpoint";
+import { endpointNameFor, ModelEndpoint, VARIANT_NAME } from "./components/model-endpoint";
 import { Notebook } from "./components/notebook";
 import { ServiceRole } from "./components/service-role";
 import { TrainingJob } from "./components/training-job";
-import { pytorchImageTag } from "./components/training-spec";
+import { METRIC_DEFINITIONS, pytorchImageTag, QUALITY_METRIC } from "./components/training-spec";
 import { Tuning } from "./components/tuning";
+import { trainingJobLinks, tuningJobLinks } from "./components/console-links";
+import { StackDashboard } from "./components/dashboard";
+import { FrontDoor } from "./components/front-door";
+import { ModelRelease } from "./components/model-release";
 
 const config = readStackConfig();
 const { namePrefix: prefix, region } = config;
@@ -104,6 +108,7 @@ if (config.tuning.enabled) {
         searchRanges: config.tuning,
         hyperparameters: configuredHyperparameters,
         waitTimeoutMinutes: config.tuning.waitTimeoutMinutes,
+        progressMinutes: config.tuning.progressMinutes,
     }, inStack);
     hyperparameters = tuning.bestHyperparameters.apply(best => ({ ...configuredHyperparameters, ...best }));
 }
@@ -120,11 +125,23 @@ const runs = config.training.runs.map(run => new TrainingJob(`${prefix}-train-${
 }, inStack));
 const deployedRun = runs[config.training.runs.findIndex(run => run.name === config.training.deployRun)];
 
+// --- quality gate (observability): each run's recorded metrics; the endpoint serves the deployed
+// run's model only once it passed the gate, so a failing gate leaves the serving model alone.
+const release = new ModelRelease(`${prefix}-release`, {
+    region,
+    endpointName: endpointNameFor(prefix),
+    runs: runs.map((job, i) => ({ name: config.training.runs[i].name, jobName: job.jobName, modelDataUrl: job.modelDataUrl })),
+    deployRun: config.training.deployRun,
+    minTestAccuracy: config.endpoint.minTestAccuracy,
+    requireNoWorseThanServing: config.endpoint.requireNoWorseThanServing,
+}, inStack);
+// --- end quality gate
+
 const variant = config.endpoint.variant;
 const endpoint = new ModelEndpoint(`${prefix}-endpoint`, {
     context,
     namePrefix: prefix,
-    modelDataUrl: deployedRun.modelDataUrl,
+    modelDataUrl: release.approvedModelDataUrl,
     inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : undefined),
     variant,
     trafficShift: config.endpoint.trafficShift,
@@ -146,7 +163,6 @@ const inference = new InferenceFunction(`${prefix}-inference`, {
     reservedConcurrency: config.lambda.reservedConcurrency,
     provisionedConcurrency: config.lambda.provisionedConcurrency,
     logRetentionDays: config.lambda.logRetentionDays,
-    corsAllowOrigin: config.lambda.corsAllowOrigin,
     allowHttpUrls: config.lambda.allowHttpUrls,
     xrayTracing: config.lambda.xrayTracing,
     kmsKeyArn,
@@ -171,6 +187,32 @@ const trainer = config.gpuTrainer.enabled
     }, inStack)
     : undefined;
 
+// --- observability and front door: the stack's dashboard; the function URL only when enabled.
+const dashboard = new StackDashboard(`${prefix}-dashboard`, {
+    namePrefix: prefix,
+    region,
+    endpointName: endpoint.endpointName,
+    variantName: VARIANT_NAME,
+    instanceVariant: variant.kind === "instance",
+    functionName: inference.functionName,
+    aliasName: inference.alias?.name,
+    runs: runs.map((job, i) => ({ run: config.training.runs[i].name, jobName: job.jobName })),
+    runMetrics: release.metrics,
+    tuningJobName: tuning?.jobName,
+    metricNames: METRIC_DEFINITIONS.map(d => d.name),
+    gate: { metricName: QUALITY_METRIC.name, minimum: config.endpoint.minTestAccuracy, deployRun: config.training.deployRun },
+}, inStack);
+const frontDoor = config.lambda.url.enabled
+    ? new FrontDoor(`${prefix}-front-door`, {
+        functionName: inference.functionName,
+        qualifier: inference.alias?.name,
+        allowOrigins: config.lambda.url.allowOrigins,
+        allowCredentials: config.lambda.url.allowCredentials,
+        maxAgeSeconds: config.lambda.url.maxAgeSeconds,
+    }, inStack)
+    : undefined;
+// --- end observability and front door
+
 new CostBudget(`${prefix}-budget`, {
     namePrefix: prefix,
     monthlyUsd: config.budget.monthlyUsd,
@@ -186,17 +228,31 @@ const outputs: Record<string, unknown> = {
     notebookName: notebook?.name,
     notebookUrl: notebook?.url,
     tuningJobName: tuning?.jobName,
+    tuningJobLinks: tuning?.jobName.apply(name => tuningJobLinks(region, name)),
     bestHyperparameters: tuning?.bestHyperparameters,
     bestObjectiveValue: tuning?.objectiveValue,
     trainingJobs: Object.fromEntries(runs.map((job, i) => [
         config.training.runs[i].name,
-        { jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl },
+        {
+            jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl,
+            metrics: release.metrics.apply(m => m[config.training.runs[i].name]),
+            links: job.jobName.apply(name => trainingJobLinks(region, name)),
+        },
     ])),
-    deployedModelDataUrl: deployedRun.modelDataUrl,
+    qualityGate: {
+        run: config.training.deployRun,
+        metric: QUALITY_METRIC.name,
+        value: release.gate.value,
+        minimum: config.endpoint.minTestAccuracy,
+        comparedWith: release.gate.comparedWith,
+    },
+    deployedModelDataUrl: release.approvedModelDataUrl,
     endpointName: endpoint.endpointName,
     functionName: inference.functionName,
     functionInvokeArn: inference.invokeArn,
     functionAliasArn: inference.alias?.arn,
+    dashboardUrl: dashboard.url,
+    frontDoorUrl: frontDoor?.url,
     trainerInstanceId: trainer?.instanceId,
     trainerOutputUri: trainer?.outputUri,
     encryptionKeyArn: kmsKeyArn,

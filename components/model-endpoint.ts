@@ -7,6 +7,9 @@ import { ServiceRole } from "./service-role";
 
 export const VARIANT_NAME = "primary";
 
+/** The endpoint's fixed name: the alarms, the quality gate and the dashboard know it before the endpoint exists. */
+export const endpointNameFor = (namePrefix: string) => `${namePrefix}-endpoint`;
+
 export interface ModelEndpointArgs {
     context: AwsContext;
     /** Stack name prefix: the endpoint is `<prefix>-endpoint`. */
@@ -50,7 +53,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         const parent = { parent: this };
         const { partition, accountId, region } = args.context;
         const variant = args.variant;
-        const endpointName = `${args.namePrefix}-endpoint`;
+        const endpointName = endpointNameFor(args.namePrefix);
 
         const role = new ServiceRole(`${name}-model-role`, {
             service: "sagemaker",
