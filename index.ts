@@ -123,7 +123,6 @@ const runs = config.training.runs.map(run => new TrainingJob(`${prefix}-train-${
     createTimeoutMinutes: config.training.createTimeoutMinutes,
     debugger: config.training.debugger,
 }, inStack));
-const deployedRun = runs[config.training.runs.findIndex(run => run.name === config.training.deployRun)];
 
 // --- quality gate (observability): each run's recorded metrics; the endpoint serves the deployed
 // run's model only once it passed the gate, so a failing gate leaves the serving model alone.
