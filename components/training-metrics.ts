@@ -48,7 +48,7 @@ async function readTrainingMetrics(inputs: TrainingMetricsInputs): Promise<Train
     const { SageMakerClient, DescribeTrainingJobCommand } = await import("@aws-sdk/client-sagemaker");
     const client = new SageMakerClient({ region: inputs.region });
     const d = await client.send(new DescribeTrainingJobCommand({ TrainingJobName: inputs.trainingJobName }));
-    return { ...inputs, status: d.TrainingJobStatus ?? "Unknown", ...finalMetrics(d as TrainingJobDescription, inputs.metricNames) };
+    return { ...inputs, status: d.TrainingJobStatus ?? "Unknown", ...finalMetrics(d, inputs.metricNames) };
 }
 
 export const trainingMetricsProvider: pulumi.dynamic.ResourceProvider = {

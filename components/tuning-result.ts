@@ -109,7 +109,7 @@ async function waitForTuningJob(inputs: TuningResultInputs): Promise<TuningResul
         if (verdict.done) return { ...inputs, ...verdict.result };
         if (Date.now() >= nextProgress) {
             // The engine shows each line a dynamic provider writes to stdout as a diagnostic, while the step runs.
-            console.log(describeTuningProgress(inputs.tuningJobName, description as TuningJobDescription, (Date.now() - started) / 60_000));
+            console.log(describeTuningProgress(inputs.tuningJobName, description, (Date.now() - started) / 60_000));
             nextProgress += progressMs;
         }
         if (Date.now() > deadline) {
