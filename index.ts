@@ -7,13 +7,14 @@ import { CostBudget } from "./components/cost-budget";
 import { DataBucket } from "./components/data-bucket";
 import { EncryptionKey } from "./components/encryption-key";
 import { GpuTrainer } from "./components/gpu-trainer";
-import { trainingJobPermissions } from "./components/iam";
+import { sageMakerJobPermissions, trainingJobSourceArns } from "./components/iam";
 import { InferenceFunction } from "./components/inference-function";
 import { endpointNameFor, ModelEndpoint, VARIANT_NAME } from "./components/model-endpoint";
 import { Notebook } from "./components/notebook";
 import { ServiceRole } from "./components/service-role";
 import { TrainingJob } from "./components/training-job";
 import { METRIC_DEFINITIONS, pytorchImageTag, QUALITY_METRIC } from "./components/training-spec";
+import { ruleImage } from "./components/debugger";
 import { Tuning } from "./components/tuning";
 import { trainingJobLinks, tuningJobLinks } from "./components/console-links";
 import { StackDashboard } from "./components/dashboard";
@@ -34,7 +35,12 @@ const inStack: pulumi.ComponentResourceOptions = { providers: [provider] };
 const context = lookupAwsContext(region, provider);
 
 const key = config.kms.enabled
-    ? new EncryptionKey(`${prefix}-key`, { context, deletionWindowDays: config.kms.deletionWindowDays }, inStack)
+    ? new EncryptionKey(`${prefix}-key`, {
+        context,
+        // The only log group the stack encrypts is its Lambda's (`<prefix>-inference`).
+        logGroupNamePattern: `/aws/lambda/${prefix}-*`,
+        deletionWindowDays: config.kms.deletionWindowDays,
+    }, inStack)
     : undefined;
 const kmsKeyArn = key?.arn;
 
@@ -44,24 +50,54 @@ const data = new DataBucket(`${prefix}-data`, {
     noncurrentVersionDays: config.bucket.noncurrentVersionDays,
 }, inStack);
 
-const trainingRole = new ServiceRole(`${prefix}-training-role`, {
-    service: "sagemaker",
-    purpose: `SageMaker training and tuning jobs of ${prefix}`,
-    accountId: context.accountId,
-    policy: pulumi.all([context.partition, context.accountId, data.bucketArn, kmsKeyArn]).apply(([partition, accountId, bucketArn, keyArn]) =>
-        trainingJobPermissions({ partition, region, accountId }, bucketArn, {
-            code: BUCKET_PREFIXES.code,
-            dataset: config.dataset.prefix,
-            outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.tuning, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
-            kmsKeyArn: keyArn,
-        })),
-}, inStack);
-
+// Debugger rules (the profiler report, tensor rules) run as processing jobs on AWS's rule image.
+const debuggerRules = config.training.debugger.profilerReport || config.training.debugger.tensorRules.length > 0;
 const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string | undefined) =>
     aws.sagemaker.getPrebuiltEcrImageOutput({
         repositoryName,
         imageTag: pytorchImageTag(config.training.frameworkVersion, config.training.pyVersion, instanceType),
     }, { provider }).registryPath;
+const runImages = config.training.runs.map(run => pytorchImage("pytorch-training", run.instanceType));
+const tuningImage = config.tuning.enabled ? pytorchImage("pytorch-training", config.tuning.instanceType) : undefined;
+
+/** One execution role per kind of SageMaker job, each with its own output prefixes and trust. */
+const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; readBack: string[]; images: pulumi.Input<string>[]; debugger: boolean }) =>
+    new ServiceRole(`${prefix}-${kind}-role`, {
+        service: "sagemaker",
+        purpose: `SageMaker ${kind} jobs of ${prefix}`,
+        // AWS documents aws:SourceArn for training and processing jobs (Debugger rules run as
+        // processing jobs), not for tuning jobs: the tuning role's trust names only the service.
+        trustedSourceArns: kind === "training"
+            ? pulumi.all([context.partition, context.accountId]).apply(([partition, accountId]) =>
+                trainingJobSourceArns({ partition, region, accountId }, prefix, a.debugger))
+            : undefined,
+        policy: pulumi.all([context.partition, context.accountId, data.bucketArn, pulumi.all(a.images), kmsKeyArn])
+            .apply(([partition, accountId, bucketArn, imageUris, keyArn]) => sageMakerJobPermissions({ partition, region, accountId }, {
+                bucketArn,
+                codePrefix: BUCKET_PREFIXES.code,
+                datasetPrefix: config.dataset.prefix,
+                outputPrefixes: a.outputs,
+                readBackPrefixes: a.readBack,
+                imageUris,
+                logGroups: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
+                metricNamespaces: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
+                kmsKeyArn: keyArn,
+            })),
+    }, inStack);
+const trainingRole = jobRole("training", {
+    outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    // Spot runs resume from their checkpoints; Debugger rule jobs read the tensors.
+    readBack: [BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    images: [...runImages, ...(debuggerRules ? [ruleImage(region)] : [])],
+    debugger: debuggerRules,
+});
+const tuningRole = tuningImage === undefined ? undefined : jobRole("tuning", {
+    // Trials write their models under tuning/ and checkpoint under checkpoints/tuning/.
+    outputs: [BUCKET_PREFIXES.tuning, `${BUCKET_PREFIXES.checkpoints}tuning/`],
+    readBack: [`${BUCKET_PREFIXES.checkpoints}tuning/`],
+    images: [tuningImage],
+    debugger: false,
+});
 
 const notebook = config.notebook.enabled
     ? new Notebook(`${prefix}-notebook`, {
@@ -74,7 +110,7 @@ const notebook = config.notebook.enabled
         vpcId: config.notebook.vpcId,
         subnetId: config.notebook.subnetId,
         bucketArn: data.bucketArn,
-        trainingRoleArn: trainingRole.arn,
+        jobRoleArns: [trainingRole.arn, ...(tuningRole ? [tuningRole.arn] : [])],
         kmsKeyArn,
     }, inStack)
     : undefined;
@@ -100,7 +136,8 @@ let hyperparameters: pulumi.Output<Record<string, string>> = pulumi.output(confi
 if (config.tuning.enabled) {
     tuning = new Tuning(`${prefix}-tuning`, {
         ...jobBasics,
-        trainingImage: pytorchImage("pytorch-training", config.tuning.instanceType),
+        roleArn: tuningRole!.arn,
+        trainingImage: tuningImage!,
         instanceType: config.tuning.instanceType,
         maxJobs: config.tuning.maxJobs,
         maxParallelJobs: config.tuning.maxParallelJobs,
@@ -113,10 +150,10 @@ if (config.tuning.enabled) {
     hyperparameters = tuning.bestHyperparameters.apply(best => ({ ...configuredHyperparameters, ...best }));
 }
 
-const runs = config.training.runs.map(run => new TrainingJob(`${prefix}-train-${run.name}`, {
+const runs = config.training.runs.map((run, i) => new TrainingJob(`${prefix}-train-${run.name}`, {
     ...jobBasics,
     runName: run.name,
-    trainingImage: pytorchImage("pytorch-training", run.instanceType),
+    trainingImage: runImages[i],
     instanceType: run.instanceType,
     instanceCount: run.instanceCount,
     hyperparameters,

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceVariant, ServerlessVariant, TrafficShift } from "../config";
 import { AwsContext } from "./aws-context";
-import { modelPermissions, objectArnOf } from "./iam";
+import { inferenceSourceArns, modelPermissions, objectArnOf } from "./iam";
 import { ServiceRole } from "./service-role";
 
 export const VARIANT_NAME = "primary";
@@ -58,9 +58,9 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         const role = new ServiceRole(`${name}-model-role`, {
             service: "sagemaker",
             purpose: `Model behind ${endpointName}: reads its artifact, pulls its image, writes its logs`,
-            accountId,
-            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.kmsKeyArn]).apply(([p, a, url, kmsKeyArn]) =>
-                modelPermissions({ partition: p, region, accountId: a }, objectArnOf(p, url), kmsKeyArn)),
+            trustedSourceArns: pulumi.all([partition, accountId]).apply(([p, a]) => inferenceSourceArns({ partition: p, region, accountId: a })),
+            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.inferenceImage, args.kmsKeyArn]).apply(([p, a, url, imageUri, kmsKeyArn]) =>
+                modelPermissions({ partition: p, region, accountId: a }, { artifactArn: objectArnOf(p, url), imageUri, endpointName, kmsKeyArn })),
         }, parent);
 
         this.model = new aws.sagemaker.Model(`${name}-model`, {
