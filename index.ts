@@ -3,20 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsProviderSettings, flagOf, hyperparameterFlags, readStackConfig, typedFlags } from "./config";
 import { lookupAwsContext } from "./components/aws-context";
 import { BUCKET_PREFIXES } from "./components/bucket-layout";
-import { endpointLinks, functionLinks, sageMakerConsoleUrl, trainingJobLinks, tuningJobLinks } from "./components/console-links";
 import { alertsSomeone, CostBudget } from "./components/cost-budget";
 import { DataBucket, dataBucketName } from "./components/data-bucket";
 import { DatasetReady, datasetStatus, readDataset, uploadCommand } from "./components/dataset";
 import { EncryptionKey } from "./components/encryption-key";
 import { GpuTrainer } from "./components/gpu-trainer";
-import { trainingJobPermissions } from "./components/iam";
+import { sageMakerJobPermissions, trainingJobSourceArns } from "./components/iam";
 import { InferenceFunction } from "./components/inference-function";
-import { ModelEndpoint } from "./components/model-endpoint";
+import { endpointNameFor, ModelEndpoint, VARIANT_NAME } from "./components/model-endpoint";
 import { Notebook } from "./components/notebook";
 import { ServiceRole } from "./components/service-role";
 import { TrainingJob } from "./components/training-job";
-import { pytorchImageTag } from "./components/training-spec";
+import { METRIC_DEFINITIONS, pytorchImageTag, QUALITY_METRIC } from "./components/training-spec";
+import { ruleImage } from "./components/debugger";
 import { Tuning } from "./components/tuning";
+import { endpointLinks, functionLinks, notebookConsoleUrl, trainingJobLinks, tuningJobLinks } from "./components/console-links";
+import { StackDashboard } from "./components/dashboard";
+import { FrontDoor } from "./components/front-door";
+import { ModelRelease } from "./components/model-release";
 
 const config = readStackConfig();
 const { namePrefix: prefix, region } = config;
@@ -32,7 +36,12 @@ const inStack: pulumi.ComponentResourceOptions = { providers: [provider] };
 const context = lookupAwsContext(region, provider);
 
 const key = config.kms.enabled
-    ? new EncryptionKey(`${prefix}-key`, { context, deletionWindowDays: config.kms.deletionWindowDays }, inStack)
+    ? new EncryptionKey(`${prefix}-key`, {
+        context,
+        // The only log group the stack encrypts is its Lambda's (`<prefix>-inference`).
+        logGroupNamePattern: `/aws/lambda/${prefix}-*`,
+        deletionWindowDays: config.kms.deletionWindowDays,
+    }, inStack)
     : undefined;
 const kmsKeyArn = key?.arn;
 
@@ -46,24 +55,56 @@ const data = new DataBucket(`${prefix}-data`, {
     noncurrentVersionDays: config.bucket.noncurrentVersionDays,
 }, inStack);
 
-const trainingRole = new ServiceRole(`${prefix}-training-role`, {
-    service: "sagemaker",
-    purpose: `SageMaker training and tuning jobs of ${prefix}`,
-    accountId: context.accountId,
-    policy: pulumi.all([context.partition, context.accountId, data.bucketArn, kmsKeyArn]).apply(([partition, accountId, bucketArn, keyArn]) =>
-        trainingJobPermissions({ partition, region, accountId }, bucketArn, {
-            code: BUCKET_PREFIXES.code,
-            dataset: config.dataset.prefix,
-            outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.tuning, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
-            kmsKeyArn: keyArn,
-        })),
-}, inStack);
-
+// Debugger rules (the profiler report, tensor rules) run as processing jobs on AWS's rule image.
+const debuggerRules = config.training.debugger.profilerReport || config.training.debugger.tensorRules.length > 0;
 const pytorchImage = (repositoryName: "pytorch-training" | "pytorch-inference", instanceType: string | undefined) =>
     aws.sagemaker.getPrebuiltEcrImageOutput({
         repositoryName,
         imageTag: pytorchImageTag(config.training.frameworkVersion, config.training.pyVersion, instanceType),
     }, { provider }).registryPath;
+// The runs that train (a run switched off has no job, and its image is not pulled).
+const enabledRuns = config.training.runs.filter(run => run.enabled);
+const runImages = enabledRuns.map(run => pytorchImage("pytorch-training", run.instanceType));
+const tuningImage = config.tuning.enabled ? pytorchImage("pytorch-training", config.tuning.instanceType) : undefined;
+
+/** One execution role per kind of SageMaker job, each with its own output prefixes and trust. */
+const jobRole = (kind: "training" | "tuning", a: { outputs: string[]; readBack: string[]; images: pulumi.Input<string>[]; debugger: boolean }) =>
+    new ServiceRole(`${prefix}-${kind}-role`, {
+        service: "sagemaker",
+        purpose: `SageMaker ${kind} jobs of ${prefix}`,
+        // AWS documents aws:SourceArn for training and processing jobs (Debugger rules run as
+        // processing jobs), not for tuning jobs: the tuning role's trust names only the service.
+        trustedSourceArns: kind === "training"
+            ? pulumi.all([context.partition, context.accountId]).apply(([partition, accountId]) =>
+                trainingJobSourceArns({ partition, region, accountId }, prefix, a.debugger))
+            : undefined,
+        policy: pulumi.all([context.partition, context.accountId, data.bucketArn, pulumi.all(a.images), kmsKeyArn])
+            .apply(([partition, accountId, bucketArn, imageUris, keyArn]) => sageMakerJobPermissions({ partition, region, accountId }, {
+                bucketArn,
+                codePrefix: BUCKET_PREFIXES.code,
+                datasetPrefix: config.dataset.prefix,
+                outputPrefixes: a.outputs,
+                readBackPrefixes: a.readBack,
+                imageUris,
+                logGroups: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
+                metricNamespaces: ["/aws/sagemaker/TrainingJobs", ...(a.debugger ? ["/aws/sagemaker/ProcessingJobs"] : [])],
+                kmsKeyArn: keyArn,
+            })),
+    }, inStack);
+const trainingRole = jobRole("training", {
+    outputs: [BUCKET_PREFIXES.training, BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    // Spot runs resume from their checkpoints; Debugger rule jobs read the tensors.
+    readBack: [BUCKET_PREFIXES.checkpoints, BUCKET_PREFIXES.debugger],
+    images: [...runImages, ...(debuggerRules ? [ruleImage(region)] : [])],
+    debugger: debuggerRules,
+});
+const tuningRole = tuningImage === undefined ? undefined : jobRole("tuning", {
+    // Trials write their models under tuning/ and checkpoint under checkpoints/tuning/.
+    outputs: [BUCKET_PREFIXES.tuning, `${BUCKET_PREFIXES.checkpoints}tuning/`],
+    readBack: [`${BUCKET_PREFIXES.checkpoints}tuning/`],
+    images: [tuningImage],
+    debugger: false,
+});
 
 const notebook = config.notebook.enabled
     ? new Notebook(`${prefix}-notebook`, {
@@ -76,7 +117,7 @@ const notebook = config.notebook.enabled
         vpcId: config.notebook.vpcId,
         subnetId: config.notebook.subnetId,
         bucketArn: data.bucketArn,
-        trainingRoleArn: trainingRole.arn,
+        jobRoleArns: [trainingRole.arn, ...(tuningRole ? [tuningRole.arn] : [])],
         kmsKeyArn,
     }, inStack)
     : undefined;
@@ -120,7 +161,8 @@ function trainAndServe(dataset: DatasetReady): Record<string, unknown> {
     if (config.tuning.enabled) {
         tuning = new Tuning(`${prefix}-tuning`, {
             ...jobBasics,
-            trainingImage: pytorchImage("pytorch-training", config.tuning.instanceType),
+            roleArn: tuningRole!.arn,
+            trainingImage: tuningImage!,
             instanceType: config.tuning.instanceType,
             maxJobs: config.tuning.maxJobs,
             maxParallelJobs: config.tuning.maxParallelJobs,
@@ -128,29 +170,46 @@ function trainAndServe(dataset: DatasetReady): Record<string, unknown> {
             searchRanges: config.tuning,
             hyperparameters: configuredHyperparameters,
             waitTimeoutMinutes: config.tuning.waitTimeoutMinutes,
+            progressMinutes: config.tuning.progressMinutes,
         }, inStack);
         hyperparameters = tuning.bestHyperparameters.apply(best => ({ ...configuredHyperparameters, ...best }));
     }
 
-    const runs = new Map(config.training.runs.filter(run => run.enabled).map(run => [run.name, new TrainingJob(`${prefix}-train-${run.name}`, {
-        ...jobBasics,
-        runName: run.name,
-        trainingImage: pytorchImage("pytorch-training", run.instanceType),
-        instanceType: run.instanceType,
-        instanceCount: run.instanceCount,
-        hyperparameters,
-        createTimeoutMinutes: config.training.createTimeoutMinutes,
-        debugger: config.training.debugger,
-    }, inStack)]));
+    const runs = enabledRuns.map((run, i) => ({
+        name: run.name,
+        job: new TrainingJob(`${prefix}-train-${run.name}`, {
+            ...jobBasics,
+            runName: run.name,
+            trainingImage: runImages[i],
+            instanceType: run.instanceType,
+            instanceCount: run.instanceCount,
+            hyperparameters,
+            createTimeoutMinutes: config.training.createTimeoutMinutes,
+            debugger: config.training.debugger,
+        }, inStack),
+    }));
+
+    // --- quality gate (observability): each run's recorded metrics; the endpoint serves the deployed
+    // run's model only once it passed the gate, so a failing gate leaves the serving model alone.
     // The config's rules guarantee an enabled endpoint an enabled run to serve.
-    const deployedRun = runs.get(config.training.deployRun);
+    const release = config.endpoint.enabled
+        ? new ModelRelease(`${prefix}-release`, {
+            region,
+            endpointName: endpointNameFor(prefix),
+            runs: runs.map(({ name, job }) => ({ name, jobName: job.jobName, modelDataUrl: job.modelDataUrl })),
+            deployRun: config.training.deployRun,
+            minTestAccuracy: config.endpoint.minTestAccuracy,
+            requireNoWorseThanServing: config.endpoint.requireNoWorseThanServing,
+        }, inStack)
+        : undefined;
+    // --- end quality gate
 
     const variant = config.endpoint.variant;
-    const endpoint = config.endpoint.enabled && deployedRun
+    const endpoint = release
         ? new ModelEndpoint(`${prefix}-endpoint`, {
             context,
             namePrefix: prefix,
-            modelDataUrl: deployedRun.modelDataUrl,
+            modelDataUrl: release.approvedModelDataUrl,
             inferenceImage: pytorchImage("pytorch-inference", variant.kind === "instance" ? variant.instanceType : undefined),
             variant,
             trafficShift: config.endpoint.trafficShift,
@@ -175,7 +234,6 @@ function trainAndServe(dataset: DatasetReady): Record<string, unknown> {
             reservedConcurrency: config.lambda.reservedConcurrency,
             provisionedConcurrency: config.lambda.provisionedConcurrency,
             logRetentionDays: config.lambda.logRetentionDays,
-            corsAllowOrigin: config.lambda.corsAllowOrigin,
             allowHttpUrls: config.lambda.allowHttpUrls,
             xrayTracing: config.lambda.xrayTracing,
             kmsKeyArn,
@@ -202,28 +260,66 @@ function trainAndServe(dataset: DatasetReady): Record<string, unknown> {
         }, inStack)
         : undefined;
 
-    const jobs = [...runs];
+    // --- observability and front door: the stack's dashboard (it watches the endpoint and the
+    // function, so it comes with them); the function URL only when enabled.
+    const dashboard = endpoint && inference
+        ? new StackDashboard(`${prefix}-dashboard`, {
+            namePrefix: prefix,
+            region,
+            endpointName: endpoint.endpointName,
+            variantName: VARIANT_NAME,
+            instanceVariant: variant.kind === "instance",
+            functionName: inference.functionName,
+            aliasName: inference.alias?.name,
+            runs: runs.map(({ name, job }) => ({ run: name, jobName: job.jobName })),
+            runMetrics: release?.metrics,
+            tuningJobName: tuning?.jobName,
+            metricNames: METRIC_DEFINITIONS.map(d => d.name),
+            gate: { metricName: QUALITY_METRIC.name, minimum: config.endpoint.minTestAccuracy, deployRun: config.training.deployRun },
+        }, inStack)
+        : undefined;
+    const frontDoor = config.lambda.url.enabled && inference
+        ? new FrontDoor(`${prefix}-front-door`, {
+            functionName: inference.functionName,
+            qualifier: inference.alias?.name,
+            allowOrigins: config.lambda.url.allowOrigins,
+            allowCredentials: config.lambda.url.allowCredentials,
+            maxAgeSeconds: config.lambda.url.maxAgeSeconds,
+        }, inStack)
+        : undefined;
+    // --- end observability and front door
+
     return {
         tuningJobName: tuning?.jobName,
+        tuningJobLinks: tuning?.jobName.apply(name => tuningJobLinks(region, name)),
         bestHyperparameters: tuning?.bestHyperparameters,
         bestObjectiveValue: tuning?.objectiveValue,
-        trainingJobs: Object.fromEntries(jobs.map(([run, job]) => [run, { jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl }])),
-        deployedModelDataUrl: deployedRun?.modelDataUrl,
+        trainingJobs: Object.fromEntries(runs.map(({ name, job }) => [
+            name,
+            present({
+                jobName: job.jobName, arn: job.arn, modelDataUrl: job.modelDataUrl,
+                metrics: release?.metrics.apply(m => m[name]),
+                links: job.jobName.apply(jobName => trainingJobLinks(region, jobName)),
+            }),
+        ])),
+        qualityGate: release && {
+            run: config.training.deployRun,
+            metric: QUALITY_METRIC.name,
+            value: release.gate.value,
+            minimum: config.endpoint.minTestAccuracy,
+            comparedWith: release.gate.comparedWith,
+        },
+        deployedModelDataUrl: release?.approvedModelDataUrl,
         endpointName: endpoint?.endpointName,
+        endpointLinks: endpoint?.endpointName.apply(name => endpointLinks(region, name)),
         functionName: inference?.functionName,
         functionInvokeArn: inference?.invokeArn,
         functionAliasArn: inference?.alias?.arn,
+        functionLinks: inference?.functionName.apply(name => functionLinks(region, name)),
+        dashboardUrl: dashboard?.url,
+        frontDoorUrl: frontDoor?.url,
         trainerInstanceId: trainer?.instanceId,
         trainerOutputUri: trainer?.outputUri,
-        // Where to follow what `pulumi up` waits for; the names are known before the jobs start.
-        watch: present({
-            tuning: tuning?.jobName.apply(name => tuningJobLinks(region, name)),
-            training: Object.fromEntries(jobs.map(([run, job]) => [run, job.jobName.apply(name => trainingJobLinks(region, name))])),
-            endpoint: endpoint?.endpointName.apply(name => endpointLinks(region, name)),
-            inferenceFunction: inference?.functionName.apply(name => functionLinks(region, name)),
-            // The EC2 run writes train.log and exit-status next to its model when it ends.
-            gpuTrainer: trainer?.outputUri.apply(uri => ({ log: `${uri}train.log`, exitStatus: `${uri}exit-status` })),
-        }),
     };
 }
 
@@ -256,7 +352,7 @@ async function main(): Promise<Record<string, unknown>> {
         trainingCodeUri: data.codeUri,
         notebookName: notebook?.name,
         notebookUrl: notebook?.url,
-        notebookConsoleUrl: notebook?.name.apply(name => sageMakerConsoleUrl(region, "notebook", name)),
+        notebookConsoleUrl: notebook?.name.apply(name => notebookConsoleUrl(region, name)),
         budgetName: budget?.budget.name,
         encryptionKeyArn: kmsKeyArn,
         ...(dataset.ready ? trainAndServe(dataset) : {}),

@@ -3,7 +3,7 @@
 
 Prints, side by side from one run on the same synthetic data: training throughput (images/s) for
 one process and for two processes (started by torchrun, gloo), and the endpoint handlers' latency per image
-(input_fn + predict_fn + output_fn) for the small benchmark model and for the production
+(inference.transform_fn: decode, predict, serialize) for the small benchmark model and for the production
 architecture (ResNet-50 at 224 px, random weights: latency does not depend on their values).
 
 Not a test: nothing here asserts a speed. Options: --images-per-class, --image-size, --epochs,
@@ -78,7 +78,7 @@ def latency(model_dir, image_size, requests):
     timings = []
     for i in range(requests + 5):
         started = time.perf_counter()
-        inference.output_fn(inference.predict_fn(inference.input_fn(body, "image/jpeg"), model), "application/json")
+        inference.transform_fn(model, body, "image/jpeg", "application/json")
         if i >= 5:  # warm-up requests are not counted
             timings.append((time.perf_counter() - started) * 1000)
     timings.sort()

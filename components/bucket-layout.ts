@@ -9,6 +9,8 @@ export const BUCKET_PREFIXES = {
     tuning: "tuning/",
     debugger: "debugger/",
     gpuTrainer: "gpu-trainer/",
+    /** The notebook's scratch space: the only prefix it may write or delete. */
+    notebook: "notebook/",
 } as const;
 
 export const s3Uri = (bucket: string, key: string) => `s3://${bucket}/${key}`;

@@ -1,75 +1,78 @@
 /**
- * Where to watch what a `pulumi up` waits for: AWS console pages and CloudWatch Logs of the jobs,
- * the endpoint and the function, and the CLI command that follows a log. Every name here is known
- * before the resource exists (jobs are named by their spec), so a preview already prints them.
+ * Links into the AWS console for what the stack runs: a training or tuning job's page, its logs,
+ * the stack's dashboard. Plain functions of the region and names, so stack outputs, the dashboard
+ * and the docs build the same URLs.
  */
 
-/** Links and a log-following command for one thing the stack runs. */
-export interface WatchLinks {
-    /** Its page in the AWS console (status, metrics, links to its logs). */
-    console: string;
-    /** Its CloudWatch Logs, in the console. */
-    logs: string;
-    /** Follows its log from a terminal. */
-    tail: string;
-}
-
-const consoleHost = (region: string) => `https://${region}.console.aws.amazon.com`;
-
-/** The SageMaker console page of a training job, tuning job or endpoint. */
-export function sageMakerConsoleUrl(region: string, kind: "training-job" | "tuning-job" | "endpoint" | "notebook", name: string): string {
-    const fragment = { "training-job": "jobs", "tuning-job": "hyper-tuning-jobs", endpoint: "endpoints", notebook: "notebook-instances" }[kind];
-    return `${consoleHost(region)}/sagemaker/home?region=${region}#/${fragment}/${encodeURIComponent(name)}`;
+/** The console's host for a region: commercial, China and GovCloud partitions differ. */
+export function consoleOrigin(region: string): string {
+    if (region.startsWith("cn-")) return "https://console.amazonaws.cn";
+    if (region.startsWith("us-gov-")) return "https://console.amazonaws-us-gov.com";
+    return `https://${region}.console.aws.amazon.com`;
 }
 
 /**
- * The CloudWatch console's Logs page of a log group, with streams filtered by prefix. The console
- * reads its fragment URL-encoded twice, with `$` for `%`.
+ * The CloudWatch console keeps its own state in the URL fragment, where it escapes `%` as `$25`
+ * (so an encoded `/` is `$252F`), `?` as `$3F` and `=` as `$3D`.
  */
-export function logsConsoleUrl(region: string, logGroup: string, streamPrefix?: string): string {
-    const console = (text: string) => encodeURIComponent(text).replace(/%/g, "$");
-    const group = console(encodeURIComponent(logGroup));
-    const filter = streamPrefix === undefined ? "" : console(`?logStreamNameFilter=${encodeURIComponent(streamPrefix)}`);
-    return `${consoleHost(region)}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${group}${filter}`;
+function cloudWatchFragment(value: string): string {
+    return encodeURIComponent(value).replace(/%/g, "$25");
 }
 
-export function logsTailCommand(region: string, logGroup: string, streamPrefix?: string): string {
-    return `aws logs tail ${logGroup} --follow --region ${region}${streamPrefix === undefined ? "" : ` --log-stream-name-prefix ${streamPrefix}`}`;
-}
-
-/** SageMaker training jobs (tuning trials included) log to one group, one stream per host: `<job>/algo-1-...`. */
+/** Every SageMaker training job (and each tuning trial) logs here, one stream per host: `<job>/algo-1-...`. */
 export const TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs";
 
-/** A training job; its streams start with its name. */
-export function trainingJobLinks(region: string, jobName: string): WatchLinks {
-    return {
-        console: sageMakerConsoleUrl(region, "training-job", jobName),
-        logs: logsConsoleUrl(region, TRAINING_LOG_GROUP, jobName),
-        tail: logsTailCommand(region, TRAINING_LOG_GROUP, jobName),
-    };
+export function trainingJobConsoleUrl(region: string, jobName: string): string {
+    return `${consoleOrigin(region)}/sagemaker/home?region=${region}#/jobs/${encodeURIComponent(jobName)}`;
 }
 
-/** A tuning job; its trials are training jobs named `<tuning job>-NNN-<suffix>`, so their streams share its name. */
-export function tuningJobLinks(region: string, tuningJobName: string): WatchLinks {
-    return {
-        console: sageMakerConsoleUrl(region, "tuning-job", tuningJobName),
-        logs: logsConsoleUrl(region, TRAINING_LOG_GROUP, tuningJobName),
-        tail: logsTailCommand(region, TRAINING_LOG_GROUP, tuningJobName),
-    };
+export function tuningJobConsoleUrl(region: string, tuningJobName: string): string {
+    return `${consoleOrigin(region)}/sagemaker/home?region=${region}#/hyper-tuning-jobs/${encodeURIComponent(tuningJobName)}`;
 }
 
-/** An endpoint; SageMaker writes its containers' logs to `/aws/sagemaker/Endpoints/<endpoint>`. */
-export function endpointLinks(region: string, endpointName: string): WatchLinks {
-    const group = `/aws/sagemaker/Endpoints/${endpointName}`;
-    return { console: sageMakerConsoleUrl(region, "endpoint", endpointName), logs: logsConsoleUrl(region, group), tail: logsTailCommand(region, group) };
+/**
+ * The training log group filtered to streams whose name contains `streamFilter`: a job's name
+ * shows its hosts' streams; a tuning job's name shows every trial's (trials are named after it).
+ */
+export function trainingLogsUrl(region: string, streamFilter: string): string {
+    const group = cloudWatchFragment(TRAINING_LOG_GROUP);
+    return `${consoleOrigin(region)}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${group}` +
+        `$3FlogStreamNameFilter$3D${cloudWatchFragment(streamFilter)}`;
 }
 
-/** A Lambda function and its log group `/aws/lambda/<function>`. */
-export function functionLinks(region: string, functionName: string): WatchLinks {
-    const group = `/aws/lambda/${functionName}`;
-    return {
-        console: `${consoleHost(region)}/lambda/home?region=${region}#/functions/${encodeURIComponent(functionName)}`,
-        logs: logsConsoleUrl(region, group),
-        tail: logsTailCommand(region, group),
-    };
+export function dashboardUrl(region: string, dashboardName: string): string {
+    return `${consoleOrigin(region)}/cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboardName)}`;
 }
+
+/** What a stack output says about one job: where to look at it and at its logs. */
+export interface JobLinks {
+    console: string;
+    logs: string;
+}
+
+export const trainingJobLinks = (region: string, jobName: string): JobLinks =>
+    ({ console: trainingJobConsoleUrl(region, jobName), logs: trainingLogsUrl(region, jobName) });
+
+export const tuningJobLinks = (region: string, tuningJobName: string): JobLinks =>
+    ({ console: tuningJobConsoleUrl(region, tuningJobName), logs: trainingLogsUrl(region, tuningJobName) });
+
+/** A CloudWatch log group in the console. */
+export function logGroupUrl(region: string, logGroup: string): string {
+    return `${consoleOrigin(region)}/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${cloudWatchFragment(logGroup)}`;
+}
+
+/** The endpoint's page, and its containers' log group `/aws/sagemaker/Endpoints/<endpoint>` (a failing health check shows there). */
+export const endpointLinks = (region: string, endpointName: string): JobLinks => ({
+    console: `${consoleOrigin(region)}/sagemaker/home?region=${region}#/endpoints/${encodeURIComponent(endpointName)}`,
+    logs: logGroupUrl(region, `/aws/sagemaker/Endpoints/${endpointName}`),
+});
+
+/** The function's page, and its log group `/aws/lambda/<function>`. */
+export const functionLinks = (region: string, functionName: string): JobLinks => ({
+    console: `${consoleOrigin(region)}/lambda/home?region=${region}#/functions/${encodeURIComponent(functionName)}`,
+    logs: logGroupUrl(region, `/aws/lambda/${functionName}`),
+});
+
+/** The notebook instance's page (open Jupyter from there, or with a presigned URL). */
+export const notebookConsoleUrl = (region: string, notebookName: string) =>
+    `${consoleOrigin(region)}/sagemaker/home?region=${region}#/notebook-instances/${encodeURIComponent(notebookName)}`;

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
-import { denyInsecureTransport, document, policyJson } from "./iam";
+import { bucketPolicy, policyJson } from "./iam";
 import { buildSourceArchive } from "./source-archive";
 
 /**
@@ -88,7 +88,7 @@ export class DataBucket extends pulumi.ComponentResource {
         // The public access block goes first so that the policy can never be evaluated as public.
         new aws.s3.BucketPolicy(`${name}-tls-only`, {
             bucket,
-            policy: policyJson(this.bucket.arn.apply(arn => document(denyInsecureTransport(arn)))),
+            policy: policyJson(this.bucket.arn.apply(bucketPolicy)),
         }, { parent: this, dependsOn: [publicAccess] });
 
         const archive = buildSourceArchive(args.trainingCodeDir ?? path.join(__dirname, "..", "training"));

@@ -5,6 +5,11 @@ import { keyPolicy, policyJson } from "./iam";
 
 export interface EncryptionKeyArgs {
     context: AwsContext;
+    /**
+     * Log groups CloudWatch Logs may encrypt with the key, by name with `*` wildcards
+     * (`/aws/lambda/mlops-prod-*`). Default: every log group of the account.
+     */
+    logGroupNamePattern?: string;
     /** Days a deleted key waits before it is gone (7-30). */
     deletionWindowDays: number;
 }
@@ -21,7 +26,8 @@ export class EncryptionKey extends pulumi.ComponentResource {
             description: `Encrypts the ${name} ML pipeline's data at rest`,
             enableKeyRotation: true,
             deletionWindowInDays: args.deletionWindowDays,
-            policy: policyJson(pulumi.all([partition, accountId]).apply(([p, a]) => keyPolicy(p, region, a))),
+            policy: policyJson(pulumi.all([partition, accountId]).apply(([p, a]) =>
+                keyPolicy({ partition: p, region, accountId: a }, args.logGroupNamePattern))),
         }, { parent: this });
         new aws.kms.Alias(name, { name: `alias/${name}`, targetKeyId: this.key.keyId }, { parent: this });
         this.arn = this.key.arn;

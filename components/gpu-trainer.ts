@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "./aws-context";
 import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
-import { document, readPrefixes, useKey, writePrefixes } from "./iam";
+import { document, readPrefixes, useKeyThroughS3, writePrefixes } from "./iam";
 import { ServiceRole } from "./service-role";
 import { trainerUserData } from "./gpu-trainer-user-data";
 import { specHash } from "./training-spec";
@@ -44,7 +44,7 @@ export class GpuTrainer extends pulumi.ComponentResource {
 
     constructor(name: string, args: GpuTrainerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:training:GpuTrainer", name, {}, opts);
-        const { partition, accountId, region } = args.context;
+        const { partition, region } = args.context;
         const { instanceType, spot } = args;
 
         // A run's outputs live under a prefix named for its spec: a new spec never overwrites an old model.
@@ -54,11 +54,11 @@ export class GpuTrainer extends pulumi.ComponentResource {
         const role = new ServiceRole(`${name}-role`, {
             service: "ec2",
             purpose: `EC2 GPU trainer of ${args.namePrefix}: reads code and data, writes its own output prefix`,
-            accountId,
             policy: pulumi.all([args.bucketArn, outputPrefix, args.kmsKeyArn]).apply(([bucketArn, prefix, kmsKeyArn]) => document(
-                ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix]),
-                writePrefixes(bucketArn, [prefix]),
-                ...(kmsKeyArn ? [useKey(kmsKeyArn, region, ["s3"])] : []),
+                // The code archive is fetched by its key; the dataset and `<output>checkpoints/` are synced (user data).
+                ...readPrefixes(bucketArn, [args.codeKey, args.datasetPrefix, prefix], [args.datasetPrefix, `${prefix}checkpoints/`]),
+                writePrefixes(bucketArn, [prefix], { abortMultipart: true }),
+                ...(kmsKeyArn ? [useKeyThroughS3(kmsKeyArn, region, "read-write")] : []),
             )),
             // Session Manager access instead of SSH: AWS's narrow instance-core policy, not a FullAccess one.
             managedPolicyArns: [pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`],

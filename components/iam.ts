@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * Every IAM policy document of the stack is built here, from small statement builders, so that
- * least privilege can be read (and tested) in one file. Documents are plain objects; callers
+ * least privilege can be read in one file. What each workload does at run time, and which AWS page
+ * says so, lives in ./permissions/contracts.ts; the tests evaluate those requests against the
+ * documents built here with an independent IAM simulator. Documents are plain objects; callers
  * JSON-encode them with `policyJson`.
  */
 
@@ -21,23 +23,51 @@ export interface PolicyDocument {
     Statement: Statement[];
 }
 
+export interface AccountScope {
+    partition: string;
+    region: string;
+    accountId: string;
+}
+
+export type TrustedService = "sagemaker" | "lambda" | "ec2";
+
 export function document(...statements: Statement[]): PolicyDocument {
     return { Version: "2012-10-17", Statement: statements };
 }
 
 /** JSON-encodes a document whose values may still be outputs (ARNs of resources being created). */
 export function policyJson(doc: pulumi.Input<PolicyDocument>): pulumi.Output<string> {
-    return pulumi.jsonStringify(pulumi.output(doc) as pulumi.Output<unknown>);
+    return pulumi.jsonStringify(pulumi.output(doc));
 }
 
-/** Trust policy: only the named AWS service may assume the role, only from this account's resources. */
-export function assumeRoleBy(service: "sagemaker" | "lambda" | "ec2", accountId: string): PolicyDocument {
+/**
+ * Trust policy: only the named AWS service may assume the role. `sourceArns` pins the resources it
+ * may assume it for (`aws:SourceArn`), and is given only where AWS documents that the service sends
+ * the key for that kind of role: where it does not, a condition on it makes the role unassumable.
+ */
+export function assumeRoleBy(service: TrustedService, sourceArns: string[] = []): PolicyDocument {
     const trust: Statement = { Effect: "Allow", Principal: { Service: `${service}.amazonaws.com` }, Action: "sts:AssumeRole" };
-    // EC2 does not send aws:SourceAccount when it assumes an instance profile's role.
-    if (service !== "ec2") {
-        trust.Condition = { StringEquals: { "aws:SourceAccount": accountId } };
-    }
+    if (sourceArns.length > 0) trust.Condition = { ArnLike: { "aws:SourceArn": sourceArns } };
     return document(trust);
+}
+
+const sageMakerArn = (s: AccountScope, resource: string) => `arn:${s.partition}:sagemaker:${s.region}:${s.accountId}:${resource}`;
+
+/**
+ * What SageMaker sends as `aws:SourceArn` when a training job of this stack (names start with the
+ * stack prefix; SageMaker ARNs are lowercase) or, with Debugger rules, a rule's processing job
+ * (named by SageMaker) assumes the training role.
+ */
+export function trainingJobSourceArns(s: AccountScope, namePrefix: string, debuggerRules: boolean): string[] {
+    return [
+        sageMakerArn(s, `training-job/${namePrefix.toLowerCase()}-*`),
+        ...(debuggerRules ? [sageMakerArn(s, "processing-job/*")] : []),
+    ];
+}
+
+/** The one form AWS documents for inference: its `*` is literal, not a wildcard for a model or endpoint. */
+export function inferenceSourceArns(s: AccountScope): string[] {
+    return [sageMakerArn(s, "*")];
 }
 
 /** ARN of every object under a prefix of a bucket (`prefix` ends with '/'). */
@@ -45,77 +75,167 @@ export function objectsUnder(bucketArn: string, prefix: string): string {
     return `${bucketArn}/${prefix}*`;
 }
 
-/** Read objects under some prefixes, and list only those prefixes. */
-export function readPrefixes(bucketArn: string, prefixes: string[]): Statement[] {
+/**
+ * Read objects under some prefixes (or exact keys), and list the prefixes that are read by
+ * listing (a dataset channel, checkpoints): an object fetched by its key needs no listing.
+ */
+export function readPrefixes(bucketArn: string, read: string[], listed: string[] = read): Statement[] {
     return [
-        { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: prefixes.map(p => objectsUnder(bucketArn, p)) },
+        { Sid: "ReadObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: read.map(p => objectsUnder(bucketArn, p)) },
         {
             Sid: "ListPrefixes",
             Effect: "Allow",
             Action: ["s3:ListBucket"],
             Resource: bucketArn,
-            Condition: { StringLike: { "s3:prefix": prefixes.map(p => `${p}*`) } },
+            Condition: { StringLike: { "s3:prefix": listed.map(p => `${p}*`) } },
         },
     ];
 }
 
-/** Write (and overwrite) objects under some prefixes only. */
-export function writePrefixes(bucketArn: string, prefixes: string[]): Statement {
+/**
+ * Write (and overwrite) objects under some prefixes only; `abortMultipart` for a client that aborts
+ * its failed multipart uploads itself (the AWS CLI). The bucket's lifecycle rule cleans up the rest.
+ */
+export function writePrefixes(bucketArn: string, prefixes: string[], opts: { abortMultipart?: boolean } = {}): Statement {
     return {
         Sid: "WriteObjects",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        Action: opts.abortMultipart ? ["s3:PutObject", "s3:AbortMultipartUpload"] : ["s3:PutObject"],
         Resource: prefixes.map(p => objectsUnder(bucketArn, p)),
     };
 }
 
-/** Use of the stack's KMS key, only through the services that store our data. */
-export function useKey(keyArn: string, region: string, services: string[]): Statement {
+/** Read and write SSE-KMS objects of the bucket: S3 calls KMS on the caller's behalf, and only S3 may. */
+export function useKeyThroughS3(keyArn: string, region: string, access: "read" | "read-write"): Statement {
     return {
-        Sid: "UseStackKey",
+        Sid: "UseStackKeyThroughS3",
         Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+        Action: access === "read" ? ["kms:Decrypt"] : ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: keyArn,
-        Condition: { StringEquals: { "kms:ViaService": services.map(s => `${s}.${region}.amazonaws.com`) } },
+        Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
     };
 }
 
-/** Pull the AWS Deep Learning Containers images (AWS-owned registries; the token call has no resource). */
-export function pullDeepLearningImages(partition: string): Statement[] {
+/**
+ * What a SageMaker job needs of the key beyond S3: `kms:Encrypt` for OutputDataConfig.KmsKeyId and
+ * `kms:CreateGrant` for ResourceConfig.VolumeKmsKeyId, the grant only for an AWS resource (the
+ * job's storage volume), never one the job's code could create for itself.
+ */
+export function encryptJobStorage(keyArn: string): Statement[] {
     return [
-        { Sid: "EcrToken", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+        { Sid: "EncryptJobOutput", Effect: "Allow", Action: ["kms:Encrypt"], Resource: keyArn },
         {
-            Sid: "PullDlcImages",
+            Sid: "GrantVolumeEncryption",
             Effect: "Allow",
-            Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            Resource: [
-                `arn:${partition}:ecr:*:*:repository/pytorch-training`,
-                `arn:${partition}:ecr:*:*:repository/pytorch-inference`,
-                `arn:${partition}:ecr:*:*:repository/sagemaker-debugger-rules`,
-            ],
+            Action: ["kms:CreateGrant"],
+            Resource: keyArn,
+            Condition: { Bool: { "kms:GrantIsForAWSResource": true } },
         },
     ];
 }
 
-/** Write to the CloudWatch log groups SageMaker uses for one kind of job. */
-export function writeSageMakerLogs(partition: string, region: string, accountId: string, kinds: string[]): Statement {
+/** `arn:aws:ecr:<region>:<account>:repository/<name>` of an image URI `<account>.dkr.ecr.<region>.<suffix>/<name>:<tag>`. */
+export function ecrRepositoryArnOf(partition: string, imageUri: string): string {
+    const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?:[:@].*)?$/.exec(imageUri);
+    if (!match) throw new Error(`not an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>: ${imageUri}`);
+    return `arn:${partition}:ecr:${match[2]}:${match[1]}:repository/${match[3]}`;
+}
+
+/**
+ * Pull exactly the images a role's workloads run: the repositories of those image URIs, in the
+ * registry account and region the provider resolved them to (the token call has no resource).
+ */
+export function pullImages(partition: string, imageUris: string[]): Statement[] {
+    return [
+        { Sid: "EcrToken", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
+        {
+            Sid: "PullWorkloadImages",
+            Effect: "Allow",
+            Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            Resource: [...new Set(imageUris.map(uri => ecrRepositoryArnOf(partition, uri)))].sort(),
+        },
+    ];
+}
+
+const logGroupArn = (s: AccountScope, group: string) => `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${group}`;
+
+/**
+ * A log group as IAM policies name it for most CloudWatch Logs actions: with a trailing `:*`,
+ * which also covers the group's streams (`<group>:log-stream:<stream>`).
+ */
+const logGroupInPolicies = (s: AccountScope, group: string) => `${logGroupArn(s, group)}:*`;
+
+/** Create and write the log groups SageMaker names for a workload, and only those. */
+export function writeLogGroups(s: AccountScope, groups: string[], sid = "WriteWorkloadLogs"): Statement {
     return {
-        Sid: "WriteJobLogs",
+        Sid: sid,
         Effect: "Allow",
         Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        Resource: kinds.map(k => `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/sagemaker/${k}:*`),
+        Resource: groups.map(g => logGroupInPolicies(s, g)),
     };
 }
 
-/** Publish metrics, but only into SageMaker's own namespaces. */
-export function putSageMakerMetrics(): Statement {
+/** Publish metrics, but only into the named SageMaker namespaces. */
+export function putMetrics(namespaces: string[]): Statement {
     return {
-        Sid: "PutJobMetrics",
+        Sid: "PutWorkloadMetrics",
         Effect: "Allow",
         Action: ["cloudwatch:PutMetricData"],
         Resource: "*",
-        Condition: { StringLike: { "cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"] } },
+        Condition: { StringEquals: { "cloudwatch:namespace": namespaces } },
     };
+}
+
+export interface SageMakerJobRoleArgs {
+    bucketArn: string;
+    /** Prefix of the training code archives (content-addressed, so a new archive needs no policy change). */
+    codePrefix: string;
+    datasetPrefix: string;
+    /** Prefixes the jobs write. */
+    outputPrefixes: string[];
+    /** Written prefixes the jobs also list and read back: checkpoints on resumption, Debugger data in rule jobs. */
+    readBackPrefixes: string[];
+    /** Every image the role's jobs run (training image; Debugger rule image). */
+    imageUris: string[];
+    /** SageMaker log groups of the jobs: `/aws/sagemaker/TrainingJobs`, `/aws/sagemaker/ProcessingJobs`. */
+    logGroups: string[];
+    /** CloudWatch namespaces of the jobs' instance metrics. */
+    metricNamespaces: string[];
+    kmsKeyArn?: string;
+}
+
+/**
+ * The execution role of SageMaker training jobs, tuning trials and Debugger rule jobs: read the
+ * code and the dataset, write (and read back) their own output prefixes, pull their images, write
+ * their logs and metrics, and in prod use the stack's key for their output and storage volumes.
+ */
+export function sageMakerJobPermissions(s: AccountScope, a: SageMakerJobRoleArgs): PolicyDocument {
+    const statements: Statement[] = [
+        ...readPrefixes(a.bucketArn, [a.codePrefix, a.datasetPrefix, ...a.readBackPrefixes], [a.datasetPrefix, ...a.readBackPrefixes]),
+        writePrefixes(a.bucketArn, a.outputPrefixes),
+        ...pullImages(s.partition, a.imageUris),
+        writeLogGroups(s, a.logGroups),
+        putMetrics(a.metricNamespaces),
+    ];
+    if (a.kmsKeyArn) statements.push(useKeyThroughS3(a.kmsKeyArn, s.region, "read-write"), ...encryptJobStorage(a.kmsKeyArn));
+    return document(...statements);
+}
+
+/**
+ * The execution role of the endpoint's model: read its one artifact, pull its one image, write the
+ * endpoint's own log group and metrics. It only reads: no S3 or KMS write of any kind.
+ */
+export function modelPermissions(s: AccountScope, a: {
+    artifactArn: string; imageUri: string; endpointName: string; kmsKeyArn?: string;
+}): PolicyDocument {
+    const statements: Statement[] = [
+        { Sid: "ReadModelArtifact", Effect: "Allow", Action: ["s3:GetObject"], Resource: a.artifactArn },
+        ...pullImages(s.partition, [a.imageUri]),
+        writeLogGroups(s, [`/aws/sagemaker/Endpoints/${a.endpointName}`], "WriteEndpointLogs"),
+        putMetrics(["/aws/sagemaker/Endpoints"]),
+    ];
+    if (a.kmsKeyArn) statements.push(useKeyThroughS3(a.kmsKeyArn, s.region, "read"));
+    return document(...statements);
 }
 
 /** Invoke exactly one endpoint. */
@@ -124,8 +244,8 @@ export function invokeEndpoint(endpointArn: string): Statement {
 }
 
 /** Write to one log group (which the stack created, so no CreateLogGroup). */
-export function writeLogGroup(logGroupArn: string): Statement {
-    return { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` };
+export function writeLogGroup(logGroupArnValue: string): Statement {
+    return { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArnValue}:*` };
 }
 
 /** X-Ray segments (X-Ray has no resource-level permissions). */
@@ -133,20 +253,20 @@ export function writeTraces(): Statement {
     return { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" };
 }
 
-/** Pass one role, only to SageMaker. */
-export function passRoleToSageMaker(roleArn: string): Statement {
+/** Pass some roles, only to SageMaker. */
+export function passRolesToSageMaker(roleArns: string[]): Statement {
     return {
-        Sid: "PassExecutionRoleToSageMaker",
+        Sid: "PassJobRolesToSageMaker",
         Effect: "Allow",
         Action: ["iam:PassRole"],
-        Resource: roleArn,
+        Resource: roleArns,
         Condition: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
     };
 }
 
 /** Start, watch and stop this stack's training and tuning jobs (names start with the stack prefix). */
-export function manageStackJobs(partition: string, region: string, accountId: string, namePrefix: string): Statement[] {
-    const arn = (kind: string) => `arn:${partition}:sagemaker:${region}:${accountId}:${kind}/${namePrefix}-*`;
+export function manageStackJobs(s: AccountScope, namePrefix: string): Statement[] {
+    const arn = (kind: string) => sageMakerArn(s, `${kind}/${namePrefix.toLowerCase()}-*`);
     return [
         {
             Sid: "ManageStackJobs",
@@ -167,37 +287,60 @@ export function manageStackJobs(partition: string, region: string, accountId: st
             Resource: "*",
         },
         {
-            Sid: "ReadJobLogs",
+            Sid: "ReadStackJobLogs",
             Effect: "Allow",
-            Action: ["logs:GetLogEvents", "logs:DescribeLogStreams", "logs:FilterLogEvents"],
-            Resource: `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/sagemaker/TrainingJobs:*`,
+            Action: ["logs:GetLogEvents"],
+            Resource: `${logGroupArn(s, "/aws/sagemaker/TrainingJobs")}:log-stream:${namePrefix.toLowerCase()}-*`,
+        },
+        {
+            Sid: "FindJobLogStreams",
+            Effect: "Allow",
+            Action: ["logs:DescribeLogStreams"],
+            Resource: logGroupInPolicies(s, "/aws/sagemaker/TrainingJobs"),
         },
     ];
 }
 
-/** A notebook may stop itself (the idle-stop lifecycle script) and write its own logs. */
-export function notebookSelfManagement(partition: string, region: string, accountId: string, notebookName: string): Statement[] {
+/** A notebook may stop itself (the idle-stop lifecycle script) and write its own log streams. */
+export function notebookSelfManagement(s: AccountScope, notebookName: string): Statement[] {
+    const group = logGroupArn(s, "/aws/sagemaker/NotebookInstances");
     return [
         {
             Sid: "StopSelfWhenIdle",
             Effect: "Allow",
             Action: ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"],
-            Resource: `arn:${partition}:sagemaker:${region}:${accountId}:notebook-instance/${notebookName.toLowerCase()}`,
+            Resource: sageMakerArn(s, `notebook-instance/${notebookName.toLowerCase()}`),
         },
-        writeSageMakerLogs(partition, region, accountId, ["NotebookInstances"]),
+        {
+            Sid: "WriteOwnNotebookLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+            Resource: logGroupInPolicies(s, "/aws/sagemaker/NotebookInstances"),
+        },
+        {
+            Sid: "WriteOwnNotebookLogStreams",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: `${group}:log-stream:${notebookName}/*`,
+        },
     ];
 }
 
-/** Full object access to one bucket (the notebook is the team's workbench for this stack's data). */
-export function workWithBucket(bucketArn: string): Statement[] {
+/**
+ * The notebook is the team's workbench for this stack's data: it reads the whole bucket, and
+ * writes and deletes only its own scratch prefix, so it can neither rewrite the dataset or the
+ * code nor delete a model that is deployed.
+ */
+export function workbenchOnBucket(bucketArn: string, scratchPrefix: string): Statement[] {
     return [
-        {
-            Sid: "BucketObjects",
-            Effect: "Allow",
-            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            Resource: `${bucketArn}/*`,
-        },
+        { Sid: "ReadBucket", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${bucketArn}/*` },
         { Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: bucketArn },
+        {
+            Sid: "WriteScratch",
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:DeleteObject"],
+            Resource: objectsUnder(bucketArn, scratchPrefix),
+        },
     ];
 }
 
@@ -213,13 +356,22 @@ export function denyInsecureTransport(bucketArn: string): Statement {
     };
 }
 
-/** The stack's KMS key: administered by the account, used by the services that store our data. */
-export function keyPolicy(partition: string, region: string, accountId: string): PolicyDocument {
+/** The bucket's policy: TLS only. Every grant is an identity policy of one of the stack's roles. */
+export function bucketPolicy(bucketArn: string): PolicyDocument {
+    return document(denyInsecureTransport(bucketArn));
+}
+
+/**
+ * The stack's KMS key: administered by the account (which also lets IAM policies grant its use,
+ * as the roles' policies do), and used by CloudWatch Logs only for the log groups named by
+ * `logGroupNamePattern` (a name with `*` wildcards; every log group of the account by default).
+ */
+export function keyPolicy(s: AccountScope, logGroupNamePattern = "*"): PolicyDocument {
     return document(
         {
             Sid: "AccountAdministers",
             Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Principal: { AWS: `arn:${s.partition}:iam::${s.accountId}:root` },
             // Spelled out rather than kms:* so that no statement in the stack grants a whole service.
             Action: [
                 "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
@@ -232,51 +384,12 @@ export function keyPolicy(partition: string, region: string, accountId: string):
         {
             Sid: "CloudWatchLogsEncrypts",
             Effect: "Allow",
-            Principal: { Service: `logs.${region}.amazonaws.com` },
+            Principal: { Service: `logs.${s.region}.amazonaws.com` },
             Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             Resource: "*",
-            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` } },
+            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": logGroupArn(s, logGroupNamePattern) } },
         },
     );
-}
-
-export interface AccountScope {
-    partition: string;
-    region: string;
-    accountId: string;
-}
-
-/**
- * The SageMaker execution role of training and tuning jobs (and the Debugger rule jobs SageMaker
- * starts for them): read code and data, write outputs, checkpoints and Debugger data.
- */
-export function trainingJobPermissions(scope: AccountScope, bucketArn: string, p: {
-    code: string; dataset: string; outputs: string[]; kmsKeyArn?: string;
-}): PolicyDocument {
-    const { partition, region, accountId } = scope;
-    const statements: Statement[] = [
-        // Checkpoints and Debugger data are read back (resumption, rule evaluation).
-        ...readPrefixes(bucketArn, [p.code, p.dataset, ...p.outputs]),
-        writePrefixes(bucketArn, p.outputs),
-        ...pullDeepLearningImages(partition),
-        writeSageMakerLogs(partition, region, accountId, ["TrainingJobs", "ProcessingJobs"]),
-        putSageMakerMetrics(),
-    ];
-    if (p.kmsKeyArn) statements.push(useKey(p.kmsKeyArn, region, ["s3", "sagemaker"]));
-    return document(...statements);
-}
-
-/** The SageMaker execution role of the model: read its one artifact, pull its image, write its logs. */
-export function modelPermissions(scope: AccountScope, artifactArn: string, kmsKeyArn?: string): PolicyDocument {
-    const { partition, region, accountId } = scope;
-    const statements: Statement[] = [
-        { Sid: "ReadModelArtifact", Effect: "Allow", Action: ["s3:GetObject"], Resource: artifactArn },
-        ...pullDeepLearningImages(partition),
-        writeSageMakerLogs(partition, region, accountId, ["Endpoints"]),
-        putSageMakerMetrics(),
-    ];
-    if (kmsKeyArn) statements.push(useKey(kmsKeyArn, region, ["s3", "sagemaker"]));
-    return document(...statements);
 }
 
 /** `arn:aws:s3:::bucket/key` of one object, from its s3:// URI. */

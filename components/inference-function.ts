@@ -44,7 +44,6 @@ export class InferenceFunction extends pulumi.ComponentResource {
         super("mlops:serving:InferenceFunction", name, {}, opts);
         const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = args;
         const functionName = `${args.namePrefix}-inference`;
-        const { accountId } = args.context;
 
         // Created by us, before the function, so the role never needs logs:CreateLogGroup.
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
@@ -56,8 +55,7 @@ export class InferenceFunction extends pulumi.ComponentResource {
         this.role = new ServiceRole(`${name}-role`, {
             service: "lambda",
             purpose: `Lambda ${functionName}: invoke one endpoint, write its own logs`,
-            accountId,
-                        // No KMS permission: Lambda decrypts the environment through a grant it creates at deploy
+            // No KMS permission: Lambda decrypts the environment through a grant it creates at deploy
             // time, and CloudWatch Logs encrypts through the key policy.
             policy: pulumi.all([args.endpointArn, logGroup.arn]).apply(([endpointArn, logGroupArn]) => document(
                 invokeEndpoint(endpointArn),

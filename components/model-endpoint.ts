@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InstanceVariant, ServerlessVariant, TrafficShift } from "../config";
 import { AwsContext } from "./aws-context";
-import { modelPermissions, objectArnOf } from "./iam";
+import { inferenceSourceArns, modelPermissions, objectArnOf } from "./iam";
 import { ServiceRole } from "./service-role";
 import { variantResourceId, VariantScalingRelease, SCALABLE_DIMENSION } from "./variant-scaling-release";
 
@@ -11,6 +11,9 @@ import { variantResourceId, VariantScalingRelease, SCALABLE_DIMENSION } from "./
  * new endpoint configuration's variant to have the old one's name.
  */
 export const VARIANT_NAME = "primary";
+
+/** The endpoint's fixed name: the alarms, the quality gate and the dashboard know it before the endpoint exists. */
+export const endpointNameFor = (namePrefix: string) => `${namePrefix}-endpoint`;
 
 export interface ModelEndpointArgs {
     context: AwsContext;
@@ -61,14 +64,14 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         const parent = { parent: this };
         const { partition, accountId, region } = args.context;
         const variant = args.variant;
-        const endpointName = `${args.namePrefix}-endpoint`;
+        const endpointName = endpointNameFor(args.namePrefix);
 
         const role = new ServiceRole(`${name}-model-role`, {
             service: "sagemaker",
             purpose: `Model behind ${endpointName}: reads its artifact, pulls its image, writes its logs`,
-            accountId,
-            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.kmsKeyArn]).apply(([p, a, url, kmsKeyArn]) =>
-                modelPermissions({ partition: p, region, accountId: a }, objectArnOf(p, url), kmsKeyArn)),
+            trustedSourceArns: pulumi.all([partition, accountId]).apply(([p, a]) => inferenceSourceArns({ partition: p, region, accountId: a })),
+            policy: pulumi.all([partition, accountId, args.modelDataUrl, args.inferenceImage, args.kmsKeyArn]).apply(([p, a, url, imageUri, kmsKeyArn]) =>
+                modelPermissions({ partition: p, region, accountId: a }, { artifactArn: objectArnOf(p, url), imageUri, endpointName, kmsKeyArn })),
         }, parent);
 
         this.model = new aws.sagemaker.Model(`${name}-model`, {

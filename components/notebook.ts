@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsContext } from "./aws-context";
-import { document, manageStackJobs, notebookSelfManagement, passRoleToSageMaker, useKey, workWithBucket } from "./iam";
+import { BUCKET_PREFIXES } from "./bucket-layout";
+import { document, manageStackJobs, notebookSelfManagement, passRolesToSageMaker, useKeyThroughS3, workbenchOnBucket } from "./iam";
 import { idleStopScript } from "./notebook-idle-stop";
 import { ServiceRole } from "./service-role";
 
@@ -18,8 +19,8 @@ export interface NotebookArgs {
     vpcId?: string;
     subnetId?: string;
     bucketArn: pulumi.Input<string>;
-    /** The role the notebook may pass to SageMaker when it starts jobs. */
-    trainingRoleArn: pulumi.Input<string>;
+    /** The roles the notebook may pass to SageMaker when it starts jobs (training, tuning). */
+    jobRoleArns: pulumi.Input<string>[];
     kmsKeyArn?: pulumi.Input<string>;
 }
 
@@ -39,15 +40,17 @@ export class Notebook extends pulumi.ComponentResource {
         this.role = new ServiceRole(`${name}-role`, {
             service: "sagemaker",
             purpose: `SageMaker notebook ${notebookName}: this stack's bucket and jobs only`,
-            accountId,
-            policy: pulumi.all([partition, accountId, args.bucketArn, args.trainingRoleArn, args.kmsKeyArn])
-                .apply(([p, a, bucketArn, trainingRoleArn, kmsKeyArn]) => document(
-                    ...workWithBucket(bucketArn),
-                    ...manageStackJobs(p, region, a, args.namePrefix),
-                    passRoleToSageMaker(trainingRoleArn),
-                    ...notebookSelfManagement(p, region, a, notebookName),
-                    ...(kmsKeyArn ? [useKey(kmsKeyArn, region, ["s3", "sagemaker"])] : []),
-                )),
+            policy: pulumi.all([partition, accountId, args.bucketArn, pulumi.all(args.jobRoleArns), args.kmsKeyArn])
+                .apply(([p, a, bucketArn, jobRoleArns, kmsKeyArn]) => {
+                    const scope = { partition: p, region, accountId: a };
+                    return document(
+                        ...workbenchOnBucket(bucketArn, BUCKET_PREFIXES.notebook),
+                        ...manageStackJobs(scope, args.namePrefix),
+                        passRolesToSageMaker(jobRoleArns),
+                        ...notebookSelfManagement(scope, notebookName),
+                        ...(kmsKeyArn ? [useKeyThroughS3(kmsKeyArn, region, "read-write")] : []),
+                    );
+                }),
         }, { parent: this });
 
         const lifecycle = new aws.sagemaker.NotebookInstanceLifecycleConfiguration(`${name}-idle-stop`, {

@@ -1,13 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRoleBy, PolicyDocument, policyJson } from "./iam";
+import { assumeRoleBy, PolicyDocument, policyJson, TrustedService } from "./iam";
 
 export interface ServiceRoleArgs {
     /** The one AWS service that may assume the role. */
-    service: "sagemaker" | "lambda" | "ec2";
+    service: TrustedService;
     /** What the role is for, in a sentence (shown in the IAM console). */
     purpose: string;
-    accountId: pulumi.Input<string>;
+    /**
+     * The `aws:SourceArn` values (ArnLike) the service may assume the role for. Only where AWS
+     * documents that the service sends the key for this kind of role (see docs/security.md);
+     * default none, since a condition on a key the service does not send makes the role unassumable.
+     */
+    trustedSourceArns?: pulumi.Input<string[]>;
     /** The role's only permissions, as an inline policy. */
     policy: pulumi.Input<PolicyDocument>;
     /** AWS-managed policies, by ARN. Only narrow ones (never *FullAccess): the policy pack checks. */
@@ -28,7 +33,7 @@ export class ServiceRole extends pulumi.ComponentResource {
         super("mlops:iam:ServiceRole", name, {}, opts);
         this.role = new aws.iam.Role(name, {
             description: args.purpose,
-            assumeRolePolicy: policyJson(pulumi.output(args.accountId).apply(id => assumeRoleBy(args.service, id))),
+            assumeRolePolicy: policyJson(pulumi.output(args.trustedSourceArns ?? []).apply(arns => assumeRoleBy(args.service, arns))),
             maxSessionDuration: 3600,
         }, { parent: this });
         this.policy = new aws.iam.RolePolicy(`${name}-permissions`, {
@@ -41,7 +46,9 @@ export class ServiceRole extends pulumi.ComponentResource {
         if (args.instanceProfile) {
             this.instanceProfile = new aws.iam.InstanceProfile(name, { role: this.role.name }, { parent: this });
         }
-        this.arn = this.role.arn;
+        // Whoever uses the role (a job, a function, an instance) waits for its permissions too:
+        // a job started between the role and its policy would fail on its first S3 read.
+        this.arn = pulumi.all([this.role.arn, this.policy.id]).apply(([arn]) => arn);
         this.name = this.role.name;
         this.registerOutputs({ arn: this.arn, name: this.name });
     }

@@ -13,12 +13,15 @@ import { s3Uri } from "./bucket-layout";
 /** The metric definitions train.py's output is scraped with; defined once, in training/metrics.json. */
 interface MetricsFile {
     objective: { name: string; type: "Minimize" | "Maximize" };
+    qualityGate: { name: string; type: "Maximize" };
     definitions: { Name: string; Regex: string }[];
 }
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const METRICS: MetricsFile = require(path.join(__dirname, "..", "training", "metrics.json"));
 
 export const OBJECTIVE = METRICS.objective;
+/** The metric a run must reach before the endpoint serves its model (higher is better). */
+export const QUALITY_METRIC = METRICS.qualityGate;
 export const METRIC_DEFINITIONS = METRICS.definitions.map(d => ({ name: d.Name, regex: d.Regex }));
 
 /**

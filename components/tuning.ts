@@ -21,6 +21,8 @@ export interface TuningArgs extends SageMakerJobArgs {
     hyperparameters: Record<string, string>;
     /** How long `pulumi up` waits for the tuning job's result. */
     waitTimeoutMinutes: number;
+    /** While waiting, a progress line every this many minutes (default 5). */
+    progressMinutes?: number;
 }
 
 /**
@@ -77,6 +79,7 @@ export class Tuning extends pulumi.ComponentResource {
             tuningJobName: this.job.name,
             region: args.region,
             waitTimeoutMinutes: args.waitTimeoutMinutes,
+            progressMinutes: args.progressMinutes,
         }, { parent: this, customTimeouts: { create: `${args.waitTimeoutMinutes + 5}m` } });
 
         this.bestTrainingJobName = result.bestTrainingJobName;

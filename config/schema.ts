@@ -157,6 +157,7 @@ const tuning = section({
     strategy: oneOf(["Bayesian", "Random"], "how the tuner picks the next trial").default("Bayesian"),
     ...tuningRangeFields(),
     waitTimeoutMinutes: integer({ min: 10 }, "how long `pulumi up` waits for the tuning result").default(600),
+    progressMinutes: integer({ min: 1, max: 60 }, "while `pulumi up` waits for tuning, a line with trials completed of total and the best objective so far every this many minutes").default(5),
 })
     .superRefine(...rule<{ maxJobs: number; maxParallelJobs: number }>(["maxJobs", "maxParallelJobs"], "`tuning.maxParallelJobs` <= `tuning.maxJobs`",
         (t, report) => {
@@ -191,6 +192,8 @@ const endpointSettings = section({
     terminationWaitSeconds: integer({ min: 0, max: 3600 }, "how long the old fleet stays after the shift, for a fast rollback").default(300),
     latencyAlarmMs: decimal({ exclusiveMin: 0 }, "roll back when model latency averages above this over a minute").default(2000),
     errorAlarmCount: integer({ min: 1 }, "roll back at this many 5XX errors in a minute").default(5),
+    minTestAccuracy: decimal({ min: 0, max: 1 }, "quality gate: the endpoint serves a run's model only when the run's recorded Test Accuracy is at least this; otherwise `pulumi up` fails and the serving model stays").default(0.5),
+    requireNoWorseThanServing: flag("quality gate: also require the run's Test Accuracy to be no lower than that of the model the endpoint serves now").default(false),
 })
     .superRefine(...rule<{ minInstances: number; maxInstances: number }>(["minInstances", "maxInstances"], "`endpoint.maxInstances` >= `endpoint.minInstances`",
         (e, report) => {
@@ -203,12 +206,16 @@ const endpointSettings = section({
                 report("trafficShift", `must be ALL_AT_ONCE for a serverless endpoint (SageMaker shifts serverless traffic at once) (got "${e.trafficShift}")`);
             }
         }))
-    .transform(({ enabled, serverless, trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount, ...instance }) => ({
+    .transform(({
+        enabled, serverless, trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount,
+        minTestAccuracy, requireNoWorseThanServing, ...instance
+    }) => ({
         enabled,
         variant: serverless !== undefined
             ? { kind: "serverless" as const, ...serverless }
             : { kind: "instance" as const, ...instance },
         trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount,
+        minTestAccuracy, requireNoWorseThanServing,
     }));
 
 const endpoint = z.preprocess(raw => (isObject(raw) && raw.serverless !== undefined
@@ -230,6 +237,33 @@ const gpuTrainer = section({
             if ((g.subnetId === undefined) !== (g.vpcId === undefined)) report("vpcId", "and gpuTrainer.subnetId must be given together");
         }));
 
+const HTTPS_ORIGIN = /^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/;
+
+interface FunctionUrlSettings { enabled: boolean; allowOrigins: string[]; allowCredentials: boolean }
+
+/** The front door: off unless enabled, and then only with AWS_IAM (SigV4-signed) requests. */
+const functionUrl = section({
+    enabled: flag("an HTTPS function URL in front of the inference function; every request must be SigV4-signed (AWS_IAM auth)").default(false),
+    allowOrigins: distinctList(text(HTTPS_ORIGIN, "an https origin like https://app.example.com ('*' is refused: CORS must name who may call)"),
+        "a list of https origins like https://app.example.com ('*' is refused)", {
+            nonEmpty: false,
+            description: "browser origins allowed to call the URL (CORS, answered by Lambda); none: no CORS at all",
+        }).prefault([]),
+    allowCredentials: flag("CORS: let browsers send credentials (cookies, Authorization) from the allowed origins").default(false),
+    maxAgeSeconds: integer({ min: 0, max: 86400 }, "CORS: how long browsers may cache a preflight answer").default(300),
+}, "the inference function's front door (docs/lambda.md)")
+    .superRefine(...rule<FunctionUrlSettings>(["enabled", "allowOrigins", "allowCredentials"],
+        "`lambda.url.allowOrigins` and `lambda.url.allowCredentials` only with `lambda.url.enabled`",
+        (u, report) => {
+            if (!u.enabled && u.allowOrigins.length > 0) report("allowOrigins", `has no effect unless lambda.url.enabled is true: there is no URL to call (got ${JSON.stringify(u.allowOrigins)})`);
+            if (!u.enabled && u.allowCredentials) report("allowCredentials", "has no effect unless lambda.url.enabled is true: there is no URL to call");
+        }))
+    .superRefine(...rule<FunctionUrlSettings>(["allowCredentials", "allowOrigins"],
+        "`lambda.url.allowCredentials` needs at least one `lambda.url.allowOrigins` entry",
+        (u, report) => {
+            if (u.enabled && u.allowCredentials && u.allowOrigins.length === 0) report("allowCredentials", "needs at least one origin in lambda.url.allowOrigins: credentials are only ever allowed for named origins");
+        }));
+
 const lambda = section({
     enabled: flag("create the inference function in front of the endpoint (needs `endpoint.enabled`)").default(true),
     memoryMb: integer({ min: 128, max: 10240 }, "the inference function's memory (and CPU share)").default(512),
@@ -237,8 +271,7 @@ const lambda = section({
     reservedConcurrency: integer({ min: 1 }, "caps concurrent executions (and so what the endpoint sees)").default(5),
     provisionedConcurrency: integer({ min: 0 }, "> 0 publishes a version behind the alias `live`, kept warm").default(0),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch Logs retention").default(30),
-    corsAllowOrigin: text(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/, "one https origin like https://app.example.com ('*' is refused: CORS must name who may call)",
-        "the one browser origin allowed to call; no CORS headers when unset").optional(),
+    url: functionUrl.prefault({}),
     allowHttpUrls: flag("also fetch `http://` image URLs").default(false),
     xrayTracing: flag("AWS X-Ray active tracing of the inference function").default(false),
 })
@@ -295,6 +328,13 @@ export const SETTINGS = section({
         (s, report) => {
             if (s.lambda.enabled && !s.endpoint.enabled) {
                 report("lambda.enabled", `needs ${PROJECT}:endpoint.enabled: the inference function only forwards requests to the endpoint; turn it off too (${PROJECT}:lambda.enabled false)`);
+            }
+        }))
+    .superRefine(...rule<{ lambda: { enabled: boolean; url: { enabled: boolean } } }>(["lambda.enabled", "lambda.url.enabled"],
+        "`lambda.url.enabled` needs `lambda.enabled`: the URL is the function's",
+        (s, report) => {
+            if (s.lambda.url.enabled && !s.lambda.enabled) {
+                report("lambda.url.enabled", `needs ${PROJECT}:lambda.enabled: the URL is the inference function's own; turn it off too (${PROJECT}:lambda.url.enabled false)`);
             }
         }))
     .superRefine(...rule<{ endpoint: { enabled: boolean }; training: { runs: Run[]; deployRun: string } }>(["endpoint.enabled", "training.runs", "training.deployRun"],

@@ -5,7 +5,7 @@
 export interface ImageKind {
     /** Short name for logs. */
     format: "jpeg" | "png" | "gif" | "webp" | "bmp";
-    /** The ContentType sent to InvokeEndpoint (DESIGN.md section 4). */
+    /** The ContentType sent to InvokeEndpoint. */
     contentType: "image/jpeg" | "image/png" | "application/x-image";
 }
 

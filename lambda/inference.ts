@@ -4,7 +4,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-s
 import { RequestError } from "./errors";
 
 /**
- * Calls the model endpoint (contract: DESIGN.md section 4) with one client per container, retrying
+ * Calls the model endpoint with one client per container, retrying
  * throttling and server errors with full-jitter backoff for as long as the deadline allows.
  */
 
@@ -78,7 +78,33 @@ interface SdkError {
     name?: string;
     message?: string;
     OriginalStatusCode?: number;
+    OriginalMessage?: string;
     $metadata?: { httpStatusCode?: number };
+}
+
+/** What the model's refusal may pass on to the caller: its codes are SCREAMING_SNAKE_CASE words. */
+const MODEL_ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const MAX_MODEL_MESSAGE = 500;
+
+/**
+ * The model's own refusal of the request, when a ModelError carries one: a 4xx status and the
+ * endpoint's error body `{"error": {"code", "message"}}` (training/inference.py) in OriginalMessage.
+ * A 4xx without that body comes from the serving stack, not from the model's checks, so it is no
+ * verdict on the image. Returns undefined for anything that is not such a refusal.
+ */
+export function modelRefusal(originalStatus: number | undefined, originalMessage: string | undefined): { status: number; code: string; message: string } | undefined {
+    if (originalStatus === undefined || originalStatus < 400 || originalStatus > 499 || !originalMessage) return undefined;
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(originalMessage);
+    } catch {
+        return undefined;
+    }
+    const error = (parsed as { error?: unknown } | null)?.error as { code?: unknown; message?: unknown } | undefined;
+    if (typeof error?.code !== "string" || !MODEL_ERROR_CODE.test(error.code) || typeof error.message !== "string") return undefined;
+    // Printable text only, bounded: the caller's answer must not carry control characters or a novel.
+    const message = error.message.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim().slice(0, MAX_MODEL_MESSAGE);
+    return { status: originalStatus, code: error.code, message };
 }
 
 /** Maps an SDK failure to what the caller sees, and whether another attempt may help. */
@@ -93,6 +119,9 @@ export function classifyEndpointError(e: unknown, endpointName: string): Classif
     });
     if (name === "ModelError") {
         const original = err.OriginalStatusCode;
+        // The model refusing the image is the caller's fault (a truncated image, an unsupported format): its 4xx and reason.
+        const refusal = modelRefusal(original, err.OriginalMessage);
+        if (refusal) return make(refusal.status, refusal.code, `the model refused the image: ${refusal.message}`, false);
         return make(502, "MODEL_ERROR", `the model failed to process the image (endpoint status ${original ?? "unknown"})`, false);
     }
     if (name === "ThrottlingException" || status === 429) {

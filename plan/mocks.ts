@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { judgeAgainstBar, judgeAgainstServing, QualityGateInputs } from "../components/quality-gate";
 
 /**
  * Pulumi mocks that answer like AWS would, so the program runs with no credentials: used by the
@@ -208,6 +209,20 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 return { id: `${accountId}:${resourceName}`, state: { name: resourceName, arn: `arn:aws:budgets::${accountId}:budget/${resourceName}` } };
             case "pulumi-nodejs:dynamic:Resource":
                 return { id: `dynamic-${suffix}`, state: dynamicResourceOutputs(inputs) };
+            case "pulumi-nodejs:dynamic/mlops:TrainingMetrics":
+                return { id: inputs.trainingJobName, state: { status: "Completed", ...recordedMetrics(inputs.metricNames) } };
+            case "pulumi-nodejs:dynamic/mlops:QualityGate":
+                return { id: inputs.endpointName, state: gateVerdict(inputs as QualityGateInputs) };
+            case "aws:lambda/functionUrl:FunctionUrl": {
+                const urlId = suffix.padEnd(32, "0");
+                return { id: inputs.qualifier ? `${inputs.functionName}/${inputs.qualifier}` : inputs.functionName, state: {
+                    urlId,
+                    functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`,
+                    functionArn: `arn:aws:lambda:${region}:${accountId}:function:${inputs.functionName}`,
+                } };
+            }
+            case "aws:cloudwatch/dashboard:Dashboard":
+                return { id: inputs.dashboardName, state: { dashboardArn: `arn:aws:cloudwatch::${accountId}:dashboard/${inputs.dashboardName}` } };
             default:
                 return { id: `${name}-id`, state: inputs.name === undefined ? {} : { name: resourceName } };
         }
@@ -226,6 +241,29 @@ function stableJson(value: unknown): string {
         return `{${Object.keys(value as object).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
     }
     return JSON.stringify(value);
+}
+
+/**
+ * The final metrics SageMaker records for a training job of train.py (FinalMetricDataList): a
+ * plausible run of the seeds' ResNet-50 on the dog-breed data.
+ */
+export const MOCK_FINAL_METRICS: Record<string, number> = { "Test Loss": 0.6931, "Test Accuracy": 0.8125 };
+
+function recordedMetrics(names: unknown): { metrics: Record<string, number>; missing: string[] } {
+    const list = Array.isArray(names) ? names.map(String) : [];
+    const unknown = list.filter(n => MOCK_FINAL_METRICS[n] === undefined);
+    if (unknown.length > 0) throw new Error(`plan/mocks.ts has no final value for metric ${unknown.join(", ")}: add a realistic one`);
+    return { metrics: Object.fromEntries(list.map(n => [n, MOCK_FINAL_METRICS[n]])), missing: [] };
+}
+
+/**
+ * The quality gate judged as `pulumi up` judges it, on a stack whose endpoint serves nothing yet:
+ * a run below the bar fails the registration, as the gate's provider fails the update.
+ */
+function gateVerdict(inputs: QualityGateInputs): Record<string, unknown> {
+    const value = judgeAgainstBar(inputs);
+    const comparedWith = inputs.requireNoWorseThanServing ? judgeAgainstServing(inputs, value, { kind: "none" }) : "the bar only";
+    return { approvedModelDataUrl: inputs.modelDataUrl, value, comparedWith };
 }
 
 /**

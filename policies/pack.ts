@@ -9,6 +9,7 @@ import { s3Rules } from "./rules/s3";
 import { ec2Rules } from "./rules/ec2";
 import { lambdaRules } from "./rules/lambda";
 import { kmsRules } from "./rules/kms";
+import { secretRules } from "./rules/secrets";
 import { tagRules } from "./rules/tags";
 import { costRules } from "./rules/cost";
 
@@ -22,6 +23,7 @@ export const policies: Policies = [
     ...s3Rules,
     ...ec2Rules,
     ...lambdaRules,
+    ...secretRules,
     ...kmsRules,
     ...tagRules,
     ...costRules,

@@ -4,7 +4,8 @@
 // What is estimated:
 // - always-on monthly USD (730 h): notebooks (as if never stopped), endpoint instance variants
 //   (at autoscaling minCapacity, else initialInstanceCount), Lambda provisioned concurrency, EC2
-//   instances that do not terminate themselves, KMS keys, CloudWatch alarms; plus the peak month
+//   instances and spot requests that do not terminate themselves (with every EBS volume they
+//   declare), standalone EBS volumes, KMS keys and replicas, CloudWatch alarms; plus the peak month
 //   with every endpoint variant at its autoscaling maxCapacity;
 // - worst-case USD of one run of each TrainingJob (instances x maxRuntime), of each tuning job
 //   (every allowed training job at its maxRuntime, capped by the tuning job's own runtime limit),
@@ -12,9 +13,11 @@
 // - what could not be priced (unknown instance type, unknown value during preview) is listed, never
 //   silently counted as zero.
 
+import * as aws from "@pulumi/aws";
 import {
     CLOUDWATCH_ALARM_USD_PER_MONTH,
-    EBS_GP3_USD_PER_GB_MONTH,
+    EBS_IOPS_USD_PER_MONTH,
+    EBS_USD_PER_GB_MONTH,
     EC2_TRAINER_RUN_HOURS,
     EC2_USD_PER_HOUR,
     HOURS_PER_MONTH,
@@ -26,14 +29,16 @@ import {
     SAGEMAKER_USD_PER_HOUR,
     SPOT_DISCOUNT,
 } from "./prices";
-import { TRAINING_JOB, TUNING_JOB, TrainingSpec, trainingSpecs, tuningLimits } from "../lib/training";
-import { UNKNOWN, arr, get, num, str } from "../lib/values";
+import { type TrainingSpec, trainingJobSpecs, tuningJobSpecs, tuningLimits } from "../lib/training";
+import { type Volume, instanceVolumes, standaloneVolume } from "../lib/ec2";
+import { Unknown, peek, peekEach, readNumber, readString } from "../lib/preview";
+import { type ArgsOf, type Kind, RESOURCE_TYPES as T, kindOfToken, tokenOf } from "../lib/resource-types";
 
 export interface CostResource {
     type: string;
     name: string;
     urn: string;
-    props: Record<string, any>;
+    props: Record<string, unknown>;
 }
 
 export interface CostLine {
@@ -78,23 +83,11 @@ export interface EstimateOptions {
     applySpotDiscount?: boolean;
 }
 
-const T = {
-    notebook: "aws:sagemaker/notebookInstance:NotebookInstance",
-    endpointConfig: "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-    endpoint: "aws:sagemaker/endpoint:Endpoint",
-    scalingTarget: "aws:appautoscaling/target:Target",
-    fn: "aws:lambda/function:Function",
-    provisioned: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-    ec2: "aws:ec2/instance:Instance",
-    kms: "aws:kms/key:Key",
-    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
-} as const;
-
 /** AWS's default StoppingCondition.MaxRuntimeInSeconds when none is given: one day. */
 const DEFAULT_MAX_RUNTIME_SECONDS = 86400;
 
 /** A value for a message: unknown values read as "(unknown)". */
-const show = (v: unknown) => (v === UNKNOWN ? "(unknown)" : String(v));
+const show = (v: unknown) => (v instanceof Unknown ? "(unknown)" : String(v));
 const usd = (n: number) => `$${n < 1 ? n.toFixed(4).replace(/0+$/, "").replace(/\.$/, "") : n.toFixed(2)}`;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -108,25 +101,28 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
     const unpriced: Unpriced[] = [];
     let peakExtra = 0;
 
-    const byType = new Map<string, CostResource[]>();
+    const byKind = new Map<Kind, CostResource[]>();
     for (const r of resources) {
-        const list = byType.get(r.type);
+        const kind = kindOfToken(r.type);
+        if (!kind) continue;
+        const list = byKind.get(kind);
         if (list) list.push(r);
-        else byType.set(r.type, [r]);
+        else byKind.set(kind, [r]);
     }
-    const of = (t: string) => byType.get(t) ?? [];
+    /** The resources of a kind, with its props typed as that kind's inputs (outputs share the shape). */
+    const of = <K extends Kind>(kind: K) => (byKind.get(kind) ?? []) as (CostResource & { props: ArgsOf<K> })[];
     const line = (r: CostResource, description: string, amount: number) => lines.push({ urn: r.urn, name: r.name, type: r.type, description, usd: round2(amount) });
     const miss = (r: CostResource, reason: string) => unpriced.push({ urn: r.urn, name: r.name, type: r.type, reason });
 
     // Notebooks: instance + ML storage, as if never stopped (the idle-stop lifecycle only lowers this).
     for (const nb of of(T.notebook)) {
-        const type = str(nb.props, "instanceType");
+        const type = readString(() => nb.props.instanceType);
         const price = typeof type === "string" ? SAGEMAKER_USD_PER_HOUR[type] : undefined;
         if (price === undefined) {
             miss(nb, `no price for notebook instance type ${show(type)}`);
             continue;
         }
-        const volume = num(nb.props, "volumeSize");
+        const volume = readNumber(() => nb.props.volumeSize);
         const gb = typeof volume === "number" ? volume : 5;
         line(nb, `notebook ${show(type)} x ${HOURS_PER_MONTH} h x ${usd(price)} + ${gb} GB x ${usd(SAGEMAKER_STORAGE_USD_PER_GB_MONTH)}`, price * HOURS_PER_MONTH + gb * SAGEMAKER_STORAGE_USD_PER_GB_MONTH);
     }
@@ -134,27 +130,29 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
     // Endpoints: the instance variants of each deployed endpoint configuration.
     const targets = new Map<string, { min?: number; max?: number }>();
     for (const t of of(T.scalingTarget)) {
-        const rid = str(t.props, "resourceId");
+        const rid = readString(() => t.props.resourceId);
         if (typeof rid !== "string" || !rid.startsWith("endpoint/")) continue;
-        const min = num(t.props, "minCapacity");
-        const max = num(t.props, "maxCapacity");
+        const min = readNumber(() => t.props.minCapacity);
+        const max = readNumber(() => t.props.maxCapacity);
         targets.set(rid, { min: typeof min === "number" ? min : undefined, max: typeof max === "number" ? max : undefined });
     }
     const configs = of(T.endpointConfig);
-    const configKeys = new Map<string, CostResource>();
+    type ConfigResource = (typeof configs)[number];
+    const configKeys = new Map<string, ConfigResource>();
     for (const c of configs) {
-        for (const k of [c.name, c.urn, get(c.props, "name"), get(c.props, "id"), get(c.props, "arn")]) if (typeof k === "string") configKeys.set(k, c);
+        const outputs = c.props as { name?: string; id?: string; arn?: string };
+        for (const k of [c.name, c.urn, peek(() => outputs.name), peek(() => outputs.id), peek(() => outputs.arn)]) if (typeof k === "string") configKeys.set(k, c);
     }
     // Inputs (rather than outputs) of an auto-named config carry only its namePrefix.
     const prefixed = configs
-        .map((c) => ({ c, prefix: get(c.props, "namePrefix") }))
-        .filter((x): x is { c: CostResource; prefix: string } => typeof x.prefix === "string" && x.prefix !== "");
-    const deployed = new Map<CostResource, string[]>(); // config -> endpoint names
+        .map((c) => ({ c, prefix: peek(() => (c.props as { namePrefix?: string }).namePrefix) }))
+        .filter((x): x is { c: ConfigResource; prefix: string } => typeof x.prefix === "string" && x.prefix !== "");
+    const deployed = new Map<ConfigResource, string[]>(); // config -> endpoint names
     const unmatched: string[] = [];
     for (const e of of(T.endpoint)) {
-        const ref = str(e.props, "endpointConfigName");
+        const ref = readString(() => e.props.endpointConfigName);
         const cfg = typeof ref === "string" ? (configKeys.get(ref) ?? prefixed.find((x) => ref.startsWith(x.prefix))?.c) : undefined;
-        const endpointName = str(e.props, "name");
+        const endpointName = readString(() => e.props.name);
         const name = typeof endpointName === "string" ? endpointName : e.name;
         if (cfg) deployed.set(cfg, [...(deployed.get(cfg) ?? []), name]);
         else unmatched.push(name);
@@ -167,25 +165,30 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
         else for (const c of rest) deployed.set(c, []);
     }
     for (const [cfg, endpointNames] of deployed) {
-        const variants = arr(cfg.props, "productionVariants");
-        if (variants === UNKNOWN) {
+        const variants = peek(() => cfg.props.productionVariants);
+        if (variants instanceof Unknown) {
             miss(cfg, "productionVariants unknown");
             continue;
         }
-        variants.forEach((v, i) => {
-            const variant = str(v, "variantName");
+        peekEach(variants).forEach((v, i) => {
+            if (v instanceof Unknown) {
+                miss(cfg, `productionVariants[${i}] unknown`);
+                return;
+            }
+            const variant = readString(() => v.variantName);
             const vname = typeof variant === "string" ? variant : `#${i}`;
-            if (get(v, "serverlessConfig")) {
-                if (num(v, "serverlessConfig", "provisionedConcurrency") !== undefined) miss(cfg, `variant ${vname}: serverless provisioned concurrency is not in the price table`);
+            const serverless = peek(() => v.serverlessConfig);
+            if (serverless) {
+                if (serverless instanceof Unknown || readNumber(() => serverless.provisionedConcurrency) !== undefined) miss(cfg, `variant ${vname}: serverless provisioned concurrency is not in the price table`);
                 return; // serverless: billed per request, nothing always-on
             }
-            const type = str(v, "instanceType");
+            const type = readString(() => v.instanceType);
             const price = typeof type === "string" ? SAGEMAKER_USD_PER_HOUR[type] : undefined;
             if (price === undefined) {
                 miss(cfg, `variant ${vname}: no price for instance type ${show(type)}`);
                 return;
             }
-            const initial = num(v, "initialInstanceCount");
+            const initial = readNumber(() => v.initialInstanceCount);
             const scaling = endpointNames.map((n) => targets.get(`endpoint/${n}/variant/${vname}`)).find((t) => t);
             const base = scaling?.min ?? (typeof initial === "number" ? initial : 1);
             const peak = Math.max(base, scaling?.max ?? base);
@@ -196,14 +199,17 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
     }
 
     // Lambda provisioned concurrency: GB configured x seconds in a month.
-    const functions = of(T.fn);
+    const functions = of(T.lambdaFunction);
     const fnKeys = new Map<string, CostResource>();
-    for (const f of functions) for (const k of [f.name, f.urn, get(f.props, "name"), get(f.props, "arn"), get(f.props, "id")]) if (typeof k === "string") fnKeys.set(k, f);
-    for (const pc of of(T.provisioned)) {
-        const n = num(pc.props, "provisionedConcurrentExecutions");
-        const ref = str(pc.props, "functionName");
+    for (const f of functions) {
+        const outputs = f.props as { name?: string; arn?: string; id?: string };
+        for (const k of [f.name, f.urn, peek(() => outputs.name), peek(() => outputs.arn), peek(() => outputs.id)]) if (typeof k === "string") fnKeys.set(k, f);
+    }
+    for (const pc of of(T.provisionedConcurrency)) {
+        const n = readNumber(() => pc.props.provisionedConcurrentExecutions);
+        const ref = readString(() => pc.props.functionName);
         const fn = (typeof ref === "string" ? fnKeys.get(ref) : undefined) ?? (functions.length === 1 ? functions[0] : undefined);
-        const mem = fn ? num(fn.props, "memorySize") : undefined;
+        const mem = fn ? readNumber(() => (fn.props as ArgsOf<typeof T.lambdaFunction>).memorySize) : undefined;
         if (typeof n !== "number" || !fn) {
             miss(pc, typeof n !== "number" ? "provisionedConcurrentExecutions unknown" : "its function is not in the stack");
             continue;
@@ -213,32 +219,54 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
         line(pc, `Lambda provisioned concurrency ${n} x ${gb} GB x ${seconds} s x $${LAMBDA_PROVISIONED_USD_PER_GB_SECOND}`, n * gb * seconds * LAMBDA_PROVISIONED_USD_PER_GB_SECOND);
     }
 
-    // EC2: a self-terminating trainer is a run; anything else is always-on.
-    for (const i of of(T.ec2)) {
-        const type = str(i.props, "instanceType");
+    // EBS volumes: a priced volume is its GB-month (plus provisioned IOPS for io1/io2).
+    const volumeCost = (r: CostResource, v: Volume): { usd: number; what: string } | undefined => {
+        const type = v.type instanceof Unknown ? undefined : (v.type ?? "gp3");
+        const perGb = type ? EBS_USD_PER_GB_MONTH[type] : undefined;
+        const gb = v.sizeGb instanceof Unknown ? undefined : (v.sizeGb ?? (v.root ? 8 : undefined));
+        if (perGb === undefined || gb === undefined) {
+            miss(r, `${v.where}: no price for EBS volume ${type === undefined ? "(unknown type)" : type} of ${gb === undefined ? "(unknown) " : `${gb} `}GB`);
+            return undefined;
+        }
+        const iops = typeof v.iops === "number" && EBS_IOPS_USD_PER_MONTH[type!] !== undefined ? v.iops : 0;
+        const iopsUsd = iops * (EBS_IOPS_USD_PER_MONTH[type!] ?? 0);
+        return { usd: gb * perGb + iopsUsd, what: `${gb} GB ${type}${iops ? ` + ${iops} IOPS` : ""}` };
+    };
+
+    // EC2: a self-terminating trainer is a run; anything else is always-on. A spot request is spot.
+    for (const i of of(T.ec2Instance)) {
+        const type = readString(() => i.props.instanceType);
         const price = typeof type === "string" ? EC2_USD_PER_HOUR[type] : undefined;
         if (price === undefined) {
             miss(i, `no price for EC2 instance type ${show(type)}`);
             continue;
         }
-        const spot = get(i.props, "instanceMarketOptions", "marketType") === "spot";
-        const rootGb = num(i.props, "rootBlockDevice", "volumeSize");
-        const gb = typeof rootGb === "number" ? rootGb : 8;
-        if (get(i.props, "instanceInitiatedShutdownBehavior") === "terminate") {
-            const onDemand = price * EC2_TRAINER_RUN_HOURS + (gb * EBS_GP3_USD_PER_GB_MONTH * EC2_TRAINER_RUN_HOURS) / HOURS_PER_MONTH;
+        const spot = i.type === tokenOf(aws.ec2.SpotInstanceRequest) || readString(() => (i.props as ArgsOf<typeof T.ec2Instance> & { instanceMarketOptions?: { marketType?: string } }).instanceMarketOptions?.marketType) === "spot";
+        const { root, volumes } = instanceVolumes(i.props);
+        // The root volume exists whether declared or not (8 GB gp3 when the program leaves it to the AMI).
+        const disks = (root ? volumes : [{ where: "root volume", root: true, encrypted: undefined, kmsKeyId: undefined, sizeGb: 8, type: "gp3", iops: undefined }, ...volumes]).map((v) => volumeCost(i, v));
+        if (disks.some((d) => d === undefined)) continue;
+        const diskUsdPerMonth = disks.reduce((sum, d) => sum + d!.usd, 0);
+        const diskLabel = disks.map((d) => d!.what).join(" + ");
+        if (readString(() => i.props.instanceInitiatedShutdownBehavior) === "terminate") {
+            const onDemand = price * EC2_TRAINER_RUN_HOURS + (diskUsdPerMonth * EC2_TRAINER_RUN_HOURS) / HOURS_PER_MONTH;
             const cost = spot ? onDemand * spotFactor : onDemand;
             ec2Runs.push({
                 urn: i.urn, name: i.name, type: i.type, hours: EC2_TRAINER_RUN_HOURS, spot, onDemandUsd: round2(onDemand), usd: round2(cost),
-                description: `${show(type)} x ${EC2_TRAINER_RUN_HOURS} h x ${usd(price)}${spot && applySpot ? ` x (1 - ${SPOT_DISCOUNT}) spot` : ""} + ${gb} GB gp3`,
+                description: `${show(type)} x ${EC2_TRAINER_RUN_HOURS} h x ${usd(price)}${spot && applySpot ? ` x (1 - ${SPOT_DISCOUNT}) spot` : ""} + ${diskLabel}`,
             });
         } else {
             const factor = spot ? spotFactor : 1;
-            line(i, `EC2 ${show(type)} x ${HOURS_PER_MONTH} h x ${usd(price)}${spot && applySpot ? ` x (1 - ${SPOT_DISCOUNT}) spot` : ""} + ${gb} GB gp3`, price * HOURS_PER_MONTH * factor + gb * EBS_GP3_USD_PER_GB_MONTH);
+            line(i, `EC2 ${show(type)} x ${HOURS_PER_MONTH} h x ${usd(price)}${spot && applySpot ? ` x (1 - ${SPOT_DISCOUNT}) spot` : ""} + ${diskLabel}`, price * HOURS_PER_MONTH * factor + diskUsdPerMonth);
         }
     }
+    for (const v of of(T.ebsVolume)) {
+        const c = volumeCost(v, standaloneVolume(v.props));
+        if (c) line(v, `EBS volume ${c.what}`, c.usd);
+    }
 
-    for (const k of of(T.kms)) line(k, `KMS key ${usd(KMS_KEY_USD_PER_MONTH)}/month`, KMS_KEY_USD_PER_MONTH);
-    for (const a of of(T.alarm)) line(a, `CloudWatch alarm ${usd(CLOUDWATCH_ALARM_USD_PER_MONTH)}/month`, CLOUDWATCH_ALARM_USD_PER_MONTH);
+    for (const k of [...of(T.kmsKey), ...of(T.kmsReplicaKey)]) line(k, `KMS key ${usd(KMS_KEY_USD_PER_MONTH)}/month`, KMS_KEY_USD_PER_MONTH);
+    for (const a of of(T.metricAlarm)) line(a, `CloudWatch alarm ${usd(CLOUDWATCH_ALARM_USD_PER_MONTH)}/month`, CLOUDWATCH_ALARM_USD_PER_MONTH);
 
     // Training and tuning runs.
     const specCost = (r: CostResource, s: TrainingSpec): { hourly: number; hours: number; what: string } | undefined => {
@@ -258,8 +286,8 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
         const seconds = typeof s.maxRuntimeSeconds === "number" ? s.maxRuntimeSeconds : DEFAULT_MAX_RUNTIME_SECONDS;
         return { hourly, hours: seconds / 3600, what: parts.join(" + ") };
     };
-    for (const job of of(TRAINING_JOB)) {
-        for (const s of trainingSpecs(job.type, job.props)) {
+    for (const job of of(T.trainingJob)) {
+        for (const s of trainingJobSpecs(job.props)) {
             const c = specCost(job, s);
             if (!c) continue;
             const spot = s.spot === true;
@@ -270,13 +298,13 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
             });
         }
     }
-    for (const job of of(TUNING_JOB)) {
+    for (const job of of(T.tuningJob)) {
         const limits = tuningLimits(job.props);
         if (typeof limits.maxJobs !== "number") {
             miss(job, "config.resourceLimits.maxNumberOfTrainingJobs is not set: the tuning job's cost is unbounded");
             continue;
         }
-        const specs = trainingSpecs(job.type, job.props);
+        const specs = tuningJobSpecs(job.props);
         const costs = specs.map((s) => ({ s, c: specCost(job, s) }));
         if (costs.length === 0 || costs.some((x) => !x.c)) continue;
         // Several definitions: each training job uses one of them; price every job at the dearest.
@@ -322,6 +350,7 @@ export function estimateStackCost(resources: CostResource[], options: EstimateOp
             `a training run lasts its stoppingCondition.maxRuntimeInSeconds (AWS default ${DEFAULT_MAX_RUNTIME_SECONDS / 3600} h when unset)`,
             `a tuning job runs maxNumberOfTrainingJobs jobs at their max runtime, capped by its own maxRuntimeInSeconds x maxParallelTrainingJobs`,
             `a self-terminating EC2 trainer runs at most ${EC2_TRAINER_RUN_HOURS} h (assumption EC2_TRAINER_RUN_HOURS)`,
+            "EBS volumes at their type's GB-month price (an undeclared root volume as 8 GB gp3), io1/io2 plus provisioned IOPS",
         ],
     };
 }

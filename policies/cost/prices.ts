@@ -88,8 +88,22 @@ export const LAMBDA_PROVISIONED_USD_PER_GB_SECOND = 0.0000041667;
 /** SageMaker ML storage (notebook and training volumes), per GB-month. */
 export const SAGEMAKER_STORAGE_USD_PER_GB_MONTH = 0.14;
 
-/** EBS gp3, per GB-month. */
-export const EBS_GP3_USD_PER_GB_MONTH = 0.08;
+/** EBS volumes per GB-month, by volume type. */
+export const EBS_USD_PER_GB_MONTH: Readonly<Record<string, number>> = {
+    gp3: 0.08,
+    gp2: 0.1,
+    io1: 0.125,
+    io2: 0.125,
+    st1: 0.045,
+    sc1: 0.015,
+    standard: 0.05,
+};
+
+/** Provisioned IOPS per IOPS-month (first tier), for the volume types that bill them separately. */
+export const EBS_IOPS_USD_PER_MONTH: Readonly<Record<string, number>> = {
+    io1: 0.065,
+    io2: 0.065,
+};
 
 /** A customer-managed KMS key, per month. */
 export const KMS_KEY_USD_PER_MONTH = 1.0;

@@ -1,11 +1,11 @@
 // IAM policy documents as the rules see them. A document may arrive as a JSON string (the usual
 // `JSON.stringify`/`pulumi.jsonStringify` output), as an object (`aws.iam.PolicyDocument`), as an
 // unknown value during preview (an ARN inside it is not known yet: the whole string is unknown),
-// or as an object whose individual leaves are unknown. Parsing never throws; it reports which
-// parts are unknown so that a rule can still decide on what is known (an Action "*" is a violation
-// even when the Resource is an unknown ARN).
+// or as an object whose individual leaves are unknown. Parsing never throws; it keeps which parts
+// are unknown so that a rule can still decide on what is known (an Action "*" is a violation even
+// when the Resource is an unknown ARN).
 
-import { UNKNOWN, Unknown, globToRegExp, isUnknownSentinel, unwrap } from "./values";
+import { Unknown, peek, peekEach } from "./preview";
 
 export type Value = string | Unknown;
 
@@ -25,57 +25,84 @@ export interface Statement {
     resources: Value[];
     notResource: boolean;
     principals: Principal[];
-    /** `Condition` as given (operators -> keys -> values), or undefined. */
-    condition?: Record<string, Record<string, unknown>>;
+    /** `Condition`: operator -> key -> values (each possibly unknown). */
+    condition: Record<string, Record<string, Value[]>>;
 }
 
 export type ParsedDocument =
     | { kind: "document"; statements: Statement[] }
-    | { kind: "unknown" }
+    | { kind: "unknown"; unknown: Unknown }
     | { kind: "absent" }
     | { kind: "invalid"; error: string };
 
-function values(v: unknown): Value[] {
-    const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
-    return list.map((x) => (isUnknownSentinel(x) ? UNKNOWN : typeof x === "string" ? x : JSON.stringify(x)));
+/** A JSON-ish value of a document as a list of strings (numbers and booleans as JSON text). */
+function values(read: () => unknown): Value[] {
+    return peekEach(peek((): unknown[] => {
+        const v = read();
+        return Array.isArray(v) ? (v as unknown[]) : v === undefined || v === null ? [] : [v];
+    })).map((x) => {
+        if (x instanceof Unknown || typeof x === "string") return x;
+        const text = peek(() => JSON.stringify(x));
+        return text instanceof Unknown ? text : String(text);
+    });
 }
 
-function principals(p: unknown): Principal[] {
+function principals(read: () => unknown): Principal[] {
+    const p = peek(read);
     if (p === undefined || p === null) return [];
-    if (isUnknownSentinel(p)) return [{ kind: "unknown", value: UNKNOWN }];
+    if (p instanceof Unknown) return [{ kind: "unknown", value: p }];
     if (typeof p === "string") return [{ kind: p === "*" ? "*" : "AWS", value: p }];
     if (Array.isArray(p)) {
-        // The aws.iam.PolicyDocument input form: [{ type: "Service", identifiers: [...] }].
-        return p.flatMap((e: any) => values(e?.identifiers).map((value) => ({ kind: String(e?.type ?? "AWS"), value })));
+        // The aws.iam.getPolicyDocument input form: [{ type: "Service", identifiers: [...] }].
+        return peekEach(p as unknown[]).flatMap((e) => {
+            if (e instanceof Unknown) return [{ kind: "unknown", value: e }];
+            const type = peek(() => (e as { type?: unknown }).type);
+            return values(() => (e as { identifiers?: unknown }).identifiers).map((value) => ({ kind: typeof type === "string" ? type : "AWS", value }));
+        });
     }
     if (typeof p === "object") {
-        return Object.entries(p as Record<string, unknown>).flatMap(([kind, v]) => values(v).map((value) => ({ kind, value })));
+        return Object.keys(p).flatMap((kind) => values(() => (p as Record<string, unknown>)[kind]).map((value) => ({ kind, value })));
     }
     return [];
 }
 
-function statement(raw: any, index: number): Statement {
-    const effect = isUnknownSentinel(raw?.Effect) ? UNKNOWN : raw?.Effect === "Deny" ? "Deny" : "Allow";
-    const notAction = raw?.NotAction !== undefined;
-    const notResource = raw?.NotResource !== undefined;
+function condition(read: () => unknown): Record<string, Record<string, Value[]>> {
+    const c = peek(read);
+    if (c === null || typeof c !== "object" || c instanceof Unknown) return {};
+    const out: Record<string, Record<string, Value[]>> = {};
+    for (const op of Object.keys(c)) {
+        const byKey = peek(() => (c as Record<string, unknown>)[op]);
+        if (byKey === null || typeof byKey !== "object" || byKey instanceof Unknown) continue;
+        out[op] = {};
+        for (const key of Object.keys(byKey)) out[op][key] = values(() => (byKey as Record<string, unknown>)[key]);
+    }
+    return out;
+}
+
+function statement(raw: Record<string, unknown>, index: number): Statement {
+    const effect = peek(() => raw.Effect);
+    const sid = peek(() => raw.Sid);
+    const notAction = "NotAction" in raw;
+    const notResource = "NotResource" in raw;
     return {
         index,
-        sid: typeof raw?.Sid === "string" ? raw.Sid : undefined,
-        effect,
-        actions: values(notAction ? raw.NotAction : raw?.Action),
+        sid: typeof sid === "string" ? sid : undefined,
+        effect: effect instanceof Unknown ? effect : effect === "Deny" ? "Deny" : "Allow",
+        actions: values(() => (notAction ? raw.NotAction : raw.Action)),
         notAction,
-        resources: values(notResource ? raw.NotResource : raw?.Resource),
+        resources: values(() => (notResource ? raw.NotResource : raw.Resource)),
         notResource,
-        principals: principals(raw?.Principal ?? raw?.NotPrincipal),
-        condition: raw?.Condition && typeof raw.Condition === "object" ? raw.Condition : undefined,
+        principals: principals(() => ("NotPrincipal" in raw ? raw.NotPrincipal : raw.Principal)),
+        condition: condition(() => raw.Condition),
     };
 }
 
-export function parsePolicyDocument(input: unknown): ParsedDocument {
-    const v = unwrap(input);
+/** Parses what `read()` returns: a JSON string, a document object, or an unknown value. */
+export function parsePolicyDocument(read: () => unknown): ParsedDocument {
+    const v = peek(read);
+    if (v instanceof Unknown) return { kind: "unknown", unknown: v };
     if (v === undefined || v === null || v === "") return { kind: "absent" };
-    if (v === UNKNOWN || isUnknownSentinel(v)) return { kind: "unknown" };
-    let doc: any = v;
+    let doc: unknown = v;
     if (typeof v === "string") {
         try {
             doc = JSON.parse(v);
@@ -86,20 +113,43 @@ export function parsePolicyDocument(input: unknown): ParsedDocument {
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
         return { kind: "invalid", error: "a policy document must be a JSON object" };
     }
-    if (isUnknownSentinel(doc.Statement)) return { kind: "unknown" };
-    const list = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
-    return { kind: "document", statements: list.map(statement) };
+    const raw = peek(() => (doc as { Statement?: unknown }).Statement);
+    if (raw instanceof Unknown) return { kind: "unknown", unknown: raw };
+    const list = peekEach(Array.isArray(raw) ? raw : raw ? [raw] : []);
+    const statements: Statement[] = [];
+    list.forEach((s, i) => {
+        if (s instanceof Unknown) statements.push({ index: i, effect: s, actions: [s], notAction: false, resources: [s], notResource: false, principals: [], condition: {} });
+        else if (s && typeof s === "object") statements.push(statement(s as Record<string, unknown>, i));
+    });
+    return { kind: "document", statements };
+}
+
+/** Glob (`*`, `?`) to an anchored case-insensitive RegExp, as IAM matches actions. */
+export function globToRegExp(glob: string): RegExp {
+    const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp(`^${body}$`, "i");
 }
 
 /** `*` or `<service>:*` (any case): every action of a service or of AWS. */
 export function isServiceWildcard(action: Value): boolean {
-    return action !== UNKNOWN && (action === "*" || /^[a-z0-9-]+:\*$/i.test(action));
+    return typeof action === "string" && (action === "*" || /^[a-z0-9-]+:\*$/i.test(action));
+}
+
+/** Any wildcard form: `*`, `<service>:*`, `<service>:Prefix*`, `<service>:*Suffix`, `?`. */
+export function isWildcardAction(action: Value): boolean {
+    return typeof action === "string" && /[*?]/.test(action);
 }
 
 /** Does the (possibly wildcarded) policy action grant the concrete `action`? IAM matches case-insensitively. */
 export function actionGrants(policyAction: Value, action: string): boolean {
-    if (policyAction === UNKNOWN) return false;
+    if (typeof policyAction !== "string") return false;
     return globToRegExp(policyAction).test(action);
+}
+
+/** Does the statement allow `action` (through Action, a wildcard in it, or NotAction not naming it)? */
+export function statementGrants(s: Statement, action: string): boolean {
+    const named = s.actions.some((a) => actionGrants(a, action));
+    return s.notAction ? !named && !s.actions.some((a) => a instanceof Unknown) : named;
 }
 
 /** A statement that grants with Allow (unknown effects are treated as Allow: fail towards caution). */
@@ -107,8 +157,34 @@ export function allows(s: Statement): boolean {
     return s.effect !== "Deny";
 }
 
+/** Resource "*" (or NotResource, which is everything but a few). */
+export function onEveryResource(s: Statement): boolean {
+    return s.notResource || s.resources.some((r) => r === "*");
+}
+
 export function label(s: Statement): string {
     return s.sid ? `statement ${s.index} (Sid "${s.sid}")` : `statement ${s.index}`;
+}
+
+/** Values of a condition key under the given operators (keys compared case-insensitively, as IAM does). */
+export function conditionValues(s: Statement, operators: string[], key: string): Value[] {
+    const out: Value[] = [];
+    const k = key.toLowerCase();
+    for (const op of operators) {
+        for (const [name, vals] of Object.entries(s.condition[op] ?? {})) if (name.toLowerCase() === k) out.push(...vals);
+    }
+    return out;
+}
+
+/** Condition keys that pin an Allow to a known caller even when Principal is "*" (IAM keys compared lower-case). */
+export const CALLER_PINNING_KEYS = ["aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"];
+
+/** An Allow to Principal "*" (or AWS "*") with no condition on any of `pinningKeys`. */
+export function allowsAnyone(s: Statement, pinningKeys: readonly string[] = CALLER_PINNING_KEYS): boolean {
+    if (!allows(s)) return false;
+    if (!s.principals.some((p) => p.kind === "*" || p.value === "*")) return false;
+    const keys = Object.values(s.condition).flatMap((byKey) => Object.keys(byKey).map((k) => k.toLowerCase()));
+    return !keys.some((k) => pinningKeys.includes(k));
 }
 
 /** Service principals (e.g. lambda.amazonaws.com) an assume-role document trusts with Allow. */

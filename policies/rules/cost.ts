@@ -3,18 +3,7 @@
 
 import { cfg, stackRule } from "../lib/rule";
 import { estimateStackCost } from "../cost/estimate";
-import { TRAINING_JOB, TUNING_JOB } from "../lib/training";
-
-const PRICED_TYPES = [
-    "aws:sagemaker/notebookInstance:NotebookInstance",
-    "aws:sagemaker/endpoint:Endpoint",
-    "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-    "aws:ec2/instance:Instance",
-    "aws:kms/key:Key",
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    TRAINING_JOB,
-    TUNING_JOB,
-];
+import { PRICED_KINDS } from "../lib/resource-types";
 
 const money = (n: number) => `$${n.toFixed(2)}`;
 
@@ -34,7 +23,7 @@ export const costBudget = stackRule({
         applySpotDiscount: cfg.boolean("Price spot training/instances with the stated SPOT_DISCOUNT assumption.", true),
         failOnUnpriced: cfg.boolean("Report resources the price table cannot price (unknown instance types).", true),
     },
-    types: PRICED_TYPES,
+    kinds: PRICED_KINDS,
     validate({ config, args, report }) {
         const estimate = estimateStackCost(
             args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props })),

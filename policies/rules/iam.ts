@@ -1,122 +1,159 @@
-// IAM rules. Documents are parsed with lib/iam (JSON strings, objects, unknowns). Joins between a
-// role and what grants it permissions (RolePolicy, RolePolicyAttachment, PolicyAttachment,
-// managedPolicyArns, customer-managed Policy) are stack rules over one StackIndex.
+// IAM rules, for every principal kind (roles, users, groups). Documents are parsed with lib/iam
+// (JSON strings, objects, unknowns). The document rules run on every resource that carries an
+// identity policy (a customer-managed policy, a role/user/group inline policy, a role's
+// inlinePolicies); the joins between a principal and what grants it permissions (inline policies,
+// attachments, PolicyAttachment lists, managedPolicyArns, attached customer-managed policies) are
+// stack rules over one StackIndex.
 
 import type { PolicyResource } from "@pulumi/policy";
-import { StackIndex } from "../lib/stack-index";
-import { resourceRule, stackRule, cfg } from "../lib/rule";
+import { type Typed, StackIndex } from "../lib/stack-index";
+import { cfg, resourceRule, stackRule, type ResourceCtx } from "../lib/rule";
 import {
-    ParsedDocument,
-    Statement,
-    actionGrants,
+    type ParsedDocument,
+    type Statement,
     allows,
-    isServiceWildcard,
+    conditionValues,
+    globToRegExp,
+    isWildcardAction,
     label,
+    onEveryResource,
     parsePolicyDocument,
+    statementGrants,
     trustedServices,
 } from "../lib/iam";
-import { UNKNOWN, arr, get, globToRegExp, str, throwUnknown } from "../lib/values";
+import { Unknown, peek, peekEach, readString } from "../lib/preview";
+import { type Kind, type OutputsOf, RESOURCE_TYPES as T } from "../lib/resource-types";
 
-export const T = {
-    role: "aws:iam/role:Role",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
-    policy: "aws:iam/policy:Policy",
-} as const;
+/** Resources that carry identity-policy documents themselves. */
+const DOCUMENT_KINDS = [T.managedPolicy, T.rolePolicy, T.userPolicy, T.groupPolicy, T.role] as const;
 
-/** The permission documents a resource itself carries: RolePolicy/Policy.policy, Role.inlinePolicies[].policy. */
-function ownDocuments(type: string, props: unknown): { where: string; raw: unknown }[] {
-    if (type === T.role) {
-        const inline = arr(props, "inlinePolicies");
-        if (inline === UNKNOWN) return [{ where: "inlinePolicies", raw: get(props, "inlinePolicies") }];
-        return inline.map((p, i) => ({ where: `inlinePolicies[${i}].policy`, raw: get(p, "policy") }));
+/** The permission documents a resource itself carries: `policy`, or a role's inlinePolicies[].policy. */
+function ownDocuments(ctx: ResourceCtx<unknown>): { where: string; doc: ParsedDocument }[] {
+    const role = ctx.as(T.role);
+    if (role) {
+        const inline = peek(() => role.inlinePolicies);
+        if (inline instanceof Unknown) return [{ where: "inlinePolicies", doc: { kind: "unknown", unknown: inline } }];
+        return peekEach(inline).map((p, i) => ({
+            where: `inlinePolicies[${i}].policy`,
+            doc: p instanceof Unknown ? { kind: "unknown", unknown: p } : parsePolicyDocument(() => p.policy),
+        }));
     }
-    return [{ where: "policy", raw: get(props, "policy") }];
+    return [{ where: "policy", doc: parsePolicyDocument(() => (ctx.args.props as { policy?: unknown }).policy) }];
 }
 
-/** Parse, or throw the analyzer's "can't run during preview" when the whole document is unknown. */
-function parseOrDefer(where: string, raw: unknown): ParsedDocument {
-    const doc = parsePolicyDocument(raw);
-    if (doc.kind === "unknown") throwUnknown([where]);
-    return doc;
+/**
+ * Runs `check` on every Allow statement of the resource's own documents. A wholly unknown document
+ * is undecided (preview says the rule could not run); an invalid one is reported once.
+ */
+function eachAllow(ctx: ResourceCtx<unknown>, check: (where: string, s: Statement) => void, reportInvalid = false): void {
+    for (const { where, doc } of ownDocuments(ctx)) {
+        if (doc.kind === "unknown") ctx.undecided(doc.unknown);
+        if (doc.kind === "invalid" && reportInvalid) ctx.report(`${where} is not a policy document: ${doc.error}.`, "pass a JSON policy document.");
+        if (doc.kind !== "document") continue;
+        for (const s of doc.statements.filter(allows)) check(where, s);
+    }
 }
-
-const PERMISSION_TYPES = [T.policy, T.rolePolicy, T.role];
 
 export const iamNoWildcardActions = resourceRule({
     name: "iam-no-wildcard-actions",
-    description: "No Allow statement grants Action '*' or '<service>:*', or uses NotAction (admin or full access to a service).",
-    anchors: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV2_AWS_40", "CKV2_AWS_68", "AwsSolutions-IAM5", "IAMPolicyNoStatementsWithFullAccess", "IAMPolicyNoStatementsWithAdminAccess"],
+    description: "No identity policy (of a role, user or group, inline or customer-managed) allows a wildcard action ('*', '<service>:*', '<service>:Prefix*') or uses NotAction in an Allow.",
+    anchors: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV_AWS_290", "CKV2_AWS_40", "CKV2_AWS_68", "AwsSolutions-IAM5", "IAMPolicyNoStatementsWithFullAccess", "IAMPolicyNoStatementsWithAdminAccess"],
     enforcementLevel: "mandatory",
     severity: "critical",
-    remediation: "list the exact actions the role needs (for example sagemaker:InvokeEndpoint) instead of a wildcard.",
+    remediation: "list the exact actions the principal needs (for example sagemaker:InvokeEndpoint) instead of a wildcard.",
     config: {
         allowedWildcardActions: cfg.strings("Wildcard actions tolerated anyway, e.g. 'logs:*' (exact, case-insensitive).", []),
     },
-    types: PERMISSION_TYPES,
-    validate(props, { config, args, report }) {
-        const tolerated = new Set(config.allowedWildcardActions.map((a) => a.toLowerCase()));
-        for (const { where, raw } of ownDocuments(args.type, props)) {
-            const doc = parseOrDefer(where, raw);
-            if (doc.kind === "invalid") {
-                report(`${where} is not a policy document: ${doc.error}.`, "pass a JSON policy document.");
-                continue;
-            }
-            if (doc.kind !== "document") continue;
-            for (const s of doc.statements.filter(allows)) {
-                if (s.notAction) {
-                    report(`${where} ${label(s)} allows NotAction, i.e. every action except a few.`);
-                    continue;
-                }
+    kinds: DOCUMENT_KINDS,
+    validate(_, ctx) {
+        const tolerated = new Set(ctx.config.allowedWildcardActions.map((a) => a.toLowerCase()));
+        eachAllow(
+            ctx,
+            (where, s) => {
+                if (s.notAction) return ctx.report(`${where} ${label(s)} allows NotAction, i.e. every action except a few.`);
                 for (const a of s.actions) {
-                    if (isServiceWildcard(a) && !tolerated.has(String(a).toLowerCase())) {
-                        report(`${where} ${label(s)} allows Action '${String(a)}'.`);
-                    }
+                    if (typeof a === "string" && isWildcardAction(a) && !tolerated.has(a.toLowerCase())) ctx.report(`${where} ${label(s)} allows Action '${a}'.`);
                 }
-            }
-        }
+            },
+            true,
+        );
     },
 });
 
+/** Actions whose target must be named: invoking the endpoint, object data, secrets and parameters, role passing, decryption. */
+const SENSITIVE_ACTIONS = [
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:InvokeEndpointAsync",
+    "sagemaker:InvokeEndpointWithResponseStream",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectAcl",
+    "iam:PassRole",
+    "kms:Decrypt",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+];
+
 export const iamNoStarResourceForSensitiveActions = resourceRule({
     name: "iam-no-star-resource-for-sensitive-actions",
-    description: "Sensitive actions (sagemaker:InvokeEndpoint, S3 object reads/writes, iam:PassRole, ...) are never allowed on Resource '*'.",
-    anchors: ["CKV_AWS_355", "CKV_AWS_356", "AwsSolutions-IAM5"],
+    description: "Sensitive actions (endpoint invocation, S3 object reads/writes, secret and parameter reads, iam:PassRole, kms:Decrypt) are never allowed on Resource '*', for any principal.",
+    anchors: ["CKV_AWS_355", "CKV_AWS_356", "CKV_AWS_288", "AwsSolutions-IAM5"],
     enforcementLevel: "mandatory",
     severity: "high",
-    remediation: "scope the statement to the ARNs it needs (the endpoint's ARN, arn:aws:s3:::<bucket>/<prefix>/*, the execution role's ARN).",
+    remediation: "scope the statement to the ARNs it needs (the endpoint's ARN, arn:aws:s3:::<bucket>/<prefix>/*, the secret's ARN, the execution role's ARN).",
     config: {
-        restrictedActions: cfg.strings("Concrete actions that must name their resources; a policy action matching one (wildcards included) is checked.", [
-            "sagemaker:InvokeEndpoint",
-            "sagemaker:InvokeEndpointAsync",
-            "sagemaker:InvokeEndpointWithResponseStream",
-            "s3:GetObject",
-            "s3:GetObjectVersion",
-            "s3:PutObject",
-            "s3:DeleteObject",
-            "s3:DeleteObjectVersion",
-            "s3:PutObjectAcl",
-            "iam:PassRole",
-            "kms:Decrypt",
-        ]),
+        restrictedActions: cfg.strings("Concrete actions that must name their resources; a policy action matching one (wildcards included) is checked.", SENSITIVE_ACTIONS),
     },
-    types: PERMISSION_TYPES,
-    validate(props, { config, args, report }) {
-        for (const { where, raw } of ownDocuments(args.type, props)) {
-            const doc = parseOrDefer(where, raw);
-            if (doc.kind !== "document") continue;
-            for (const s of doc.statements.filter(allows)) {
-                const starResource = s.notResource || s.resources.some((r) => r === "*");
-                if (!starResource) continue;
-                const hits = config.restrictedActions.filter((ra) =>
-                    s.notAction ? !s.actions.some((a) => actionGrants(a, ra)) : s.actions.some((a) => actionGrants(a, ra)),
-                );
-                if (hits.length > 0) {
-                    report(`${where} ${label(s)} allows ${hits.join(", ")} on Resource '*'.`);
-                }
-            }
-        }
+    kinds: DOCUMENT_KINDS,
+    validate(_, ctx) {
+        eachAllow(ctx, (where, s) => {
+            if (!onEveryResource(s)) return;
+            const hits = ctx.config.restrictedActions.filter((ra) => statementGrants(s, ra));
+            if (hits.length > 0) ctx.report(`${where} ${label(s)} allows ${hits.join(", ")} on Resource '*'.`);
+        });
+    },
+});
+
+/** Actions that let a principal give itself (or anyone) more permissions. */
+const ESCALATION_ACTIONS = [
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:AddUserToGroup",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+];
+
+export const iamNoPrivilegeEscalation = resourceRule({
+    name: "iam-no-privilege-escalation",
+    description: "No identity policy allows actions that grant permissions (attaching or writing policies, new or default policy versions, changing a role's trust, group membership, credentials for other users, removing permission boundaries), on any resource.",
+    anchors: ["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_289"],
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediation: "remove the IAM write actions; permissions of this stack change through the program (pulumi up), never from a running workload.",
+    config: {
+        escalationActions: cfg.strings("Actions that count as privilege escalation (wildcards in the policy are matched against them).", ESCALATION_ACTIONS),
+    },
+    kinds: DOCUMENT_KINDS,
+    validate(_, ctx) {
+        eachAllow(ctx, (where, s) => {
+            const hits = ctx.config.escalationActions.filter((a) => statementGrants(s, a));
+            if (hits.length > 0) ctx.report(`${where} ${label(s)} allows ${hits.join(", ")}, which let the holder grant itself more permissions.`);
+        });
     },
 });
 
@@ -130,24 +167,16 @@ export const iamPassRoleRestricted = resourceRule({
     config: {
         allowedPassedToServices: cfg.strings("Services a role may be passed to.", ["sagemaker.amazonaws.com"]),
     },
-    types: PERMISSION_TYPES,
-    validate(props, { config, args, report }) {
-        const services = new Set(config.allowedPassedToServices);
-        for (const { where, raw } of ownDocuments(args.type, props)) {
-            const doc = parseOrDefer(where, raw);
-            if (doc.kind !== "document") continue;
-            for (const s of doc.statements.filter(allows)) {
-                const grants = s.notAction ? !s.actions.some((a) => actionGrants(a, "iam:PassRole")) : s.actions.some((a) => actionGrants(a, "iam:PassRole"));
-                if (!grants) continue;
-                const cond = s.condition?.StringEquals?.["iam:PassedToService"] ?? s.condition?.StringLike?.["iam:PassedToService"];
-                const passedTo = (Array.isArray(cond) ? cond : cond === undefined ? [] : [cond]).map(String);
-                if (passedTo.length === 0) report(`${where} ${label(s)} allows iam:PassRole without an iam:PassedToService condition.`);
-                else {
-                    const other = passedTo.filter((x) => !services.has(x));
-                    if (other.length > 0) report(`${where} ${label(s)} lets roles be passed to ${other.join(", ")} (allowed: ${[...services].join(", ")}).`);
-                }
-            }
-        }
+    kinds: DOCUMENT_KINDS,
+    validate(_, ctx) {
+        const services = new Set(ctx.config.allowedPassedToServices);
+        eachAllow(ctx, (where, s) => {
+            if (!statementGrants(s, "iam:PassRole")) return;
+            const passedTo = conditionValues(s, ["StringEquals", "StringLike"], "iam:PassedToService");
+            if (passedTo.length === 0) return ctx.report(`${where} ${label(s)} allows iam:PassRole without an iam:PassedToService condition.`);
+            const other = passedTo.filter((x): x is string => typeof x === "string" && !services.has(x));
+            if (other.length > 0) ctx.report(`${where} ${label(s)} lets roles be passed to ${other.join(", ")} (allowed: ${[...services].join(", ")}).`);
+        });
     },
 });
 
@@ -167,20 +196,20 @@ export const iamRoleTrustRestricted = resourceRule({
         ]),
         allowedAwsPrincipals: cfg.strings("Account/role ARNs that may assume roles (cross-account access), none by default.", []),
     },
-    types: [T.role],
-    validate(props, { config, report }) {
-        const doc = parseOrDefer("assumeRolePolicy", get(props, "assumeRolePolicy"));
+    kinds: [T.role],
+    validate(role, { config, report, undecided }) {
+        const doc = parsePolicyDocument(() => role.assumeRolePolicy);
+        if (doc.kind === "unknown") return undecided(doc.unknown);
         if (doc.kind === "absent" || doc.kind === "invalid") {
             report(`assumeRolePolicy is ${doc.kind === "absent" ? "missing" : `invalid: ${doc.error}`}.`);
             return;
         }
-        if (doc.kind !== "document") return;
         const services = new Set(config.allowedServicePrincipals);
         const aws = new Set(config.allowedAwsPrincipals);
         for (const s of doc.statements.filter(allows)) {
             if (s.principals.length === 0) report(`assumeRolePolicy ${label(s)} names no principal.`);
             for (const p of s.principals) {
-                if (p.value === UNKNOWN) continue;
+                if (p.value instanceof Unknown) continue;
                 if (p.kind === "*" || p.value === "*") {
                     report(`assumeRolePolicy ${label(s)} trusts Principal '*': anyone could assume the role.`);
                 } else if (p.kind === "Service") {
@@ -193,104 +222,113 @@ export const iamRoleTrustRestricted = resourceRule({
     },
 });
 
-// ---- joins: which policies reach a role ------------------------------------------------------
+// ---- joins: which policies reach a principal -------------------------------------------------
 
-interface RoleGrants {
-    role: PolicyResource;
+type PrincipalKind = "role" | "user" | "group";
+
+export interface PrincipalGrants {
+    principal: PolicyResource;
+    kind: PrincipalKind;
     managedArns: { arn: string; via: string }[];
     documents: { where: string; doc: ParsedDocument }[];
 }
 
+/** How each principal kind is named by the resources that grant it permissions. */
+const PRINCIPALS: { kind: PrincipalKind; principal: Kind; inline: Kind; attachment: Kind; prop: string; listProp: "roles" | "users" | "groups" }[] = [
+    { kind: "role", principal: T.role, inline: T.rolePolicy, attachment: T.rolePolicyAttachment, prop: "role", listProp: "roles" },
+    { kind: "user", principal: T.user, inline: T.userPolicy, attachment: T.userPolicyAttachment, prop: "user", listProp: "users" },
+    { kind: "group", principal: T.group, inline: T.groupPolicy, attachment: T.groupPolicyAttachment, prop: "group", listProp: "groups" },
+];
+
 /**
- * Everything that grants permissions to each role of the stack, in one pass over the resources.
- * `onUnknown` hears about grants that cannot be read yet (preview).
+ * Everything that grants permissions to each principal (role, user, group) of the stack, in one pass
+ * over the resources. `undecided` hears about grants that cannot be read yet (preview).
  */
-export function collectRoleGrants(index: StackIndex, onUnknown: (path: string) => void = () => undefined): Map<string, RoleGrants> {
-    const grants = new Map<string, RoleGrants>();
-    const entry = (role: PolicyResource) => {
-        let g = grants.get(role.urn);
-        if (!g) grants.set(role.urn, (g = { role, managedArns: [], documents: [] }));
+export function collectGrants(index: StackIndex, undecided: (u: Unknown) => void = () => undefined): Map<string, PrincipalGrants> {
+    const grants = new Map<string, PrincipalGrants>();
+    const entry = (principal: PolicyResource, kind: PrincipalKind) => {
+        let g = grants.get(principal.urn);
+        if (!g) grants.set(principal.urn, (g = { principal, kind, managedArns: [], documents: [] }));
         return g;
     };
-    const customerPolicyDoc = (arn: string, from: PolicyResource): { where: string; doc: ParsedDocument } | undefined => {
-        const [policy] = index.refs(from, "policyArn", T.policy, arn);
-        return policy ? { where: `policy ${policy.name}`, doc: parsePolicyDocument(get(policy.props, "policy")) } : undefined;
+    const attach = (from: Typed<Kind>, principal: PolicyResource, kind: PrincipalKind, what: string) => {
+        const arn = readString(() => (from.props as { policyArn?: string }).policyArn);
+        if (arn instanceof Unknown) undecided(arn);
+        if (typeof arn === "string") entry(principal, kind).managedArns.push({ arn, via: `${what} ${from.name}` });
+        const [policy] = index.refs(from, "policyArn", T.managedPolicy, typeof arn === "string" ? arn : "");
+        if (policy) entry(principal, kind).documents.push({ where: `policy ${policy.name}`, doc: parsePolicyDocument(() => policy.props.policy) });
     };
-    for (const role of index.ofType(T.role)) {
-        const g = entry(role);
-        const managed = arr(role.props, "managedPolicyArns");
-        if (managed === UNKNOWN) onUnknown(`role ${role.name} managedPolicyArns`);
+    for (const p of PRINCIPALS) {
+        for (const principal of index.of(p.principal)) entry(principal, p.kind);
+    }
+    for (const role of index.of(T.role)) {
+        const g = entry(role, "role");
+        const managed = peek(() => role.props.managedPolicyArns);
+        for (const a of peekEach(managed)) {
+            if (a instanceof Unknown) undecided(a);
+            else if (typeof a === "string") g.managedArns.push({ arn: a, via: `role ${role.name} managedPolicyArns` });
+        }
+        const inline = peek(() => role.props.inlinePolicies);
+        if (inline instanceof Unknown) g.documents.push({ where: `role ${role.name} inlinePolicies`, doc: { kind: "unknown", unknown: inline } });
         else {
-            for (const a of managed) {
-                if (typeof a === "string") g.managedArns.push({ arn: a, via: `role ${role.name} managedPolicyArns` });
-                else if (a === UNKNOWN) onUnknown(`role ${role.name} managedPolicyArns`);
+            peekEach(inline).forEach((ip, i) =>
+                g.documents.push({ where: `role ${role.name} inlinePolicies[${i}].policy`, doc: ip instanceof Unknown ? { kind: "unknown", unknown: ip } : parsePolicyDocument(() => ip.policy) }),
+            );
+        }
+    }
+    for (const p of PRINCIPALS) {
+        for (const inline of index.of(p.inline)) {
+            for (const principal of index.refs(inline, p.prop, p.principal)) {
+                entry(principal, p.kind).documents.push({ where: `${p.kind} policy ${inline.name}`, doc: parsePolicyDocument(() => (inline.props as { policy?: unknown }).policy) });
             }
         }
-        for (const { where, raw } of ownDocuments(T.role, role.props)) g.documents.push({ where: `role ${role.name} ${where}`, doc: parsePolicyDocument(raw) });
-    }
-    for (const rp of index.ofType(T.rolePolicy)) {
-        for (const role of index.refs(rp, "role", T.role)) {
-            entry(role).documents.push({ where: `role policy ${rp.name}`, doc: parsePolicyDocument(get(rp.props, "policy")) });
+        for (const a of index.of(p.attachment)) {
+            for (const principal of index.refs(a, p.prop, p.principal)) attach(a, principal, p.kind, `${p.kind} policy attachment`);
         }
-    }
-    const attach = (from: PolicyResource, role: PolicyResource, kind: string) => {
-        const arn = str(from.props, "policyArn");
-        if (typeof arn !== "string") {
-            if (arn === UNKNOWN) onUnknown(`${kind} ${from.name} policyArn`);
-            const doc = customerPolicyDoc("", from);
-            if (doc) entry(role).documents.push(doc);
-            return;
+        for (const a of index.of(T.policyAttachment)) {
+            const names = peek(() => a.props[p.listProp]);
+            if (names instanceof Unknown) {
+                for (const principal of index.refs(a, p.listProp, p.principal, names)) attach(a, principal, p.kind, "policy attachment");
+                continue;
+            }
+            for (const n of peekEach(names)) for (const principal of index.refs(a, p.listProp, p.principal, n)) attach(a, principal, p.kind, "policy attachment");
         }
-        entry(role).managedArns.push({ arn, via: `${kind} ${from.name}` });
-        const doc = customerPolicyDoc(arn, from);
-        if (doc) entry(role).documents.push(doc);
-    };
-    for (const a of index.ofType(T.rolePolicyAttachment)) {
-        for (const role of index.refs(a, "role", T.role)) attach(a, role, "role policy attachment");
-    }
-    for (const a of index.ofType(T.policyAttachment)) {
-        const roles = arr(a.props, "roles");
-        if (roles === UNKNOWN) {
-            for (const role of index.refs(a, "roles", T.role, UNKNOWN)) attach(a, role, "policy attachment");
-            continue;
-        }
-        for (const r of roles) for (const role of index.refs(a, "roles", T.role, r)) attach(a, role, "policy attachment");
     }
     return grants;
 }
 
-export function isLambdaRole(role: PolicyResource): boolean {
-    return trustedServices(parsePolicyDocument(get(role.props, "assumeRolePolicy"))).includes("lambda.amazonaws.com");
+function trustsLambda(principal: PolicyResource): boolean {
+    return trustedServices(parsePolicyDocument(() => (principal.props as { assumeRolePolicy?: unknown }).assumeRolePolicy)).includes("lambda.amazonaws.com");
 }
 
 const AWS_MANAGED = /^arn:aws[a-z-]*:iam::aws:policy\//;
 
 export const iamNoManagedFullAccess = stackRule({
     name: "iam-no-managed-full-access",
-    description: "No role holds an AWS-managed FullAccess, AdministratorAccess or PowerUserAccess policy (via RolePolicyAttachment, PolicyAttachment or managedPolicyArns); the Lambda role least of all.",
+    description: "No role, user or group holds an AWS-managed FullAccess, AdministratorAccess or PowerUserAccess policy (via any attachment resource or managedPolicyArns); the Lambda role least of all.",
     anchors: ["CKV_AWS_274", "CKV2_AWS_56", "AwsSolutions-IAM4"],
     enforcementLevel: "mandatory",
     severity: "critical",
-    remediation: "remove the attachment and grant the few actions the role needs in an inline policy scoped to this stack's resources.",
+    remediation: "remove the attachment and grant the few actions the principal needs in an inline policy scoped to this stack's resources.",
     config: {
         deniedManagedPolicyPatterns: cfg.strings("Glob patterns (on the policy name after arn:aws:iam::aws:policy/) that are denied.", [
             "*FullAccess*",
             "AdministratorAccess",
             "PowerUserAccess",
         ]),
-        roleScope: cfg.string("Which roles are checked: every role, or only roles that lambda.amazonaws.com assumes.", "all", ["all", "lambda"]),
+        roleScope: cfg.string("Which principals are checked: all of them, or only roles that lambda.amazonaws.com assumes.", "all", ["all", "lambda"]),
     },
-    types: [T.role],
-    validate({ config, index, report, unknown }) {
+    kinds: [T.role, T.user, T.group],
+    validate({ config, index, report, undecided }) {
         const denied = config.deniedManagedPolicyPatterns.map(globToRegExp);
-        for (const g of collectRoleGrants(index, unknown).values()) {
-            const lambda = isLambdaRole(g.role);
+        for (const g of collectGrants(index, undecided).values()) {
+            const lambda = g.kind === "role" && trustsLambda(g.principal);
             if (config.roleScope === "lambda" && !lambda) continue;
             for (const { arn, via } of g.managedArns) {
                 if (!AWS_MANAGED.test(arn)) continue;
                 const policyName = arn.slice(arn.lastIndexOf("/") + 1);
                 if (denied.some((re) => re.test(policyName))) {
-                    report(g.role.urn, `${lambda ? "Lambda role" : "role"} ${g.role.name} holds AWS-managed ${policyName} (through ${via}).`);
+                    report(g.principal.urn, `${lambda ? "Lambda role" : g.kind} ${g.principal.name} holds AWS-managed ${policyName} (through ${via}).`);
                 }
             }
         }
@@ -299,9 +337,7 @@ export const iamNoManagedFullAccess = stackRule({
 
 /** The statement only applies to requests made through Lambda (kms:ViaService = lambda.<region>.amazonaws.com). */
 function onlyViaLambda(s: Statement): boolean {
-    const eq = s.condition?.StringEquals ?? s.condition?.StringLike;
-    const v = eq?.["kms:ViaService"];
-    const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+    const list = conditionValues(s, ["StringEquals", "StringLike"], "kms:ViaService");
     return list.length > 0 && list.every((x) => typeof x === "string" && /^lambda\.[a-z0-9-]+\.amazonaws\.com$/.test(x));
 }
 
@@ -330,22 +366,23 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
             ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
         ),
     },
-    types: [T.role],
-    validate({ config, index, report, unknown }) {
+    kinds: [T.role],
+    validate({ config, index, report, undecided }) {
         const allowed = new Set(config.allowedActions.map((a) => a.toLowerCase()));
         const kmsViaLambda = new Set(config.allowedKmsViaLambdaActions.map((a) => a.toLowerCase()));
         const allowedManaged = new Set(config.allowedManagedPolicyArns);
-        for (const g of collectRoleGrants(index, unknown).values()) {
-            const trust = parsePolicyDocument(get(g.role.props, "assumeRolePolicy"));
-            if (trust.kind === "unknown") unknown(`role ${g.role.name} assumeRolePolicy`);
+        for (const g of collectGrants(index, undecided).values()) {
+            if (g.kind !== "role") continue;
+            const trust = parsePolicyDocument(() => (g.principal.props as { assumeRolePolicy?: unknown }).assumeRolePolicy);
+            if (trust.kind === "unknown") undecided(trust.unknown);
             if (!trustedServices(trust).includes("lambda.amazonaws.com")) continue;
             for (const { arn, via } of g.managedArns) {
                 if (AWS_MANAGED.test(arn) && !allowedManaged.has(arn)) {
-                    report(g.role.urn, `Lambda role ${g.role.name} holds managed policy ${arn} (through ${via}).`);
+                    report(g.principal.urn, `Lambda role ${g.principal.name} holds managed policy ${arn} (through ${via}).`);
                 }
             }
             for (const { where, doc } of g.documents) {
-                if (doc.kind === "unknown") unknown(`Lambda role ${g.role.name}: ${where}`);
+                if (doc.kind === "unknown") undecided(doc.unknown);
                 if (doc.kind !== "document") continue;
                 for (const s of doc.statements.filter(allows)) {
                     const viaLambda = onlyViaLambda(s);
@@ -353,7 +390,7 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
                         ? ["NotAction"]
                         : s.actions.filter((a): a is string => typeof a === "string" && !allowed.has(a.toLowerCase()) && !(viaLambda && kmsViaLambda.has(a.toLowerCase())));
                     if (extra.length > 0) {
-                        report(g.role.urn, `Lambda role ${g.role.name}: ${where} ${label(s)} allows ${extra.join(", ")}.`);
+                        report(g.principal.urn, `Lambda role ${g.principal.name}: ${where} ${label(s)} allows ${extra.join(", ")}.`);
                     }
                 }
             }
@@ -361,14 +398,25 @@ export const iamLambdaRoleLeastPrivilege = stackRule({
     },
 });
 
+interface RoleUse {
+    kind: Kind;
+    prop: string;
+    read(props: unknown): unknown;
+    service: string;
+}
+
+function use<K extends Kind>(kind: K, prop: string, read: (outputs: OutputsOf<K>) => unknown, service: string): RoleUse {
+    return { kind, prop, read: (props) => read(props as OutputsOf<K>), service };
+}
+
 /** Where a role is used, and which service must therefore assume it. */
-const ROLE_USES: { type: string; prop: string; path: string[]; service: string }[] = [
-    { type: "aws:lambda/function:Function", prop: "role", path: ["role"], service: "lambda.amazonaws.com" },
-    { type: "aws:sagemaker/notebookInstance:NotebookInstance", prop: "roleArn", path: ["roleArn"], service: "sagemaker.amazonaws.com" },
-    { type: "aws:sagemaker/trainingJob:TrainingJob", prop: "roleArn", path: ["roleArn"], service: "sagemaker.amazonaws.com" },
-    { type: "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", prop: "trainingJobDefinition", path: ["trainingJobDefinition", "roleArn"], service: "sagemaker.amazonaws.com" },
-    { type: "aws:sagemaker/model:Model", prop: "executionRoleArn", path: ["executionRoleArn"], service: "sagemaker.amazonaws.com" },
-    { type: "aws:iam/instanceProfile:InstanceProfile", prop: "role", path: ["role"], service: "ec2.amazonaws.com" },
+const ROLE_USES: RoleUse[] = [
+    use(T.lambdaFunction, "role", (p) => p.role, "lambda.amazonaws.com"),
+    use(T.notebook, "roleArn", (p) => p.roleArn, "sagemaker.amazonaws.com"),
+    use(T.trainingJob, "roleArn", (p) => p.roleArn, "sagemaker.amazonaws.com"),
+    use(T.tuningJob, "trainingJobDefinition", (p) => p.trainingJobDefinition?.roleArn, "sagemaker.amazonaws.com"),
+    use(T.model, "executionRoleArn", (p) => p.executionRoleArn, "sagemaker.amazonaws.com"),
+    use(T.instanceProfile, "role", (p) => p.role, "ec2.amazonaws.com"),
 ];
 
 export const iamRoleTrustMatchesUse = stackRule({
@@ -379,12 +427,12 @@ export const iamRoleTrustMatchesUse = stackRule({
     severity: "high",
     remediation: "give each resource its own role whose trust policy names only the service that runs it.",
     config: {},
-    types: [T.role],
-    validate({ index, report, unknown }) {
+    kinds: [T.role],
+    validate({ index, report, undecided }) {
         const expected = new Map<string, { role: PolicyResource; services: Set<string>; users: string[] }>();
         for (const use of ROLE_USES) {
-            for (const user of index.ofType(use.type)) {
-                for (const role of index.refs(user, use.prop, T.role, get(user.props, ...use.path))) {
+            for (const user of index.of(use.kind)) {
+                for (const role of index.refs(user, use.prop, T.role, peek(() => use.read(user.props)))) {
                     let e = expected.get(role.urn);
                     if (!e) expected.set(role.urn, (e = { role, services: new Set(), users: [] }));
                     e.services.add(use.service);
@@ -397,9 +445,9 @@ export const iamRoleTrustMatchesUse = stackRule({
                 report(role.urn, `role ${role.name} is shared by ${users.join(", ")}, which run under ${[...services].join(" and ")}.`);
                 continue;
             }
-            const trust = parsePolicyDocument(get(role.props, "assumeRolePolicy"));
+            const trust = parsePolicyDocument(() => (role.props as { assumeRolePolicy?: unknown }).assumeRolePolicy);
             if (trust.kind === "unknown") {
-                unknown(`role ${role.name} assumeRolePolicy`);
+                undecided(trust.unknown);
                 continue;
             }
             const trusted = new Set(trustedServices(trust));
@@ -411,4 +459,13 @@ export const iamRoleTrustMatchesUse = stackRule({
     },
 });
 
-export const iamRules = [iamNoWildcardActions, iamNoStarResourceForSensitiveActions, iamPassRoleRestricted, iamRoleTrustRestricted, iamRoleTrustMatchesUse, iamNoManagedFullAccess, iamLambdaRoleLeastPrivilege];
+export const iamRules = [
+    iamNoWildcardActions,
+    iamNoStarResourceForSensitiveActions,
+    iamNoPrivilegeEscalation,
+    iamPassRoleRestricted,
+    iamRoleTrustRestricted,
+    iamRoleTrustMatchesUse,
+    iamNoManagedFullAccess,
+    iamLambdaRoleLeastPrivilege,
+];

@@ -2,11 +2,10 @@
 // stack may run is a team decision that lives in policies/config/<stack>.json, not in the program.
 
 import { cfg, resourceRule, stackRule } from "../lib/rule";
-import { TRAINING_JOB, TUNING_JOB, TrainingSpec, trainingSpecs, tuningLimits } from "../lib/training";
-import { UNKNOWN, arr, get, num, str, throwUnknown } from "../lib/values";
-import { T as SM } from "./sagemaker";
-
-const EC2_INSTANCE = "aws:ec2/instance:Instance";
+import { type TrainingSpec, trainingJobSpecs, tuningJobSpecs, tuningLimits } from "../lib/training";
+import { volumesOf } from "../lib/ec2";
+import { Unknown, peek, peekEach, readNumber, readString } from "../lib/preview";
+import { RESOURCE_TYPES as T } from "../lib/resource-types";
 
 function listed(list: string[]): string {
     return list.length === 0 ? "(none allowed)" : list.join(", ");
@@ -24,11 +23,11 @@ export const notebookInstanceType = resourceRule({
         allowedInstanceTypes: cfg.strings("Notebook instance types allowed.", ["ml.t3.medium", "ml.t3.large", "ml.t3.xlarge", "ml.m5.xlarge"]),
         maxVolumeSizeGb: cfg.integer("Largest notebook volume (GB).", 50, 5),
     },
-    types: [SM.notebook],
-    validate(props, { config, report }) {
-        const type = props.instanceType;
+    kinds: [T.notebook],
+    validate(notebook, { config, report }) {
+        const type = notebook.instanceType;
         if (!config.allowedInstanceTypes.includes(type)) report(`instanceType ${type} is not allowed (allowed: ${listed(config.allowedInstanceTypes)}).`);
-        const volume = num(props, "volumeSize");
+        const volume = readNumber(() => notebook.volumeSize);
         if (typeof volume === "number" && volume > config.maxVolumeSizeGb) report(`volumeSize ${volume} GB exceeds ${config.maxVolumeSizeGb} GB.`);
     },
 });
@@ -42,7 +41,7 @@ function checkTrainingSpec(
     const at = s.where ? `${s.where}: ` : "";
     for (const pool of s.instances) {
         if (pool.instanceType === undefined) report(`${at}no instance type is set.`);
-        else if (pool.instanceType !== UNKNOWN && !config.allowedInstanceTypes.includes(pool.instanceType)) {
+        else if (!(pool.instanceType instanceof Unknown) && !config.allowedInstanceTypes.includes(pool.instanceType)) {
             report(`${at}instance type ${pool.instanceType} is not allowed (allowed: ${listed(config.allowedInstanceTypes)}).`);
         }
         if (typeof pool.instanceCount === "number" && pool.instanceCount > config.maxInstanceCount) {
@@ -74,9 +73,9 @@ export const trainingLimits = resourceRule({
         maxVolumeSizeGb: cfg.integer("Largest training volume (GB).", 100, 1),
         maxRuntimeSeconds: cfg.integer("Largest stoppingCondition.maxRuntimeInSeconds.", 86400, 1),
     },
-    types: [TRAINING_JOB],
-    validate(props, { config, args, report }) {
-        for (const s of trainingSpecs(args.type, props)) checkTrainingSpec(s, config, report);
+    kinds: [T.trainingJob],
+    validate(job, { config, report }) {
+        for (const s of trainingJobSpecs(job)) checkTrainingSpec(s, config, report);
     },
 });
 
@@ -96,12 +95,12 @@ export const tuningJobLimits = resourceRule({
         maxTrainingJobs: cfg.integer("Largest config.resourceLimits.maxNumberOfTrainingJobs.", 20, 1),
         maxParallelTrainingJobs: cfg.integer("Largest config.resourceLimits.maxParallelTrainingJobs.", 4, 1),
     },
-    types: [TUNING_JOB],
-    validate(props, { config, args, report }) {
-        const specs = trainingSpecs(args.type, props);
+    kinds: [T.tuningJob],
+    validate(job, { config, report }) {
+        const specs = tuningJobSpecs(job);
         if (specs.length === 0) report("neither trainingJobDefinition nor trainingJobDefinitions is set.");
         for (const s of specs) checkTrainingSpec(s, config, report);
-        const limits = tuningLimits(props);
+        const limits = tuningLimits(job);
         if (limits.maxJobs === undefined) report("config.resourceLimits.maxNumberOfTrainingJobs is not set.");
         else if (typeof limits.maxJobs === "number" && limits.maxJobs > config.maxTrainingJobs) {
             report(`config.resourceLimits.maxNumberOfTrainingJobs ${limits.maxJobs} exceeds ${config.maxTrainingJobs}.`);
@@ -123,11 +122,14 @@ export const trainingSpot = resourceRule({
     config: {
         requireSpot: cfg.boolean("Require managed spot training on every training job.", false),
     },
-    types: [TRAINING_JOB, TUNING_JOB],
-    validate(props, { config, args, report }) {
-        for (const s of trainingSpecs(args.type, props)) {
+    kinds: [T.trainingJob, T.tuningJob],
+    validate(_, { config, as, report }) {
+        const training = as(T.trainingJob);
+        const tuning = as(T.tuningJob);
+        const specs = training ? trainingJobSpecs(training) : tuning ? tuningJobSpecs(tuning) : [];
+        for (const s of specs) {
             const at = s.where ? `${s.where}: ` : "";
-            if (s.spot === UNKNOWN) continue;
+            if (s.spot instanceof Unknown) continue;
             if (s.spot !== true) {
                 if (config.requireSpot) report(`${at}enableManagedSpotTraining is not true (spot is required in this stack).`);
                 continue;
@@ -156,28 +158,34 @@ export const endpointInstanceLimits = resourceRule({
         maxServerlessMemoryMb: cfg.integer("Largest serverless memorySizeInMb.", 6144, 1024),
         maxServerlessConcurrency: cfg.integer("Largest serverless maxConcurrency.", 20, 1),
     },
-    types: [SM.endpointConfig],
-    validate(props, { config, report }) {
-        const variants = arr(props, "productionVariants");
-        if (variants === UNKNOWN) throwUnknown(["productionVariants"], "array");
-        const shadows = arr(props, "shadowProductionVariants");
-        const all = [...variants.map((v, i) => ({ v, at: `productionVariants[${i}]` })), ...(shadows === UNKNOWN ? [] : shadows.map((v, i) => ({ v, at: `shadowProductionVariants[${i}]` })))];
+    kinds: [T.endpointConfig],
+    validate(endpointConfig, { config, report, undecided }) {
+        const variants = peek(() => endpointConfig.productionVariants);
+        if (variants instanceof Unknown) return undecided(variants);
+        const all = [
+            ...peekEach(variants).map((v, i) => ({ v, at: `productionVariants[${i}]` })),
+            ...peekEach(peek(() => endpointConfig.shadowProductionVariants)).map((v, i) => ({ v, at: `shadowProductionVariants[${i}]` })),
+        ];
         for (const { v, at } of all) {
-            const serverless = get(v, "serverlessConfig");
-            if (serverless && serverless !== UNKNOWN) {
+            if (v instanceof Unknown) {
+                undecided(v);
+                continue;
+            }
+            const serverless = peek(() => v.serverlessConfig);
+            if (serverless && !(serverless instanceof Unknown)) {
                 if (!config.allowServerless) report(`${at} is serverless, which this stack does not allow.`);
-                const mem = num(serverless, "memorySizeInMb");
-                const conc = num(serverless, "maxConcurrency");
+                const mem = readNumber(() => serverless.memorySizeInMb);
+                const conc = readNumber(() => serverless.maxConcurrency);
                 if (typeof mem === "number" && mem > config.maxServerlessMemoryMb) report(`${at} serverless memorySizeInMb ${mem} exceeds ${config.maxServerlessMemoryMb}.`);
                 if (typeof conc === "number" && conc > config.maxServerlessConcurrency) report(`${at} serverless maxConcurrency ${conc} exceeds ${config.maxServerlessConcurrency}.`);
                 continue;
             }
-            const type = str(v, "instanceType");
+            const type = readString(() => v.instanceType);
             if (type === undefined) report(`${at} has neither instanceType nor serverlessConfig.`);
-            else if (type !== UNKNOWN && !config.allowedInstanceTypes.includes(type)) {
+            else if (!(type instanceof Unknown) && !config.allowedInstanceTypes.includes(type)) {
                 report(`${at} instanceType ${type} is not allowed (allowed: ${listed(config.allowedInstanceTypes)}).`);
             }
-            const count = num(v, "initialInstanceCount");
+            const count = readNumber(() => v.initialInstanceCount);
             if (typeof count === "number" && count > config.maxInitialInstanceCount) report(`${at} initialInstanceCount ${count} exceeds ${config.maxInitialInstanceCount}.`);
         }
     },
@@ -186,51 +194,73 @@ export const endpointInstanceLimits = resourceRule({
 export const autoscalingBounds = resourceRule({
     name: "sagemaker-autoscaling-bounds",
     category: "cost",
-    description: "Application Auto Scaling targets of SageMaker variants keep 1 <= minCapacity <= maxCapacity <= the cap.",
+    description: "Application Auto Scaling targets of SageMaker variants keep 1 <= minCapacity <= maxCapacity <= the cap, and so does every scheduled scaling action on them.",
     anchors: [],
     enforcementLevel: "mandatory",
     severity: "high",
-    remediation: "set minCapacity >= 1 and maxCapacity within the stack's cap.",
+    remediation: "set minCapacity >= 1 and maxCapacity within the stack's cap (on the target and in each scheduled action's scalableTargetAction).",
     config: {
         maxCapacity: cfg.integer("Largest maxCapacity of an endpoint variant.", 4, 1),
     },
-    types: [SM.scalingTarget],
-    validate(props, { config, args, report }) {
-        if (get(props, "serviceNamespace") !== "sagemaker") args.notApplicable("not a SageMaker scalable target");
-        const min = num(props, "minCapacity");
-        const max = num(props, "maxCapacity");
-        if (typeof min === "number" && min < 1) report(`minCapacity ${min} < 1: the variant could scale to zero and stop serving.`);
-        if (typeof max === "number" && max > config.maxCapacity) report(`maxCapacity ${max} exceeds ${config.maxCapacity}.`);
-        if (typeof min === "number" && typeof max === "number" && max < min) report(`maxCapacity ${max} < minCapacity ${min}.`);
+    kinds: [T.scalingTarget, T.scheduledAction],
+    validate(_, { config, args, as, report }) {
+        const target = as(T.scalingTarget);
+        const action = as(T.scheduledAction);
+        if (readString(() => (target ?? action)?.serviceNamespace) !== "sagemaker") args.notApplicable("not a SageMaker scalable target");
+        const at = action ? "scalableTargetAction." : "";
+        const min = readNumber(() => (target ? target.minCapacity : action?.scalableTargetAction.minCapacity));
+        const max = readNumber(() => (target ? target.maxCapacity : action?.scalableTargetAction.maxCapacity));
+        if (typeof min === "number" && min < 1) report(`${at}minCapacity ${min} < 1: the variant could scale to zero and stop serving.`);
+        if (typeof max === "number" && max > config.maxCapacity) report(`${at}maxCapacity ${max} exceeds ${config.maxCapacity}.`);
+        if (typeof min === "number" && typeof max === "number" && max < min) report(`${at}maxCapacity ${max} < minCapacity ${min}.`);
     },
 });
 
 export const ec2InstanceType = resourceRule({
     name: "ec2-instance-type",
     category: "cost",
-    description: "EC2 instances use an allowed instance type (GPU families only when listed) and a root volume no larger than the cap.",
+    description: "EC2 instances, spot requests and launch templates use an allowed instance type (GPU families only when listed).",
     anchors: [],
     enforcementLevel: "mandatory",
     severity: "high",
     remediation: "use an allowed instance type (see allowedInstanceTypes in policies/config/<stack>.json).",
     config: {
         allowedInstanceTypes: cfg.strings("EC2 instance types allowed.", ["g4dn.xlarge", "g4dn.2xlarge", "g5.xlarge", "t3.micro", "t3.small", "t3.medium"]),
-        maxRootVolumeGb: cfg.integer("Largest root volume (GB).", 200, 8),
     },
-    types: [EC2_INSTANCE],
-    validate(props, { config, report }) {
-        const type = props.instanceType;
-        if (type === undefined) report("instanceType is not set.");
-        else if (!config.allowedInstanceTypes.includes(type)) report(`instanceType ${type} is not allowed (allowed: ${listed(config.allowedInstanceTypes)}).`);
-        const root = num(props, "rootBlockDevice", "volumeSize");
-        if (typeof root === "number" && root > config.maxRootVolumeGb) report(`root volume ${root} GB exceeds ${config.maxRootVolumeGb} GB.`);
+    kinds: [T.ec2Instance, T.launchTemplate],
+    validate(_, { config, as, report }) {
+        const instance = as(T.ec2Instance);
+        const type = readString(() => (instance ?? as(T.launchTemplate))?.instanceType);
+        if (type instanceof Unknown) return;
+        // A launch template may leave the type to whoever launches from it.
+        if (type === undefined) return void (instance && report("instanceType is not set."));
+        if (!config.allowedInstanceTypes.includes(type)) report(`instanceType ${type} is not allowed (allowed: ${listed(config.allowedInstanceTypes)}).`);
+    },
+});
+
+export const ec2VolumeSize = resourceRule({
+    name: "ec2-volume-size",
+    category: "cost",
+    description: "Every EBS volume stays within the size cap: an instance's or spot request's root and extra devices, a launch template's mappings, standalone volumes.",
+    anchors: [],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "shrink the volume (keep datasets in S3 and stream them), or raise maxVolumeGb in policies/config/<stack>.json after review.",
+    config: {
+        maxVolumeGb: cfg.integer("Largest EBS volume (GB).", 200, 8),
+    },
+    kinds: [T.ec2Instance, T.launchTemplate, T.ebsVolume],
+    validate(_, { config, args, report }) {
+        for (const v of volumesOf(args.type, args.props)) {
+            if (typeof v.sizeGb === "number" && v.sizeGb > config.maxVolumeGb) report(`${v.root ? "root volume" : v.where} ${v.sizeGb} GB exceeds ${config.maxVolumeGb} GB.`);
+        }
     },
 });
 
 export const ec2InstanceCount = stackRule({
     name: "ec2-instance-count",
     category: "cost",
-    description: "The stack runs at most maxInstances EC2 instances.",
+    description: "The stack runs at most maxInstances EC2 instances (instances and spot requests together).",
     anchors: [],
     enforcementLevel: "mandatory",
     severity: "medium",
@@ -238,9 +268,9 @@ export const ec2InstanceCount = stackRule({
     config: {
         maxInstances: cfg.integer("Most EC2 instances in one stack.", 2, 0),
     },
-    types: [EC2_INSTANCE],
+    kinds: [T.ec2Instance],
     validate({ config, index, report }) {
-        const instances = index.ofType(EC2_INSTANCE);
+        const instances = index.of(T.ec2Instance);
         if (instances.length > config.maxInstances) {
             for (let i = config.maxInstances; i < instances.length; i++) {
                 report(instances[i].urn, `instance ${instances[i].name} is number ${i + 1} of ${instances.length}; the stack allows ${config.maxInstances}.`);
@@ -257,5 +287,6 @@ export const instanceRules = [
     endpointInstanceLimits,
     autoscalingBounds,
     ec2InstanceType,
+    ec2VolumeSize,
     ec2InstanceCount,
 ];

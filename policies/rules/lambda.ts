@@ -2,14 +2,8 @@
 // concurrency, limits, URL, permissions and environment are all checked.
 
 import { cfg, resourceRule } from "../lib/rule";
-import { UNKNOWN, arr, get, isUnknownSentinel, num, record, str } from "../lib/values";
-
-export const T = {
-    fn: "aws:lambda/function:Function",
-    url: "aws:lambda/functionUrl:FunctionUrl",
-    permission: "aws:lambda/permission:Permission",
-    provisioned: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-} as const;
+import { Unknown, isSet, peek, peekEach, readNumber, readString } from "../lib/preview";
+import { RESOURCE_TYPES as T } from "../lib/resource-types";
 
 export const runtimeSupported = resourceRule({
     name: "lambda-runtime-supported",
@@ -33,10 +27,10 @@ export const runtimeSupported = resourceRule({
             "provided.al2023",
         ]),
     },
-    types: [T.fn],
-    validate(props, { config, report }) {
-        if (get(props, "packageType") === "Image") return;
-        const runtime = props.runtime;
+    kinds: [T.lambdaFunction],
+    validate(fn, { config, report }) {
+        if (fn.packageType === "Image") return;
+        const runtime = fn.runtime;
         if (runtime === undefined) report("runtime is not set.");
         else if (!config.allowedRuntimes.includes(runtime)) report(`runtime ${runtime} is not supported (allowed: ${config.allowedRuntimes.join(", ")}).`);
     },
@@ -52,10 +46,10 @@ export const reservedConcurrency = resourceRule({
     config: {
         maxReservedConcurrency: cfg.integer("Largest reservedConcurrentExecutions.", 10, 1),
     },
-    types: [T.fn],
-    validate(props, { config, report }) {
-        const n = num(props, "reservedConcurrentExecutions");
-        if (n === UNKNOWN) return;
+    kinds: [T.lambdaFunction],
+    validate(fn, { config, report }) {
+        const n = readNumber(() => fn.reservedConcurrentExecutions);
+        if (n instanceof Unknown) return;
         if (n === undefined || n === -1) report("reservedConcurrentExecutions is not set (unreserved: the function may use the whole account's concurrency).");
         else if (n === 0) report("reservedConcurrentExecutions is 0: the function can never run.");
         else if (n > config.maxReservedConcurrency) report(`reservedConcurrentExecutions ${n} exceeds ${config.maxReservedConcurrency}.`);
@@ -73,11 +67,11 @@ export const provisionedConcurrencyLimit = resourceRule({
     config: {
         maxProvisionedConcurrency: cfg.integer("Largest provisionedConcurrentExecutions.", 2, 0),
     },
-    types: [T.provisioned],
-    validate(props, { config, report }) {
-        const n = num(props, "provisionedConcurrentExecutions");
+    kinds: [T.provisionedConcurrency],
+    validate(pc, { config, report }) {
+        const n = readNumber(() => pc.provisionedConcurrentExecutions);
         if (typeof n === "number" && n > config.maxProvisionedConcurrency) report(`provisionedConcurrentExecutions ${n} exceeds ${config.maxProvisionedConcurrency}.`);
-        if (str(props, "qualifier") === "$LATEST") report("qualifier is $LATEST, which AWS rejects for provisioned concurrency.");
+        if (readString(() => pc.qualifier) === "$LATEST") report("qualifier is $LATEST, which AWS rejects for provisioned concurrency.");
     },
 });
 
@@ -93,10 +87,10 @@ export const timeoutMemory = resourceRule({
         maxTimeoutSeconds: cfg.integer("Largest timeout (s).", 60, 1),
         maxMemoryMb: cfg.integer("Largest memorySize (MB).", 1024, 128),
     },
-    types: [T.fn],
-    validate(props, { config, report }) {
-        const timeout = num(props, "timeout");
-        const memory = num(props, "memorySize");
+    kinds: [T.lambdaFunction],
+    validate(fn, { config, report }) {
+        const timeout = readNumber(() => fn.timeout);
+        const memory = readNumber(() => fn.memorySize);
         if (timeout === undefined) report("timeout is not set (defaults to 3 s).");
         else if (typeof timeout === "number" && timeout > config.maxTimeoutSeconds) report(`timeout ${timeout}s exceeds ${config.maxTimeoutSeconds}s.`);
         if (memory === undefined) report("memorySize is not set (defaults to 128 MB).");
@@ -112,9 +106,9 @@ export const functionUrlAuth = resourceRule({
     severity: "critical",
     remediation: "set authorizationType: \"AWS_IAM\" (or put API Gateway with an authorizer in front).",
     config: {},
-    types: [T.url],
-    validate(props, { report }) {
-        if (props.authorizationType !== "AWS_IAM") report(`authorizationType is ${JSON.stringify(props.authorizationType)}.`);
+    kinds: [T.functionUrl],
+    validate(url, { report }) {
+        if (url.authorizationType !== "AWS_IAM") report(`authorizationType is ${JSON.stringify(url.authorizationType)}.`);
     },
 });
 
@@ -126,15 +120,15 @@ export const functionUrlCors = resourceRule({
     severity: "medium",
     remediation: "list the exact origins (https://app.example.com) in cors.allowOrigins.",
     config: {},
-    types: [T.url],
-    validate(props, { report }) {
-        const origins = arr(props, "cors", "allowOrigins");
-        if (origins !== UNKNOWN && origins.includes("*")) report("cors.allowOrigins contains '*'.");
+    kinds: [T.functionUrl],
+    validate(url, { report }) {
+        const origins = peekEach(peek(() => url.cors?.allowOrigins));
+        if (origins.includes("*")) report("cors.allowOrigins contains '*'.");
     },
 });
 
 /** Condition fields that scope a permission to one caller. */
-const SCOPING = ["sourceArn", "sourceAccount", "principalOrgId"];
+const SCOPING = ["sourceArn", "sourceAccount", "principalOrgId"] as const;
 
 export const permissionNotPublic = resourceRule({
     name: "lambda-permission-not-public",
@@ -144,51 +138,13 @@ export const permissionNotPublic = resourceRule({
     severity: "critical",
     remediation: "name the calling principal and set sourceArn (or sourceAccount / principalOrgId).",
     config: {},
-    types: [T.permission],
-    validate(props, { report }) {
-        const principal = props.principal;
-        const scoped = SCOPING.some((k) => {
-            const v = get(props, k);
-            return v !== undefined && v !== "";
-        });
+    kinds: [T.lambdaPermission],
+    validate(permission, { report }) {
+        const principal = permission.principal;
+        const scoped = SCOPING.some((k) => isSet(() => permission[k]));
         if (scoped) return;
         if (principal === "*") report("principal is '*' with no sourceArn, sourceAccount or principalOrgId.");
         else if (typeof principal === "string" && principal.endsWith(".amazonaws.com")) report(`service principal ${principal} without sourceArn or sourceAccount.`);
-    },
-});
-
-export const noSecretsInEnvironment = resourceRule({
-    name: "lambda-no-secrets-in-environment",
-    description: "Lambda environment variables hold no secret-looking values (AWS keys, private keys, tokens, passwords): use Secrets Manager or SSM.",
-    anchors: ["CKV_AWS_45"],
-    enforcementLevel: "mandatory",
-    severity: "critical",
-    remediation: "store the secret in AWS Secrets Manager or SSM Parameter Store and pass only its name/ARN.",
-    config: {
-        secretNamePattern: cfg.string("Variable names that must not carry literal values (regex, case-insensitive).", "(secret|password|passwd|token|api[_-]?key|private[_-]?key|credential)"),
-        secretValuePatterns: cfg.strings("Value regexes that look like credentials.", [
-            "^(AKIA|ASIA)[0-9A-Z]{16}$",
-            "-----BEGIN [A-Z ]*PRIVATE KEY-----",
-            "^gh[pousr]_[A-Za-z0-9]{36,}$",
-            "^xox[abpr]-[A-Za-z0-9-]{10,}$",
-            "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[A-Za-z0-9/+]{40}$",
-        ]),
-        allowedNameSuffixes: cfg.strings("Name suffixes that carry references, not secrets.", ["_ARN", "_NAME", "_ID", "_PARAMETER", "_SECRET_ID"]),
-    },
-    types: [T.fn],
-    validate(props, { config, report }) {
-        const vars = record(props, "environment", "variables");
-        if (vars === undefined || vars === UNKNOWN) return;
-        const nameRe = new RegExp(config.secretNamePattern, "i");
-        const valueRes = config.secretValuePatterns.map((p) => new RegExp(p));
-        for (const [name, value] of Object.entries(vars)) {
-            if (typeof value !== "string" || value === "") continue;
-            // Unknown during preview: the name alone can still give a secret away.
-            const known = !isUnknownSentinel(value);
-            const reference = config.allowedNameSuffixes.some((s) => name.toUpperCase().endsWith(s)) || (known && value.startsWith("arn:"));
-            if (known && valueRes.some((re) => re.test(value))) report(`environment variable ${name} holds a value that looks like a credential.`);
-            else if (nameRe.test(name) && !reference) report(`environment variable ${name} looks like it holds a secret.`);
-        }
     },
 });
 
@@ -201,10 +157,10 @@ export const tracing = resourceRule({
     severity: "low",
     remediation: "set tracingConfig: { mode: \"Active\" } (mlops:lambda.xrayTracing: true) and allow xray:PutTraceSegments.",
     config: {},
-    types: [T.fn],
-    validate(props, { report }) {
-        const mode = str(props, "tracingConfig", "mode");
-        if (mode !== "Active" && mode !== UNKNOWN) report(`tracingConfig.mode is ${JSON.stringify(mode ?? "PassThrough (default)")}.`);
+    kinds: [T.lambdaFunction],
+    validate(fn, { report }) {
+        const mode = readString(() => fn.tracingConfig?.mode);
+        if (mode !== "Active" && !(mode instanceof Unknown)) report(`tracingConfig.mode is ${JSON.stringify(mode ?? "PassThrough (default)")}.`);
     },
 });
 
@@ -220,13 +176,29 @@ export const logRetention = resourceRule({
         minRetentionDays: cfg.integer("Shortest accepted retention (days).", 7, 1),
         maxRetentionDays: cfg.integer("Longest accepted retention (days).", 365, 1),
     },
-    types: ["aws:cloudwatch/logGroup:LogGroup"],
-    validate(props, { config, report }) {
-        const days = num(props, "retentionInDays");
-        if (days === UNKNOWN) return;
+    kinds: [T.logGroup],
+    validate(group, { config, report }) {
+        const days = readNumber(() => group.retentionInDays);
+        if (days instanceof Unknown) return;
         if (days === undefined || days === 0) report("retentionInDays is not set: logs are kept forever.");
         else if (days > config.maxRetentionDays) report(`retentionInDays ${days} exceeds ${config.maxRetentionDays}.`);
         else if (days < config.minRetentionDays) report(`retentionInDays ${days} is below ${config.minRetentionDays}: too short to investigate an incident.`);
+    },
+});
+
+export const logGroupKms = resourceRule({
+    name: "cloudwatch-log-group-kms",
+    description: "Where the stack requires KMS, CloudWatch log groups encrypt their logs with a customer-managed key (kmsKeyId).",
+    anchors: ["CKV_AWS_158"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "set kmsKeyId to the stack's KMS key (its key policy must let logs.<region>.amazonaws.com use it).",
+    config: {
+        requireKms: cfg.boolean("Require kmsKeyId on every log group.", false),
+    },
+    kinds: [T.logGroup],
+    validate(group, { config, report }) {
+        if (config.requireKms && !isSet(() => group.kmsKeyId)) report("kmsKeyId is not set: the logs are encrypted with a key CloudWatch owns.");
     },
 });
 
@@ -238,7 +210,7 @@ export const lambdaRules = [
     functionUrlAuth,
     functionUrlCors,
     permissionNotPublic,
-    noSecretsInEnvironment,
     tracing,
     logRetention,
+    logGroupKms,
 ];

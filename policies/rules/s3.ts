@@ -2,29 +2,22 @@
 // block, encryption, versioning, policy, ownership, lifecycle) that name the bucket in their
 // `bucket` input, so "this bucket is private/encrypted/versioned" is a join: a stack rule that maps
 // every side resource to its bucket once (StackIndex.refs: value, property dependency, dependency).
+// The bucket classes still accept the older inline forms (deprecated, but shipped and valid), and
+// an account-level public access block covers every bucket: both count.
 
-import type { PolicyResource } from "@pulumi/policy";
-import { cfg, resourceRule, stackRule } from "../lib/rule";
-import { StackIndex } from "../lib/stack-index";
-import { ParsedDocument, allows, label, parsePolicyDocument } from "../lib/iam";
-import { UNKNOWN, arr, bool, get, str, throwUnknown } from "../lib/values";
+import * as aws from "@pulumi/aws";
+import { cfg, classNames, resourceRule, stackRule } from "../lib/rule";
+import { type Typed, StackIndex } from "../lib/stack-index";
+import { type ParsedDocument, allowsAnyone, conditionValues, label, parsePolicyDocument } from "../lib/iam";
+import { Unknown, peek, peekEach, readBoolean, readString } from "../lib/preview";
+import { type Kind, RESOURCE_TYPES as T } from "../lib/resource-types";
 
-export const T = {
-    bucket: "aws:s3/bucket:Bucket",
-    publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    versioning: "aws:s3/bucketVersioning:BucketVersioning",
-    policy: "aws:s3/bucketPolicy:BucketPolicy",
-    acl: "aws:s3/bucketAcl:BucketAcl",
-    ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    object: "aws:s3/bucketObjectv2:BucketObjectv2",
-} as const;
+type Bucket = Typed<typeof T.bucket>;
 
-/** bucket urn -> side resources of `type` that configure it. */
-function sideResources(index: StackIndex, type: string): Map<string, PolicyResource[]> {
-    const out = new Map<string, PolicyResource[]>();
-    for (const side of index.ofType(type)) {
+/** bucket urn -> side resources of `kind` that configure it. */
+function sideResources<K extends Kind>(index: StackIndex, kind: K): Map<string, Typed<K>[]> {
+    const out = new Map<string, Typed<K>[]>();
+    for (const side of index.of(kind)) {
         for (const bucket of index.refs(side, "bucket", T.bucket)) {
             const list = out.get(bucket.urn);
             if (list) list.push(side);
@@ -34,35 +27,77 @@ function sideResources(index: StackIndex, type: string): Map<string, PolicyResou
     return out;
 }
 
-/** Runs `check` for every bucket with the side resources of `type` attached to it. */
-function perBucket(index: StackIndex, type: string, check: (bucket: PolicyResource, sides: PolicyResource[]) => void): void {
-    const sides = sideResources(index, type);
-    for (const bucket of index.ofType(T.bucket)) check(bucket, sides.get(bucket.urn) ?? []);
+/** Runs `check` for every bucket with the side resources of `kind` attached to it. */
+function perBucket<K extends Kind>(index: StackIndex, kind: K, check: (bucket: Bucket, sides: Typed<K>[]) => void): void {
+    const sides = sideResources(index, kind);
+    for (const bucket of index.of(T.bucket)) check(bucket, sides.get(bucket.urn) ?? []);
 }
 
-const PAB_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"];
+const PAB_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
+type PabFlags = { [F in (typeof PAB_FLAGS)[number]]?: boolean };
+
+/** Flags of a block that are known not to be true, and the first flag that is unknown. */
+function readBlock(block: PabFlags): { off: string[]; unknown?: Unknown } {
+    const off: string[] = [];
+    let unknown: Unknown | undefined;
+    for (const f of PAB_FLAGS) {
+        const v = readBoolean(() => block[f]);
+        if (v instanceof Unknown) unknown ??= v;
+        else if (v !== true) off.push(f);
+    }
+    return { off, unknown };
+}
+
+/** All four flags known true: "on"; none known false but some unknown: the Unknown; else "off". */
+function blockState(block: PabFlags): "on" | "off" | Unknown {
+    const { off, unknown } = readBlock(block);
+    return off.length > 0 ? "off" : (unknown ?? "on");
+}
 
 export const bucketPublicAccessBlock = stackRule({
     name: "s3-bucket-public-access-block",
-    description: "Every bucket has a public access block with all four settings true.",
+    description: "Every bucket has a public access block with all four settings true, its own or the account's.",
     anchors: ["AwsSolutions-S2", "CKV2_AWS_6", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"],
     enforcementLevel: "mandatory",
     severity: "critical",
-    remediation: "add an aws.s3.BucketPublicAccessBlock for the bucket with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
-    config: {},
-    types: [T.bucket],
-    validate({ index, report, unknown }) {
-        perBucket(index, T.publicAccessBlock, (bucket, blocks) => {
-            if (blocks.length === 0) return report(bucket.urn, `bucket ${bucket.name} has no public access block.`);
-            const ok = blocks.some((b) => PAB_FLAGS.every((f) => bool(b.props, f) === true || bool(b.props, f) === UNKNOWN));
-            if (ok && !blocks.some((b) => PAB_FLAGS.every((f) => bool(b.props, f) === true))) unknown(`bucket ${bucket.name} public access block`);
-            if (!ok) {
-                const missing = PAB_FLAGS.filter((f) => !blocks.some((b) => bool(b.props, f) === true));
-                report(bucket.urn, `bucket ${bucket.name}: public access block leaves ${missing.join(", ")} off.`);
-            }
+    remediation: "add an aws.s3.BucketPublicAccessBlock for the bucket (or an aws.s3.AccountPublicAccessBlock) with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
+    config: {
+        accountBlockOutsideStack: cfg.boolean("The account's public access block (all four settings true) is managed outside this stack, so every bucket is covered by it.", false),
+    },
+    kinds: [T.bucket],
+    validate({ config, index, report, undecided }) {
+        if (config.accountBlockOutsideStack) return;
+        const account = index.of(T.accountPublicAccessBlock).map((a) => blockState(a.props));
+        if (account.includes("on")) return;
+        const accountUnknown = account.find((s): s is Unknown => s instanceof Unknown);
+        perBucket(index, T.bucketPublicAccessBlock, (bucket, blocks) => {
+            const states = blocks.map((b) => blockState(b.props));
+            if (states.includes("on")) return;
+            const unknown = states.find((s): s is Unknown => s instanceof Unknown) ?? accountUnknown;
+            if (unknown) return undecided(unknown);
+            if (blocks.length === 0) return report(bucket.urn, `bucket ${bucket.name} has no public access block (neither its own nor the account's).`);
+            const off = blocks.map((b) => readBlock(b.props).off);
+            const missing = PAB_FLAGS.filter((f) => off.every((o) => o.includes(f)));
+            report(bucket.urn, `bucket ${bucket.name}: public access block leaves ${missing.join(", ")} off.`);
         });
     },
 });
+
+interface EncryptionDefault {
+    sseAlgorithm?: string;
+    kmsMasterKeyId?: string;
+}
+
+/** The default-encryption settings a bucket declares inline (the deprecated forms of both classes). */
+function inlineEncryption(bucket: Bucket): (EncryptionDefault | undefined | Unknown)[] {
+    const v1 = bucket.asType(aws.s3.Bucket);
+    if (v1) return [peek(() => v1.serverSideEncryptionConfiguration?.rule?.applyServerSideEncryptionByDefault)];
+    const v2 = bucket.asType(aws.s3.BucketV2);
+    if (!v2) return [];
+    return peekEach(peek(() => v2.serverSideEncryptionConfigurations)).flatMap((c) =>
+        c instanceof Unknown ? [c] : peekEach(peek(() => c.rules)).flatMap((r) => (r instanceof Unknown ? [r] : peekEach(peek(() => r.applyServerSideEncryptionByDefaults)))),
+    );
+}
 
 export const bucketEncryption = stackRule({
     name: "s3-bucket-encryption",
@@ -70,30 +105,43 @@ export const bucketEncryption = stackRule({
     anchors: ["CKV_AWS_19", "CKV_AWS_145", "S3DefaultEncryptionKMS"],
     enforcementLevel: "mandatory",
     severity: "high",
-    remediation: "add an aws.s3.BucketServerSideEncryptionConfiguration with applyServerSideEncryptionByDefault (sseAlgorithm aws:kms and kmsMasterKeyId = the stack's key where KMS is required).",
+    remediation: `add an ${classNames(T.bucketEncryption).split(" / ")[0]} with applyServerSideEncryptionByDefault (sseAlgorithm aws:kms and kmsMasterKeyId = the stack's key where KMS is required).`,
     config: {
         requireKms: cfg.boolean("Require sseAlgorithm aws:kms (or aws:kms:dsse) with a kmsMasterKeyId.", false),
     },
-    types: [T.bucket],
-    validate({ config, index, report, unknown }) {
-        perBucket(index, T.encryption, (bucket, configs) => {
-            const defaults = configs.flatMap((c) => {
-                const rules = arr(c.props, "rules");
-                return rules === UNKNOWN ? [UNKNOWN] : rules.map((r) => get(r, "applyServerSideEncryptionByDefault"));
-            });
-            if (defaults.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} encryption rules`);
-            const known = defaults.filter((d) => d && typeof d === "object");
-            if (known.length === 0) return report(bucket.urn, `bucket ${bucket.name} has no default encryption configuration.`);
-            if (!config.requireKms) return;
-            const kms = known.some((d) => {
-                const alg = str(d, "sseAlgorithm");
-                const key = get(d, "kmsMasterKeyId");
+    kinds: [T.bucket],
+    validate({ config, index, report, undecided }) {
+        perBucket(index, T.bucketEncryption, (bucket, configs) => {
+            const defaults = [
+                ...configs.flatMap((c) => peekEach(peek(() => c.props.rules)).map((r) => (r instanceof Unknown ? r : peek(() => r.applyServerSideEncryptionByDefault)))),
+                ...inlineEncryption(bucket),
+            ];
+            const known = defaults.filter((d): d is EncryptionDefault => d !== undefined && d !== null && !(d instanceof Unknown));
+            const unknown = defaults.find((d): d is Unknown => d instanceof Unknown);
+            const isKms = (d: EncryptionDefault) => {
+                const alg = readString(() => d.sseAlgorithm);
+                const key = peek(() => d.kmsMasterKeyId);
                 return (alg === "aws:kms" || alg === "aws:kms:dsse") && key !== undefined && key !== "";
-            });
-            if (!kms) report(bucket.urn, `bucket ${bucket.name} is not encrypted with SSE-KMS and a customer-managed key.`);
+            };
+            if (known.length > 0 && (!config.requireKms || known.some(isKms))) return;
+            if (unknown) return undecided(unknown);
+            if (known.length === 0) report(bucket.urn, `bucket ${bucket.name} has no default encryption configuration.`);
+            else report(bucket.urn, `bucket ${bucket.name} is not encrypted with SSE-KMS and a customer-managed key.`);
         });
     },
 });
+
+/** Versioning states a bucket declares inline ("Enabled" for `enabled: true`). */
+function inlineVersioning(bucket: Bucket): (string | Unknown)[] {
+    const v1 = bucket.asType(aws.s3.Bucket);
+    const v2 = bucket.asType(aws.s3.BucketV2);
+    const flags = v1 ? [peek(() => v1.versioning)] : v2 ? peekEach(peek(() => v2.versionings)) : [];
+    return flags.flatMap((v): (string | Unknown)[] => {
+        if (v instanceof Unknown) return [v];
+        const enabled = readBoolean(() => v?.enabled);
+        return enabled === true ? ["Enabled"] : enabled instanceof Unknown ? [enabled] : [];
+    });
+}
 
 export const bucketVersioning = stackRule({
     name: "s3-bucket-versioning",
@@ -103,16 +151,20 @@ export const bucketVersioning = stackRule({
     severity: "medium",
     remediation: "add an aws.s3.BucketVersioning with versioningConfiguration.status \"Enabled\" (and a lifecycle rule expiring noncurrent versions).",
     config: {},
-    types: [T.bucket],
-    validate({ index, report, unknown }) {
-        perBucket(index, T.versioning, (bucket, vs) => {
-            const states = vs.map((v) => str(v.props, "versioningConfiguration", "status"));
+    kinds: [T.bucket],
+    validate({ index, report, undecided }) {
+        perBucket(index, T.bucketVersioning, (bucket, vs) => {
+            const states = [...vs.map((v) => readString(() => v.props.versioningConfiguration.status)), ...inlineVersioning(bucket)];
             if (states.includes("Enabled")) return;
-            if (states.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} versioning status`);
-            report(bucket.urn, `bucket ${bucket.name} versioning is ${states.length === 0 ? "not configured" : states.join(", ")}.`);
+            const unknown = states.find((s): s is Unknown => s instanceof Unknown);
+            if (unknown) return undecided(unknown);
+            const known = states.filter((s): s is string => typeof s === "string");
+            report(bucket.urn, `bucket ${bucket.name} versioning is ${known.length === 0 ? "not configured" : known.join(", ")}.`);
         });
     },
 });
+
+const isFalse = (v: unknown) => v === false || v === "false";
 
 /** A Deny of every S3 action to everyone when aws:SecureTransport is false. */
 function deniesInsecureTransport(doc: ParsedDocument): boolean {
@@ -120,10 +172,8 @@ function deniesInsecureTransport(doc: ParsedDocument): boolean {
     return doc.statements.some((s) => {
         if (s.effect !== "Deny") return false;
         const everyone = s.principals.some((p) => p.kind === "*" || p.value === "*");
-        const allActions = s.actions.some((a) => a === "*" || (typeof a === "string" && a.toLowerCase() === "s3:*"));
-        const cond = s.condition?.Bool ?? s.condition?.bool;
-        const v = cond?.["aws:SecureTransport"] ?? cond?.["aws:securetransport"];
-        const insecure = v === false || v === "false" || (Array.isArray(v) && v.map(String).includes("false"));
+        const allActions = !s.notAction && s.actions.some((a) => a === "*" || (typeof a === "string" && a.toLowerCase() === "s3:*"));
+        const insecure = conditionValues(s, ["Bool"], "aws:SecureTransport").some(isFalse);
         return everyone && allActions && insecure;
     });
 }
@@ -136,39 +186,33 @@ export const bucketTlsOnly = stackRule({
     severity: "medium",
     remediation: "add a bucket policy statement {Effect: Deny, Principal: \"*\", Action: \"s3:*\", Resource: [bucket ARN, bucket ARN/*], Condition: {Bool: {\"aws:SecureTransport\": \"false\"}}}.",
     config: {},
-    types: [T.bucket],
-    validate({ index, report, unknown }) {
-        perBucket(index, T.policy, (bucket, policies) => {
-            const docs = policies.map((p) => parsePolicyDocument(get(p.props, "policy")));
+    kinds: [T.bucket],
+    validate({ index, report, undecided }) {
+        perBucket(index, T.bucketPolicy, (bucket, policies) => {
+            const docs = [...policies.map((p) => parsePolicyDocument(() => p.props.policy)), parsePolicyDocument(() => bucket.props.policy)];
             if (docs.some(deniesInsecureTransport)) return;
-            if (docs.some((d) => d.kind === "unknown")) return unknown(`bucket ${bucket.name} bucket policy`);
-            report(bucket.urn, `bucket ${bucket.name} ${policies.length === 0 ? "has no bucket policy" : "has no policy statement denying aws:SecureTransport=false"}.`);
+            const unknown = docs.find((d) => d.kind === "unknown");
+            if (unknown?.kind === "unknown") return undecided(unknown.unknown);
+            const any = policies.length > 0 || docs[docs.length - 1].kind === "document";
+            report(bucket.urn, `bucket ${bucket.name} ${any ? "has no policy statement denying aws:SecureTransport=false" : "has no bucket policy"}.`);
         });
     },
 });
 
-/** Condition keys that pin an Allow to a known caller even when Principal is "*". */
-const RESTRICTING_KEYS = ["aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"];
-
 export const bucketPolicyNoPublicPrincipal = resourceRule({
     name: "s3-bucket-policy-no-public-principal",
-    description: "Bucket policies never Allow Principal '*' (or AWS '*') unless a condition pins the caller (organisation, account, VPC endpoint, source ARN).",
+    description: "Bucket policies (standalone or inline) never Allow Principal '*' (or AWS '*') unless a condition pins the caller (organisation, account, VPC endpoint, source ARN).",
     anchors: ["CKV_AWS_70", "AwsSolutions-S5"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "name the role/account principals that need access, or add an aws:PrincipalOrgID / aws:SourceVpce condition.",
     config: {},
-    types: [T.policy],
-    validate(props, { report }) {
-        const doc = parsePolicyDocument(get(props, "policy"));
-        if (doc.kind === "unknown") throwUnknown(["policy"]);
+    kinds: [T.bucketPolicy, T.bucket],
+    validate(props, { report, undecided }) {
+        const doc = parsePolicyDocument(() => props.policy);
+        if (doc.kind === "unknown") return undecided(doc.unknown);
         if (doc.kind !== "document") return;
-        for (const s of doc.statements.filter(allows)) {
-            const publicPrincipal = s.principals.some((p) => p.kind === "*" || p.value === "*");
-            if (!publicPrincipal) continue;
-            const keys = Object.values(s.condition ?? {}).flatMap((byKey) => Object.keys(byKey ?? {}).map((k) => k.toLowerCase()));
-            if (!keys.some((k) => RESTRICTING_KEYS.includes(k))) report(`policy ${label(s)} allows Principal '*' without a condition that pins the caller.`);
-        }
+        for (const s of doc.statements.filter((st) => allowsAnyone(st))) report(`policy ${label(s)} allows Principal '*' without a condition that pins the caller.`);
     },
 });
 
@@ -183,15 +227,25 @@ export const noPublicAcl = resourceRule({
     severity: "critical",
     remediation: "remove the ACL (keep ACLs disabled with BucketOwnershipControls BucketOwnerEnforced) and grant access through IAM.",
     config: {},
-    types: [T.acl, T.bucket, T.object],
-    validate(props, { report }) {
-        const canned = str(props, "acl");
+    kinds: [T.bucketAcl, T.bucket, T.bucketObject],
+    validate(props, { as, report }) {
+        const canned = readString(() => props.acl);
         if (typeof canned === "string" && PUBLIC_ACLS.includes(canned)) report(`acl is ${canned}.`);
-        const grants = arr(props, "accessControlPolicy", "grants");
-        if (grants === UNKNOWN) return;
-        for (const g of grants) {
-            const uri = str(g, "grantee", "uri");
-            if (typeof uri === "string" && PUBLIC_GRANTEES.includes(uri)) report(`accessControlPolicy grants ${String(get(g, "permission"))} to ${uri}.`);
+        const grantees: { uri: unknown; permission: unknown }[] = [];
+        const acl = as(T.bucketAcl);
+        if (acl) {
+            for (const g of peekEach(peek(() => acl.accessControlPolicy?.grants))) {
+                if (!(g instanceof Unknown)) grantees.push({ uri: peek(() => g.grantee?.uri), permission: peek(() => g.permission) });
+            }
+        }
+        const bucket = as(T.bucket);
+        if (bucket) {
+            for (const g of peekEach(peek(() => bucket.grants))) {
+                if (!(g instanceof Unknown)) grantees.push({ uri: peek(() => g.uri), permission: peek(() => g.permissions) });
+            }
+        }
+        for (const { uri, permission } of grantees) {
+            if (typeof uri === "string" && PUBLIC_GRANTEES.includes(uri)) report(`${bucket ? "grants give" : "accessControlPolicy grants"} ${String(permission)} to ${uri}.`);
         }
     },
 });
@@ -204,16 +258,34 @@ export const bucketOwnershipEnforced = stackRule({
     severity: "medium",
     remediation: "add an aws.s3.BucketOwnershipControls with rule.objectOwnership \"BucketOwnerEnforced\".",
     config: {},
-    types: [T.bucket],
-    validate({ index, report, unknown }) {
-        perBucket(index, T.ownership, (bucket, controls) => {
-            const values = controls.map((c) => str(c.props, "rule", "objectOwnership"));
+    kinds: [T.bucket],
+    validate({ index, report, undecided }) {
+        perBucket(index, T.bucketOwnershipControls, (bucket, controls) => {
+            const values = controls.map((c) => readString(() => c.props.rule.objectOwnership));
             if (values.includes("BucketOwnerEnforced")) return;
-            if (values.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} object ownership`);
-            report(bucket.urn, `bucket ${bucket.name} object ownership is ${values.length === 0 ? "not configured (ACLs stay possible)" : values.join(", ")}.`);
+            const unknown = values.find((v): v is Unknown => v instanceof Unknown);
+            if (unknown) return undecided(unknown);
+            const known = values.filter((v): v is string => typeof v === "string");
+            report(bucket.urn, `bucket ${bucket.name} object ownership is ${known.length === 0 ? "not configured (ACLs stay possible)" : known.join(", ")}.`);
         });
     },
 });
+
+/** Does a lifecycle rule (side resource form) abort incomplete multipart uploads? */
+interface AbortRule {
+    enabled: boolean | Unknown;
+    aborts: boolean | Unknown;
+}
+
+function inlineLifecycle(bucket: Bucket): AbortRule[] {
+    const rules = peekEach(peek(() => (bucket.asType(aws.s3.Bucket) ?? bucket.asType(aws.s3.BucketV2))?.lifecycleRules));
+    return rules.map((r) => {
+        if (r instanceof Unknown) return { enabled: r, aborts: r };
+        const enabled = readBoolean(() => r.enabled);
+        const days = peek(() => r.abortIncompleteMultipartUploadDays);
+        return { enabled: enabled instanceof Unknown ? enabled : enabled !== false, aborts: days instanceof Unknown ? days : days !== undefined && days !== null };
+    });
+}
 
 export const bucketLifecycle = stackRule({
     name: "s3-bucket-lifecycle",
@@ -224,16 +296,24 @@ export const bucketLifecycle = stackRule({
     severity: "low",
     remediation: "add an aws.s3.BucketLifecycleConfiguration rule with status Enabled and abortIncompleteMultipartUpload.daysAfterInitiation (and noncurrent-version expiration).",
     config: {},
-    types: [T.bucket],
-    validate({ index, report, unknown }) {
-        perBucket(index, T.lifecycle, (bucket, lifecycles) => {
-            const rules = lifecycles.flatMap((l) => {
-                const r = arr(l.props, "rules");
-                return r === UNKNOWN ? [UNKNOWN] : r;
-            });
-            if (rules.includes(UNKNOWN)) return unknown(`bucket ${bucket.name} lifecycle rules`);
-            const aborts = rules.some((r) => get(r, "status") !== "Disabled" && get(r, "abortIncompleteMultipartUpload", "daysAfterInitiation") !== undefined);
-            if (!aborts) report(bucket.urn, `bucket ${bucket.name} ${lifecycles.length === 0 ? "has no lifecycle configuration" : "has no enabled rule aborting incomplete multipart uploads"}.`);
+    kinds: [T.bucket],
+    validate({ index, report, undecided }) {
+        perBucket(index, T.bucketLifecycle, (bucket, lifecycles) => {
+            const rules: AbortRule[] = [
+                ...lifecycles.flatMap((l) =>
+                    peekEach(peek(() => l.props.rules)).map((r): AbortRule => {
+                        if (r instanceof Unknown) return { enabled: r, aborts: r };
+                        const status = peek(() => r.status);
+                        const days = peek(() => r.abortIncompleteMultipartUpload?.daysAfterInitiation);
+                        return { enabled: status instanceof Unknown ? status : status !== "Disabled", aborts: days instanceof Unknown ? days : days !== undefined && days !== null };
+                    }),
+                ),
+                ...inlineLifecycle(bucket),
+            ];
+            if (rules.some((r) => r.enabled === true && r.aborts === true)) return;
+            const unknown = rules.flatMap((r) => [r.enabled, r.aborts]).find((v): v is Unknown => v instanceof Unknown);
+            if (unknown) return undecided(unknown);
+            report(bucket.urn, `bucket ${bucket.name} ${lifecycles.length === 0 && rules.length === 0 ? "has no lifecycle configuration" : "has no enabled rule aborting incomplete multipart uploads"}.`);
         });
     },
 });

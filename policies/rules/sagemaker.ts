@@ -1,22 +1,13 @@
 // SageMaker security rules: notebook hardening, model network isolation, endpoint encryption, and
 // the join "every instance-variant endpoint is autoscaled with bounds and cooldowns".
 
-import type { PolicyResource } from "@pulumi/policy";
 import { cfg, resourceRule, stackRule } from "../lib/rule";
-import { StackIndex } from "../lib/stack-index";
-import { UNKNOWN, arr, get, num, str } from "../lib/values";
-import { TRAINING_JOB, TUNING_JOB, trainingSpecs } from "../lib/training";
+import { type Typed, StackIndex } from "../lib/stack-index";
+import { Unknown, isSet, peek, peekEach, readNumber, readString } from "../lib/preview";
+import { trainingJobSpecs, tuningJobSpecs } from "../lib/training";
+import { RESOURCE_TYPES as T } from "../lib/resource-types";
 
-export const T = {
-    notebook: "aws:sagemaker/notebookInstance:NotebookInstance",
-    model: "aws:sagemaker/model:Model",
-    endpointConfig: "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-    endpoint: "aws:sagemaker/endpoint:Endpoint",
-    scalingTarget: "aws:appautoscaling/target:Target",
-    scalingPolicy: "aws:appautoscaling/policy:Policy",
-} as const;
-
-const notebookMeta = { types: [T.notebook], severity: "high" as const };
+const notebookMeta = { kinds: [T.notebook], severity: "high" as const };
 
 export const notebookRootAccessDisabled = resourceRule({
     ...notebookMeta,
@@ -26,8 +17,8 @@ export const notebookRootAccessDisabled = resourceRule({
     enforcementLevel: "mandatory",
     remediation: "set rootAccess: \"Disabled\" (install packages in a lifecycle configuration instead).",
     config: {},
-    validate(props, { report }) {
-        if (props.rootAccess !== "Disabled") report(`rootAccess is ${JSON.stringify(props.rootAccess ?? "Enabled (default)")}.`);
+    validate(notebook, { report }) {
+        if (notebook.rootAccess !== "Disabled") report(`rootAccess is ${JSON.stringify(notebook.rootAccess ?? "Enabled (default)")}.`);
     },
 });
 
@@ -39,9 +30,9 @@ export const notebookNoDirectInternet = resourceRule({
     enforcementLevel: "mandatory",
     remediation: "set directInternetAccess: \"Disabled\" with subnetId and securityGroups of a private subnet.",
     config: {},
-    validate(props, { report }) {
-        if (props.directInternetAccess !== "Disabled") {
-            report(`directInternetAccess is ${JSON.stringify(props.directInternetAccess ?? "Enabled (default)")}.`);
+    validate(notebook, { report }) {
+        if (notebook.directInternetAccess !== "Disabled") {
+            report(`directInternetAccess is ${JSON.stringify(notebook.directInternetAccess ?? "Enabled (default)")}.`);
         }
     },
 });
@@ -54,11 +45,10 @@ export const notebookInVpc = resourceRule({
     enforcementLevel: "mandatory",
     remediation: "set subnetId and securityGroups (a private subnet of the stack's VPC).",
     config: {},
-    validate(props, { report }) {
-        const subnet = get(props, "subnetId");
-        const groups = arr(props, "securityGroups");
-        if (subnet === undefined || subnet === "") report("subnetId is not set: the notebook runs in the SageMaker service VPC.");
-        else if (groups !== UNKNOWN && groups.length === 0) report("securityGroups is empty.");
+    validate(notebook, { report }) {
+        const groups = peek(() => notebook.securityGroups);
+        if (!isSet(() => notebook.subnetId)) report("subnetId is not set: the notebook runs in the SageMaker service VPC.");
+        else if (!(groups instanceof Unknown) && (groups ?? []).length === 0) report("securityGroups is empty.");
     },
 });
 
@@ -70,8 +60,8 @@ export const notebookImdsv2 = resourceRule({
     enforcementLevel: "mandatory",
     remediation: "set instanceMetadataServiceConfiguration: { minimumInstanceMetadataServiceVersion: \"2\" }.",
     config: {},
-    validate(props, { report }) {
-        const v = props.instanceMetadataServiceConfiguration?.minimumInstanceMetadataServiceVersion;
+    validate(notebook, { report }) {
+        const v = notebook.instanceMetadataServiceConfiguration?.minimumInstanceMetadataServiceVersion;
         if (String(v) !== "2") report(`minimumInstanceMetadataServiceVersion is ${JSON.stringify(v ?? "1 (default)")}.`);
     },
 });
@@ -84,9 +74,37 @@ export const notebookKms = resourceRule({
     enforcementLevel: "mandatory",
     remediation: "set kmsKeyId to the stack's KMS key.",
     config: {},
-    validate(props, { report }) {
-        const key = get(props, "kmsKeyId");
-        if (key === undefined || key === "") report("kmsKeyId is not set.");
+    validate(notebook, { report }) {
+        if (!isSet(() => notebook.kmsKeyId)) report("kmsKeyId is not set.");
+    },
+});
+
+export const notebookIdleStop = stackRule({
+    name: "sagemaker-notebook-idle-stop",
+    category: "cost",
+    description: "Every notebook instance has a lifecycle configuration with an onStart script (the stop-when-idle check): a notebook left running bills around the clock.",
+    anchors: [],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "attach an aws.sagemaker.NotebookInstanceLifecycleConfiguration whose onStart installs an idle check that stops the instance (lifecycleConfigName).",
+    config: {},
+    kinds: [T.notebook],
+    validate({ index, report, undecided }) {
+        for (const notebook of index.of(T.notebook)) {
+            const name = peek(() => notebook.props.lifecycleConfigName);
+            const configs = index.refs(notebook, "lifecycleConfigName", T.notebookLifecycle);
+            if (configs.length === 0) {
+                if (name instanceof Unknown) undecided(name);
+                // A configuration named but managed outside this stack cannot be read: it counts.
+                else if (typeof name !== "string" || name === "") report(notebook.urn, `notebook ${notebook.name} has no lifecycle configuration, so nothing stops it when idle.`);
+                continue;
+            }
+            const scripts = configs.map((c) => peek(() => c.props.onStart));
+            if (scripts.some((s) => typeof s === "string" && s !== "")) continue;
+            const unknown = scripts.find((s): s is Unknown => s instanceof Unknown);
+            if (unknown) undecided(unknown);
+            else report(notebook.urn, `notebook ${notebook.name}: lifecycle configuration ${configs.map((c) => c.name).join(", ")} has no onStart script.`);
+        }
     },
 });
 
@@ -98,9 +116,9 @@ export const modelNetworkIsolation = resourceRule({
     severity: "high",
     remediation: "set enableNetworkIsolation: true (ship the inference code inside model.tar.gz under code/).",
     config: {},
-    types: [T.model],
-    validate(props, { report }) {
-        if (props.enableNetworkIsolation !== true) report(`enableNetworkIsolation is ${JSON.stringify(props.enableNetworkIsolation ?? false)}.`);
+    kinds: [T.model],
+    validate(model, { report }) {
+        if (model.enableNetworkIsolation !== true) report(`enableNetworkIsolation is ${JSON.stringify(model.enableNetworkIsolation ?? false)}.`);
     },
 });
 
@@ -117,13 +135,12 @@ export const endpointConfigKms = resourceRule({
             "^ml\\.(c5d|m5d|r5d|g4dn|g5|g6|g6e|p3dn|p4d|p4de|p5|p5e|inf2|trn1)\\.",
         ),
     },
-    types: [T.endpointConfig],
-    validate(props, { config, report }) {
-        const key = get(props, "kmsKeyArn");
-        if (key !== undefined && key !== "") return;
+    kinds: [T.endpointConfig],
+    validate(endpointConfig, { config, report }) {
+        if (isSet(() => endpointConfig.kmsKeyArn)) return;
         const local = new RegExp(config.localStorageInstanceTypePattern);
-        const variants = arr(props, "productionVariants");
-        if (variants !== UNKNOWN && variants.some((v) => local.test(String(get(v, "instanceType") ?? "")))) return;
+        const types = peekEach(peek(() => endpointConfig.productionVariants)).map((v) => (v instanceof Unknown ? undefined : readString(() => v.instanceType)));
+        if (types.some((t) => typeof t === "string" && local.test(t))) return;
         report("kmsKeyArn is not set.");
     },
 });
@@ -138,17 +155,20 @@ export const trainingEncryption = resourceRule({
     config: {
         requireKms: cfg.boolean("Require outputDataConfig.kmsKeyId and volumeKmsKeyId.", false),
     },
-    types: [TRAINING_JOB, TUNING_JOB],
-    validate(props, { config, args, report }) {
-        for (const s of trainingSpecs(args.type, props)) {
+    kinds: [T.trainingJob, T.tuningJob],
+    validate(_, { config, as, report }) {
+        const training = as(T.trainingJob);
+        const tuning = as(T.tuningJob);
+        for (const s of training ? trainingJobSpecs(training) : tuning ? tuningJobSpecs(tuning) : []) {
             const at = s.where ? `${s.where}: ` : "";
             const distributed = s.instances.some((p) => typeof p.instanceCount === "number" && p.instanceCount > 1);
-            if (distributed && s.interContainerEncryption !== true && s.interContainerEncryption !== UNKNOWN) {
-                report(`${at}${s.instances.map((p) => String(p.instanceCount)).join("+")} instances exchange gradients without enableInterContainerTrafficEncryption.`);
+            if (distributed && s.interContainerEncryption !== true && !(s.interContainerEncryption instanceof Unknown)) {
+                const counts = s.instances.map((p) => (typeof p.instanceCount === "number" ? String(p.instanceCount) : "?"));
+                report(`${at}${counts.join("+")} instances exchange gradients without enableInterContainerTrafficEncryption.`);
             }
             if (!config.requireKms) continue;
             if (s.outputKmsKeyId === undefined || s.outputKmsKeyId === "") report(`${at}outputDataConfig.kmsKeyId is not set: model artifacts use the S3 default key.`);
-            if (s.volumeKmsKeyIds.some((k) => k === undefined || k === "")) report(`${at}volumeKmsKeyId is not set on the training volumes.`);
+            if (s.instances.some((p) => p.volumeKmsKeyId === undefined || p.volumeKmsKeyId === "")) report(`${at}volumeKmsKeyId is not set on the training volumes.`);
         }
     },
 });
@@ -158,23 +178,24 @@ export const trainingEncryption = resourceRule({
 const VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount";
 
 interface VariantRef {
-    endpoint: PolicyResource;
+    endpoint: Typed<typeof T.endpoint>;
     variant: string;
 }
 
 /** Instance (not serverless) variants of each endpoint, through its endpoint configuration. */
-function instanceVariants(index: StackIndex, unknown: (path: string) => void): VariantRef[] {
+function instanceVariants(index: StackIndex, undecided: (u: Unknown) => void): VariantRef[] {
     const out: VariantRef[] = [];
-    for (const endpoint of index.ofType(T.endpoint)) {
+    for (const endpoint of index.of(T.endpoint)) {
         for (const config of index.refs(endpoint, "endpointConfigName", T.endpointConfig)) {
-            const variants = arr(config.props, "productionVariants");
-            if (variants === UNKNOWN) {
-                unknown(`endpoint configuration ${config.name} productionVariants`);
+            const variants = peek(() => config.props.productionVariants);
+            if (variants instanceof Unknown) {
+                undecided(variants);
                 continue;
             }
-            variants.forEach((v, i) => {
-                if (get(v, "serverlessConfig")) return;
-                const name = str(v, "variantName");
+            peekEach(variants).forEach((v, i) => {
+                if (v instanceof Unknown) return undecided(v);
+                if (peek(() => v.serverlessConfig)) return;
+                const name = readString(() => v.variantName);
                 out.push({ endpoint, variant: typeof name === "string" ? name : `#${i}` });
             });
         }
@@ -182,9 +203,9 @@ function instanceVariants(index: StackIndex, unknown: (path: string) => void): V
     return out;
 }
 
-/** `endpoint/<name>/variant/<variant>` -> parts, or the endpoint via the resourceId's dependency edge. */
-function targetKey(index: StackIndex, r: PolicyResource): string[] {
-    const rid = str(r.props, "resourceId");
+/** `endpoint/<name>/variant/<variant>` -> keys, or the endpoint via the resourceId's dependency edge. */
+function targetKeys(index: StackIndex, r: { props: { resourceId: string }; propertyDependencies?: unknown; dependencies?: unknown }): string[] {
+    const rid = readString(() => r.props.resourceId);
     const m = typeof rid === "string" ? /^endpoint\/([^/]+)\/variant\/([^/]+)$/.exec(rid) : null;
     if (m) {
         const [endpoint] = index.lookup(T.endpoint, m[1]);
@@ -196,60 +217,74 @@ function targetKey(index: StackIndex, r: PolicyResource): string[] {
     return index.refs(r, "resourceId", T.endpoint).map((e) => `${e.urn}|*`);
 }
 
+/** Resources of one kind per variant key, SageMaker variant-count scaling only. */
+function byVariant<R extends { props: { serviceNamespace: string; scalableDimension: string; resourceId: string } }>(index: StackIndex, list: readonly R[]): Map<string, R[]> {
+    const out = new Map<string, R[]>();
+    for (const r of list) {
+        if (readString(() => r.props.serviceNamespace) !== "sagemaker" || readString(() => r.props.scalableDimension) !== VARIANT_DIMENSION) continue;
+        for (const k of targetKeys(index, r)) out.set(k, [...(out.get(k) ?? []), r]);
+    }
+    return out;
+}
+
+const SCALING_POLICY_TYPES = ["TargetTrackingScaling", "StepScaling"];
+
 export const endpointAutoscaling = stackRule({
     name: "sagemaker-endpoint-autoscaling",
-    description: "Every instance variant of every endpoint has an Application Auto Scaling target (min >= 1, max >= min) and a target-tracking policy with scale-in/out cooldowns within bounds.",
+    description: "Every instance variant of every endpoint has an Application Auto Scaling target (min >= 1, max >= min) and a target-tracking or step scaling policy whose cooldowns are set within bounds.",
     anchors: [],
     enforcementLevel: "mandatory",
     severity: "medium",
-    remediation: "add an aws.appautoscaling.Target (serviceNamespace sagemaker, resourceId endpoint/<name>/variant/<variant>, scalableDimension sagemaker:variant:DesiredInstanceCount) and a TargetTrackingScaling Policy on SageMakerVariantInvocationsPerInstance with scaleInCooldown/scaleOutCooldown.",
+    remediation: "add an aws.appautoscaling.Target (serviceNamespace sagemaker, resourceId endpoint/<name>/variant/<variant>, scalableDimension sagemaker:variant:DesiredInstanceCount) and a TargetTrackingScaling Policy on SageMakerVariantInvocationsPerInstance with scaleInCooldown/scaleOutCooldown (or a StepScaling Policy with a cooldown).",
     config: {
         minCooldownSeconds: cfg.integer("Smallest accepted scale-in/scale-out cooldown.", 0),
         maxCooldownSeconds: cfg.integer("Largest accepted scale-in/scale-out cooldown.", 3600),
+        acceptedPolicyTypes: cfg.strings("Scaling policy types that count (AWS documents target tracking and step scaling for SageMaker variants).", SCALING_POLICY_TYPES),
     },
-    types: [T.endpoint],
-    validate({ config, index, report, unknown }) {
-        const targets = new Map<string, PolicyResource[]>();
-        for (const t of index.ofType(T.scalingTarget)) {
-            if (get(t.props, "serviceNamespace") !== "sagemaker" || get(t.props, "scalableDimension") !== VARIANT_DIMENSION) continue;
-            for (const k of targetKey(index, t)) targets.set(k, [...(targets.get(k) ?? []), t]);
-        }
-        const policies = new Map<string, PolicyResource[]>();
-        for (const p of index.ofType(T.scalingPolicy)) {
-            if (get(p.props, "serviceNamespace") !== "sagemaker") continue;
-            for (const k of targetKey(index, p)) policies.set(k, [...(policies.get(k) ?? []), p]);
-        }
-        const find = (m: Map<string, PolicyResource[]>, ref: VariantRef) =>
-            m.get(`${ref.endpoint.urn}|${ref.variant}`) ??
-            m.get(`name:${String(get(ref.endpoint.props, "name"))}|${ref.variant}`) ??
-            m.get(`${ref.endpoint.urn}|*`) ??
-            [];
-        for (const ref of instanceVariants(index, unknown)) {
+    kinds: [T.endpoint],
+    validate({ config, index, report, undecided }) {
+        const targets = byVariant(index, index.of(T.scalingTarget));
+        const policies = byVariant(index, index.of(T.scalingPolicy));
+        const find = <R>(m: Map<string, R[]>, ref: VariantRef): R[] => {
+            const name = readString(() => ref.endpoint.props.name);
+            return m.get(`${ref.endpoint.urn}|${ref.variant}`) ?? (typeof name === "string" ? m.get(`name:${name}|${ref.variant}`) : undefined) ?? m.get(`${ref.endpoint.urn}|*`) ?? [];
+        };
+        const accepted = config.acceptedPolicyTypes;
+        for (const ref of instanceVariants(index, undecided)) {
             const what = `endpoint ${ref.endpoint.name} variant ${ref.variant}`;
             const [target] = find(targets, ref);
             if (!target) {
                 report(ref.endpoint.urn, `${what} has no autoscaling target.`);
                 continue;
             }
-            const min = num(target.props, "minCapacity");
-            const max = num(target.props, "maxCapacity");
+            const min = readNumber(() => target.props.minCapacity);
+            const max = readNumber(() => target.props.maxCapacity);
             if (typeof min === "number" && min < 1) report(target.urn, `${what}: target minCapacity ${min} < 1.`);
             if (typeof min === "number" && typeof max === "number" && max < min) report(target.urn, `${what}: target maxCapacity ${max} < minCapacity ${min}.`);
             const scaling = find(policies, ref);
-            const tracking = scaling.find((p) => get(p.props, "policyType") === "TargetTrackingScaling");
-            if (!tracking) {
-                report(ref.endpoint.urn, `${what} has no TargetTrackingScaling policy.`);
+            const types = scaling.map((p) => readString(() => p.props.policyType));
+            const chosen = scaling.find((_, i) => {
+                const type = types[i];
+                return typeof type === "string" && accepted.includes(type);
+            });
+            if (!chosen) {
+                const unknown = types.find((t): t is Unknown => t instanceof Unknown);
+                if (unknown) undecided(unknown);
+                else report(ref.endpoint.urn, `${what} has no ${accepted.join(" or ")} policy.`);
                 continue;
             }
-            for (const key of ["scaleInCooldown", "scaleOutCooldown"]) {
-                const c = num(tracking.props, "targetTrackingScalingPolicyConfiguration", key);
-                if (c === UNKNOWN) {
-                    unknown(`scaling policy ${tracking.name} ${key}`);
+            const cooldowns: [string, number | Unknown | undefined][] =
+                chosen.props.policyType === "StepScaling"
+                    ? [["stepScalingPolicyConfiguration.cooldown", readNumber(() => chosen.props.stepScalingPolicyConfiguration?.cooldown)]]
+                    : (["scaleInCooldown", "scaleOutCooldown"] as const).map((key) => [key, readNumber(() => chosen.props.targetTrackingScalingPolicyConfiguration?.[key])]);
+            for (const [key, c] of cooldowns) {
+                if (c instanceof Unknown) {
+                    undecided(c);
                     continue;
                 }
-                if (c === undefined) report(tracking.urn, `${what}: scaling policy ${tracking.name} does not set ${key}.`);
+                if (c === undefined) report(chosen.urn, `${what}: scaling policy ${chosen.name} does not set ${key}.`);
                 else if (c < config.minCooldownSeconds || c > config.maxCooldownSeconds) {
-                    report(tracking.urn, `${what}: ${key} ${c}s is outside ${config.minCooldownSeconds}..${config.maxCooldownSeconds}s.`);
+                    report(chosen.urn, `${what}: ${key} ${c}s is outside ${config.minCooldownSeconds}..${config.maxCooldownSeconds}s.`);
                 }
             }
         }
@@ -262,6 +297,7 @@ export const sagemakerRules = [
     notebookInVpc,
     notebookImdsv2,
     notebookKms,
+    notebookIdleStop,
     modelNetworkIsolation,
     endpointConfigKms,
     trainingEncryption,

@@ -1,63 +1,72 @@
 // Required tags: cost allocation and ownership need every taggable resource to carry the same
-// keys. Tags given by the provider's defaultTags count too (they do not appear in the inputs).
+// keys. A stack may set them once on its AWS provider (`defaultTags`, which AWS applies to every
+// resource the provider creates) or on each resource (`tags`); the rule reads both, so it still
+// proves every taggable resource carries them wherever they were written.
 
+import type { PolicyProviderResource } from "@pulumi/policy";
 import { cfg, resourceRule } from "../lib/rule";
-import { UNKNOWN, record, throwUnknown, unwrap } from "../lib/values";
+import { Unknown, peek } from "../lib/preview";
+import { TAGGABLE_KINDS } from "../lib/resource-types";
 
-/** Types of this pipeline whose @pulumi/aws 7.48 Args have `tags` (objects left out: S3 object tags are data, max 10). */
-export const TAGGABLE_TYPES = [
-    "aws:s3/bucket:Bucket",
-    "aws:kms/key:Key",
-    "aws:iam/role:Role",
-    "aws:iam/instanceProfile:InstanceProfile",
-    "aws:iam/policy:Policy",
-    "aws:sagemaker/notebookInstance:NotebookInstance",
-    "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration",
-    "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob",
-    "aws:sagemaker/trainingJob:TrainingJob",
-    "aws:sagemaker/model:Model",
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-    "aws:sagemaker/endpoint:Endpoint",
-    "aws:appautoscaling/target:Target",
-    "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:cloudwatch/logGroup:LogGroup",
-    "aws:ec2/instance:Instance",
-    "aws:ec2/securityGroup:SecurityGroup",
-    "aws:lambda/function:Function",
-    "aws:budgets/budget:Budget",
-];
+type TagMap = Record<string, unknown>;
 
-/** The provider's `defaultTags.tags` (provider inputs arrive JSON-encoded for nested objects). */
-function providerDefaultTags(provider: { props: Record<string, any> } | undefined): Record<string, unknown> {
-    let dt: any = unwrap(provider?.props)?.defaultTags;
+/** Keys of a tag map, each value read on its own (one unknown value does not hide the others). */
+function readTags(read: () => unknown): { tags: TagMap; unknown?: Unknown } {
+    const v = peek(read);
+    if (v instanceof Unknown) return { tags: {}, unknown: v };
+    if (v === null || typeof v !== "object") return { tags: {} };
+    const tags: TagMap = {};
+    let unknown: Unknown | undefined;
+    for (const k of Object.keys(v)) {
+        const value = peek(() => (v as TagMap)[k]);
+        if (value instanceof Unknown) unknown ??= value;
+        tags[k] = value;
+    }
+    return { tags, unknown };
+}
+
+/**
+ * The provider's `defaultTags.tags`. The engine sends a provider's nested inputs JSON-encoded
+ * (`defaultTags` arrives as a string), the offline plan may send them as objects: both are read.
+ */
+function providerDefaultTags(provider: PolicyProviderResource | undefined): { tags: TagMap; unknown?: Unknown } {
+    if (!provider) return { tags: {} };
+    const dt = peek(() => provider.props.defaultTags as unknown);
+    if (dt instanceof Unknown) return { tags: {}, unknown: dt };
     if (typeof dt === "string") {
         try {
-            dt = JSON.parse(dt);
+            const parsed = JSON.parse(dt) as { tags?: unknown } | null;
+            return readTags(() => parsed?.tags);
         } catch {
-            return {};
+            return { tags: {} };
         }
     }
-    const tags = dt?.tags;
-    return tags && typeof tags === "object" ? tags : {};
+    return readTags(() => (dt as { tags?: unknown } | undefined)?.tags);
 }
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== "";
 
 export const requiredTags = resourceRule({
     name: "required-tags",
     category: "governance",
-    description: "Every taggable resource carries the required tags (project, stack, managed-by by default) with non-empty values, directly or through the provider's defaultTags.",
+    description: "Every taggable resource carries the required tags (project, stack, managed-by by default) with non-empty values, directly or through its provider's defaultTags.",
     anchors: [],
     enforcementLevel: "mandatory",
     severity: "low",
-    remediation: "add the missing tags (the program's stack transform tags every resource with project, stack and managed-by).",
+    remediation: "set the missing tags in the stack's AWS provider defaultTags (or on the resource's tags).",
     config: {
         requiredTags: cfg.strings("Tag keys every taggable resource must have.", ["project", "stack", "managed-by"]),
     },
-    types: TAGGABLE_TYPES,
-    validate(props, { config, args, report }) {
-        const tags = record(props, "tags");
-        if (tags === UNKNOWN) throwUnknown(["tags"], "object");
-        const all = { ...providerDefaultTags(args.provider), ...(tags ?? {}) };
-        const missing = config.requiredTags.filter((k) => all[k] === undefined || all[k] === null || all[k] === "");
+    kinds: TAGGABLE_KINDS,
+    validate(_, { config, args, report, undecided }) {
+        const own = readTags(() => (args.props as { tags?: unknown }).tags);
+        const fromProvider = providerDefaultTags(args.provider);
+        // Resource tags override provider default tags of the same key, as AWS merges them.
+        const all = { ...fromProvider.tags, ...own.tags };
+        const missing = config.requiredTags.filter((k) => !present(all[k]));
+        const unknown = own.unknown ?? fromProvider.unknown;
+        if (missing.length > 0 && unknown) return undecided(unknown);
+        // A required key whose value is not known yet is carried: only its value is still computed.
         if (missing.length > 0) report(`missing tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")}.`);
     },
 });

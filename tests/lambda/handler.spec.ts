@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as net from "net";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { HttpResponse, InvocationContext, createHandler } from "../../lambda/handler";
-import { FakeSageMakerRuntime, NUM_CLASSES, classify, startFakeSageMakerRuntime } from "./support/fake-sagemaker-runtime";
+import { FakeSageMakerRuntime, NUM_CLASSES, classify, refusedByModel, startFakeSageMakerRuntime } from "./support/fake-sagemaker-runtime";
 import { gifBytes, jpegBytes, pngBytes, sdkEnv, webpBytes, withEnv } from "./support/fixtures";
 
 const ENDPOINT = "dog-breeds";
@@ -222,15 +222,54 @@ describe("lambda/handler against a local SageMaker Runtime", function () {
     describe("endpoint errors, retries and deadlines", () => {
         const call = (extra: Record<string, string> = {}, context?: InvocationContext) => makeHandler(extra)({ image: b64(image) }, context);
 
-        it("ModelError -> 502 MODEL_ERROR carrying the endpoint's status, not retried", async () => {
-            for (const original of [500, 400]) {
+        it("an image the model refuses -> the model's 4xx, code and reason, not retried", async () => {
+            const refusals: Array<[number, string, string]> = [
+                [400, "INVALID_IMAGE", "body could not be decoded as an image (image file is truncated (19 bytes not processed))"],
+                [415, "UNSUPPORTED_IMAGE_FORMAT", "image format ICO is not accepted (allowed: JPEG, PNG, GIF, BMP, WEBP, TIFF)"],
+                [413, "IMAGE_TOO_LARGE", "image is 8000x6000 pixels; at most 40000000 pixels are accepted"],
+            ];
+            for (const [status, code, reason] of refusals) {
                 fake.invocations.length = 0;
-                fake.setScript(() => ({ kind: "ModelError", originalStatus: original, originalMessage: "Traceback (most recent call last): secret internals" }));
+                logs = [];
+                fake.setScript(() => refusedByModel(status, code, reason));
                 const res = await call();
-                assert.strictEqual(res.statusCode, 502);
-                assert.strictEqual(errorCode(res), "MODEL_ERROR");
-                assert.match(body(res).error.message, new RegExp(`status ${original}`));
-                assert.ok(!res.body.includes("Traceback"), "the model's own message stays in the log");
+                assert.deepStrictEqual(body(res), { error: { code, message: `the model refused the image: ${reason}` } });
+                assert.strictEqual(res.statusCode, status);
+                assert.strictEqual(fake.invocations.length, 1);
+                const line = JSON.parse(logs[0]) as { status: number; code: string; outcome: string; level: string; detail: string };
+                assert.deepStrictEqual([line.status, line.code, line.outcome, line.level], [status, code, "rejected", "info"]);
+                assert.match(line.detail, new RegExp(`ModelError \\(HTTP 424\\): Received client error \\(${status}\\)`));
+            }
+        });
+
+        it("the model's reason reaches the caller as one bounded line", async () => {
+            fake.setScript(() => refusedByModel(400, "INVALID_IMAGE", `bad\r\nX-Injected: 1\u0000 ${"x".repeat(2000)}`));
+            const res = await call();
+            const { message } = (body(res) as { error: { message: string } }).error;
+            assert.strictEqual(res.statusCode, 400);
+            assert.ok(message.startsWith("the model refused the image: bad X-Injected: 1 xxx"), message);
+            assert.ok(!/[\u0000-\u001f]/.test(message) && message.length <= "the model refused the image: ".length + 500, message);
+        });
+
+        it("ModelError with a 5xx, or a 4xx without the model's error body -> 502 MODEL_ERROR carrying the status, not retried", async () => {
+            const failures: Array<[number, string | undefined]> = [
+                [500, JSON.stringify({ error: { code: "INTERNAL_ERROR", message: "the model failed to classify the image" } })],
+                [500, "Traceback (most recent call last): secret internals"],
+                [503, JSON.stringify({ code: 503, type: "ServiceUnavailableException", message: "Model \"model\" has no worker to serve inference request." })],
+                // 4xx answers of the serving stack itself, or bodies outside the contract: no verdict on the image.
+                [400, "Traceback (most recent call last): secret internals"],
+                [404, JSON.stringify({ code: 404, type: "ModelNotFoundException", message: "Model not found: model" })],
+                [400, JSON.stringify({ error: { code: "lower case", message: "x" } })],
+                [400, JSON.stringify({ error: { code: "INVALID_IMAGE", message: 7 } })],
+                [400, undefined],
+            ];
+            for (const [original, originalMessage] of failures) {
+                fake.invocations.length = 0;
+                fake.setScript(() => ({ kind: "ModelError", originalStatus: original, originalMessage }));
+                const res = await call();
+                assert.deepStrictEqual([res.statusCode, errorCode(res)], [502, "MODEL_ERROR"], `${original} ${originalMessage}`);
+                assert.match((body(res) as { error: { message: string } }).error.message, new RegExp(`status ${original}`));
+                assert.ok(!res.body.includes("Traceback") && !res.body.includes("secret"), "the model's own message stays in the log");
                 assert.strictEqual(fake.invocations.length, 1);
             }
         });

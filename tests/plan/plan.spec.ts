@@ -61,7 +61,7 @@ describe("offline plan: the insecure variant fails with each expected violation 
         ["lambda-runtime-supported", "inference"], // nodejs16.x
         ["lambda-reserved-concurrency", "inference"],
         ["lambda-timeout-memory", "inference"],
-        ["lambda-no-secrets-in-environment", "inference"],
+        ["no-plaintext-secrets", "inference"],
         ["lambda-function-url-auth", "inference-url"],
         ["lambda-function-url-cors", "inference-url"],
         ["lambda-permission-not-public", "inference-public"],

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { estimateStackCost } from "../../policies/cost/estimate";
-import { PRICES_AS_OF, SAGEMAKER_USD_PER_HOUR, SPOT_DISCOUNT } from "../../policies/cost/prices";
+import { EC2_USD_PER_HOUR, PRICES_AS_OF, SAGEMAKER_USD_PER_HOUR, SPOT_DISCOUNT } from "../../policies/cost/prices";
+import { INSTANCE_TYPES } from "../../config";
 import type { PlanResource } from "../../plan/policy-engine";
 import { assertNone, assertViolation, check, res } from "./helpers";
 
@@ -82,7 +83,7 @@ describe("policies: cost estimate (policies/cost/estimate.ts)", () => {
     });
 
     it("matches an endpoint to its config by namePrefix (inputs) and, when unknown (preview), one to one", () => {
-        const stack = (endpointConfigName: string, configProps: Record<string, any>) => [
+        const stack = (endpointConfigName: string, configProps: Record<string, unknown>) => [
             res("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "cfg", { ...configProps, productionVariants: [{ variantName: "primary", instanceType: "ml.m5.large", initialInstanceCount: 1 }] }),
             res("aws:sagemaker/endpoint:Endpoint", "ep", { name: "ep-1", endpointConfigName }),
             res("aws:appautoscaling/target:Target", "t", { serviceNamespace: "sagemaker", resourceId: "endpoint/ep-1/variant/primary", minCapacity: 2, maxCapacity: 4 }),
@@ -96,9 +97,6 @@ describe("policies: cost estimate (policies/cost/estimate.ts)", () => {
 
     it("every instance type the program accepts has a price", () => {
         // config.ts lists the instance types each resource kind accepts; the estimate must price them all.
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { INSTANCE_TYPES } = require("../../config") as { INSTANCE_TYPES: Record<string, readonly string[]> };
-        const { EC2_USD_PER_HOUR } = require("../../policies/cost/prices") as { EC2_USD_PER_HOUR: Record<string, number> };
         const missing: string[] = [];
         for (const [kind, types] of Object.entries(INSTANCE_TYPES)) {
             for (const t of types) if ((kind === "ec2" ? EC2_USD_PER_HOUR : SAGEMAKER_USD_PER_HOUR)[t] === undefined) missing.push(`${kind}:${t}`);

@@ -6,7 +6,7 @@ const SG = "aws:ec2/securityGroup:SecurityGroup";
 const SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 
-const trainer = (over: Record<string, any> = {}) =>
+const trainer = (over: Record<string, unknown> = {}) =>
     res(EC2, "trainer", {
         instanceType: "g4dn.xlarge",
         ami: "ami-0d3b5e4c2a1f09876",

@@ -114,7 +114,7 @@ describe("policies: IAM", () => {
     });
 
     describe("iam-role-trust-matches-use (stack)", () => {
-        const fnUsing = (role: ReturnType<typeof lambdaRole>) => res("aws:lambda/function:Function", "fn", { role: role.props.arn, runtime: "nodejs24.x" }, { role: [role] });
+        const fnUsing = (role: ReturnType<typeof lambdaRole>) => res("aws:lambda/function:Function", "fn", { role: role.props.arn as string, runtime: "nodejs24.x" }, { role: [role] });
         it("accepts each role trusting exactly its user's service (joined by ARN, name or dependency)", async () => {
             const fnRole = lambdaRole();
             const nbRole = notebookRole();
@@ -122,7 +122,7 @@ describe("policies: IAM", () => {
             assertNone(await check("iam-role-trust-matches-use", [
                 fnRole, nbRole, trainerRole,
                 fnUsing(fnRole),
-                res("aws:sagemaker/notebookInstance:NotebookInstance", "nb", { roleArn: nbRole.props.arn }),
+                res("aws:sagemaker/notebookInstance:NotebookInstance", "nb", { roleArn: nbRole.props.arn as string }),
                 res("aws:sagemaker/trainingJob:TrainingJob", "job", { roleArn: UNKNOWN_STRING }, { roleArn: [nbRole] }),
                 res("aws:iam/instanceProfile:InstanceProfile", "profile", { role: "trainer-role" }),
             ]));
@@ -133,7 +133,7 @@ describe("policies: IAM", () => {
             const both = res(ROLE, "fn-role", { name: "fn-role", arn: "arn:aws:iam::123456789012:role/fn-role", assumeRolePolicy: doc({ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" }) });
             assertViolation(await check("iam-role-trust-matches-use", [both, fnUsing(both)]), "also trusts ec2.amazonaws.com", 1);
             const shared = lambdaRole();
-            const v = await check("iam-role-trust-matches-use", [shared, fnUsing(shared), res("aws:sagemaker/model:Model", "model", { executionRoleArn: shared.props.arn })]);
+            const v = await check("iam-role-trust-matches-use", [shared, fnUsing(shared), res("aws:sagemaker/model:Model", "model", { executionRoleArn: shared.props.arn as string })]);
             assertViolation(v, "role fn-role is shared by fn, model, which run under lambda.amazonaws.com and sagemaker.amazonaws.com", 1);
         });
         it("roles nobody uses are left to iam-role-trust-restricted", async () => {
@@ -221,7 +221,7 @@ describe("policies: IAM", () => {
             ]);
             assert.deepStrictEqual(v.map((x) => x.enforcementLevel).sort(), ["advisory", "mandatory"]);
             assertViolation(v, "fn2-role: role policy extra statement 0 allows s3:ListBucket");
-            assertViolation(v, ["can't run policy 'iam-lambda-role-least-privilege'", "during preview", "role policy invoke"]);
+            assertViolation(v, ["can't run policy 'iam-lambda-role-least-privilege'", "during preview", "value at .policy"]);
         });
         it("takes the allow-list from config", async () => {
             const role = lambdaRole();
@@ -229,5 +229,69 @@ describe("policies: IAM", () => {
             assertViolation(await check("iam-lambda-role-least-privilege", r), "sqs:SendMessage");
             assertNone(await check("iam-lambda-role-least-privilege", r, { allowedActions: ["sqs:SendMessage"] }));
         });
+    });
+});
+
+describe("policies: IAM on every principal kind", () => {
+    const USER = "aws:iam/user:User";
+    const GROUP = "aws:iam/group:Group";
+    const USER_POLICY = "aws:iam/userPolicy:UserPolicy";
+    const GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy";
+    const USER_ATTACH = "aws:iam/userPolicyAttachment:UserPolicyAttachment";
+    const GROUP_ATTACH = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment";
+
+    it("wildcard actions in every form (*, svc:*, svc:Prefix*, svc:*Suffix, NotAction) on user, group, role and customer-managed policies", async () => {
+        const v = await check("iam-no-wildcard-actions", [
+            res(USER_POLICY, "u", { user: "ci", policy: doc({ Effect: "Allow", Action: "s3:Get*", Resource: "arn:aws:s3:::b/*" }) }),
+            res(GROUP_POLICY, "g", { group: "ops", policy: doc({ Effect: "Allow", Action: ["sagemaker:*Endpoint"], Resource: ENDPOINT_ARN }) }),
+            res(POLICY, "p", { policy: doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }) }),
+            res(ROLE_POLICY, "r", { role: "x", policy: doc({ Effect: "Allow", Action: "iam:Create*", Resource: "*" }) }),
+        ]);
+        assertViolation(v, "allows Action 's3:Get*'");
+        assertViolation(v, "allows Action 'sagemaker:*Endpoint'");
+        assertViolation(v, "NotAction");
+        assertViolation(v, "allows Action 'iam:Create*'");
+        assert.strictEqual(v.length, 4);
+    });
+
+    it("privilege escalation: attaching or writing policies, new policy versions, changing trust, through exact actions or wildcards", async () => {
+        const v = await check("iam-no-privilege-escalation", [
+            res(ROLE_POLICY, "attach", { role: "x", policy: doc({ Effect: "Allow", Action: ["iam:AttachRolePolicy", "iam:PutUserPolicy"], Resource: "arn:aws:iam::123456789012:role/x" }) }),
+            res(USER_POLICY, "versions", { user: "ci", policy: doc({ Effect: "Allow", Action: "iam:*PolicyVersion", Resource: "*" }) }),
+            res(GROUP_POLICY, "trust", { group: "ops", policy: doc({ Effect: "Allow", Action: "iam:UpdateAssumeRolePolicy", Resource: "*" }) }),
+        ]);
+        assertViolation(v, "allows iam:AttachRolePolicy, iam:PutUserPolicy");
+        assertViolation(v, "allows iam:CreatePolicyVersion, iam:SetDefaultPolicyVersion");
+        assertViolation(v, "allows iam:UpdateAssumeRolePolicy");
+        assert.strictEqual(v.length, 3);
+        assertNone(await check("iam-no-privilege-escalation", [res(ROLE_POLICY, "read", { role: "x", policy: doc({ Effect: "Allow", Action: ["iam:GetRole", "sagemaker:InvokeEndpoint"], Resource: "*" }) })]));
+    });
+
+    it("sensitive reads (secrets, parameters) on Resource '*' for users and groups too", async () => {
+        const v = await check("iam-no-star-resource-for-sensitive-actions", [
+            res(USER_POLICY, "u", { user: "ci", policy: doc({ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "*" }) }),
+            res(GROUP_POLICY, "g", { group: "ops", policy: doc({ Effect: "Allow", Action: "ssm:GetParameter*", Resource: "*" }) }),
+        ]);
+        assertViolation(v, "secretsmanager:GetSecretValue on Resource '*'");
+        assertViolation(v, "ssm:GetParameter, ssm:GetParameters, ssm:GetParametersByPath on Resource '*'");
+        assert.strictEqual(v.length, 2);
+    });
+
+    it("admin and FullAccess managed policies on users and groups, however attached", async () => {
+        const user = res(USER, "ci", { name: "ci-user", arn: "arn:aws:iam::123456789012:user/ci-user" });
+        const group = res(GROUP, "ops", { name: "ops", arn: "arn:aws:iam::123456789012:group/ops" });
+        const v = await check("iam-no-managed-full-access", [
+            user,
+            group,
+            res(USER_ATTACH, "admin", { user: "ci-user", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+            res(GROUP_ATTACH, "s3", { group: UNKNOWN_STRING, policyArn: "arn:aws:iam::aws:policy/AmazonS3FullAccess" }, { group: [group] }),
+            res(POLICY_ATTACH, "power", { users: ["arn:aws:iam::123456789012:user/ci-user"], groups: ["ops"], policyArn: "arn:aws:iam::aws:policy/PowerUserAccess" }),
+        ]);
+        assertViolation(v, ["user ci holds AWS-managed AdministratorAccess", "user policy attachment admin"]);
+        assertViolation(v, ["group ops holds AWS-managed AmazonS3FullAccess", "group policy attachment s3"]);
+        assertViolation(v, ["user ci holds AWS-managed PowerUserAccess", "policy attachment power"]);
+        assertViolation(v, ["group ops holds AWS-managed PowerUserAccess", "policy attachment power"]);
+        assert.strictEqual(v.length, 4);
+        assert.ok(v.every((x) => x.urn === user.urn || x.urn === group.urn));
     });
 });

@@ -9,7 +9,7 @@ const TARGET = "aws:appautoscaling/target:Target";
 const EC2 = "aws:ec2/instance:Instance";
 
 let jobs = 0;
-const training = (over: Record<string, any> = {}) =>
+const training = (over: Record<string, unknown> = {}) =>
     res(TRAINING, `job${++jobs}`, {
         trainingJobName: "mlops-dev-single-abc",
         resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: 1, volumeSizeInGb: 30 },
@@ -19,7 +19,7 @@ const training = (over: Record<string, any> = {}) =>
         ...over,
     });
 
-const tuning = (over: Record<string, any> = {}, def: Record<string, any> = {}) =>
+const tuning = (over: Record<string, unknown> = {}, def: Record<string, unknown> = {}) =>
     res(TUNING, "tuning", {
         config: { strategy: "Bayesian", resourceLimits: { maxNumberOfTrainingJobs: 2, maxParallelTrainingJobs: 2 }, ...over },
         trainingJobDefinition: {
@@ -140,11 +140,16 @@ describe("policies: instance types and counts", () => {
         assertNone(await check("sagemaker-autoscaling-bounds", [target(1, 40)], { maxCapacity: 40 }));
     });
 
-    it("ec2-instance-type: allow-list and root volume cap", async () => {
+    it("ec2-instance-type: allow-list", async () => {
         assertNone(await check("ec2-instance-type", [res(EC2, "gpu", { instanceType: "g4dn.xlarge", rootBlockDevice: { volumeSize: 100 } })]));
         assertViolation(await check("ec2-instance-type", [res(EC2, "gpu", { instanceType: "p4d.24xlarge" })]), "instanceType p4d.24xlarge is not allowed", 1);
-        assertViolation(await check("ec2-instance-type", [res(EC2, "gpu", { instanceType: "g4dn.xlarge", rootBlockDevice: { volumeSize: 1000 } })]), "root volume 1000 GB exceeds 200 GB", 1);
         assertViolation(await check("ec2-instance-type", [res(EC2, "gpu", { instanceType: "g5.xlarge" })], { allowedInstanceTypes: ["g4dn.xlarge"] }), "g5.xlarge is not allowed");
+    });
+
+    it("ec2-volume-size: root volume cap (and every other volume, see ec2.spec.ts)", async () => {
+        assertNone(await check("ec2-volume-size", [res(EC2, "gpu", { instanceType: "g4dn.xlarge", rootBlockDevice: { volumeSize: 100 } })]));
+        assertViolation(await check("ec2-volume-size", [res(EC2, "gpu", { instanceType: "g4dn.xlarge", rootBlockDevice: { volumeSize: 1000 } })]), "root volume 1000 GB exceeds 200 GB", 1);
+        assertNone(await check("ec2-volume-size", [res(EC2, "gpu", { instanceType: "g4dn.xlarge", rootBlockDevice: { volumeSize: 1000 } })], { maxVolumeGb: 1000 }));
     });
 
     it("ec2-instance-count: at most maxInstances per stack, reported on the extra instances", async () => {

@@ -6,7 +6,7 @@ const URL = "aws:lambda/functionUrl:FunctionUrl";
 const PERMISSION = "aws:lambda/permission:Permission";
 const PROVISIONED = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig";
 
-const fn = (over: Record<string, any> = {}) =>
+const fn = (over: Record<string, unknown> = {}) =>
     res(FN, "inference", {
         runtime: "nodejs24.x",
         handler: "index.handler",
@@ -20,7 +20,7 @@ const fn = (over: Record<string, any> = {}) =>
 
 describe("policies: Lambda", () => {
     it("the inference function as designed passes every function rule", async () => {
-        for (const rule of ["lambda-runtime-supported", "lambda-reserved-concurrency", "lambda-timeout-memory", "lambda-no-secrets-in-environment"]) assertNone(await check(rule, [fn()]));
+        for (const rule of ["lambda-runtime-supported", "lambda-reserved-concurrency", "lambda-timeout-memory", "no-plaintext-secrets"]) assertNone(await check(rule, [fn()]));
     });
 
     it("lambda-runtime-supported: deprecated runtimes fail, images are exempt, the list is configurable", async () => {
@@ -75,8 +75,8 @@ describe("policies: Lambda", () => {
     });
 
     it("lambda-no-secrets-in-environment: secret names and credential-shaped values, references allowed", async () => {
-        assertNone(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { API_KEY_SECRET_ID: "prod/api-key", DB_PASSWORD_PARAMETER: "/prod/db/password", TOKEN_ARN: "arn:aws:secretsmanager:us-east-1:1:secret:t" } } })]));
-        const v = await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { DB_PASSWORD: "hunter2", KEY: "AKIAABCDEFGHIJKLMNOP", PEM: "-----BEGIN RSA PRIVATE KEY-----\nMIIE" } } })]);
+        assertNone(await check("no-plaintext-secrets", [fn({ environment: { variables: { API_KEY_SECRET_ID: "prod/api-key", DB_PASSWORD_PARAMETER: "/prod/db/password", TOKEN_ARN: "arn:aws:secretsmanager:us-east-1:1:secret:t" } } })]));
+        const v = await check("no-plaintext-secrets", [fn({ environment: { variables: { DB_PASSWORD: "hunter2", KEY: "AKIAABCDEFGHIJKLMNOP", PEM: "-----BEGIN RSA PRIVATE KEY-----\nMIIE" } } })]);
         assertViolation(v, "DB_PASSWORD looks like it holds a secret");
         assertViolation(v, "KEY holds a value that looks like a credential");
         assertViolation(v, "PEM holds a value that looks like a credential");
@@ -101,7 +101,7 @@ describe("policies: Lambda", () => {
     });
 
     it("lambda-no-secrets-in-environment: in preview, unknown values are judged by their names only", async () => {
-        assertNone(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { ENDPOINT_NAME: UNKNOWN_STRING } } })]));
-        assertViolation(await check("lambda-no-secrets-in-environment", [fn({ environment: { variables: { DB_PASSWORD: UNKNOWN_STRING } } })]), "DB_PASSWORD looks like it holds a secret", 1);
+        assertNone(await check("no-plaintext-secrets", [fn({ environment: { variables: { ENDPOINT_NAME: UNKNOWN_STRING } } })]));
+        assertViolation(await check("no-plaintext-secrets", [fn({ environment: { variables: { DB_PASSWORD: UNKNOWN_STRING } } })]), "DB_PASSWORD looks like it holds a secret", 1);
     });
 });

@@ -5,10 +5,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { packName, policies } from "../../policies/pack";
-import { evaluatePack } from "../../plan/policy-engine";
+import { evaluatePack, type PolicyPackConfig } from "../../plan/policy-engine";
+import { resolveConfig } from "../../policies/lib/rule";
+import { check, res } from "./helpers";
 
 const POLICIES_DIR = path.join(__dirname, "..", "..", "policies");
-const readJson = (f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8"));
+const readJson = <T>(f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8")) as T;
 
 /**
  * Rules that need a VPC subnet (with NAT or VPC endpoints) or a KMS key: advisory in dev
@@ -18,7 +20,7 @@ const readJson = (f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DI
 const VPC_OR_KMS_RULES = ["sagemaker-notebook-no-direct-internet", "sagemaker-notebook-in-vpc", "sagemaker-notebook-kms", "sagemaker-endpoint-config-kms", "ec2-no-public-ip"];
 
 async function resolvedLevels(stack: string): Promise<Map<string, { enforcementLevel: string; properties: Record<string, unknown> }>> {
-    const result = await evaluatePack(policies, [], readJson(`config/${stack}.json`), { packName });
+    const result = await evaluatePack(policies, [], readJson<PolicyPackConfig>(`config/${stack}.json`), { packName });
     assert.deepStrictEqual(result.config.unknownPolicyNames, [], `${stack}.json names policies the pack lacks`);
     return result.config.policies;
 }
@@ -33,7 +35,7 @@ describe("policies: the pack", () => {
     it("has PulumiPolicy.yaml with runtime nodejs and a versioned package.json with @pulumi/policy", () => {
         const yaml = fs.readFileSync(path.join(POLICIES_DIR, "PulumiPolicy.yaml"), "utf8");
         assert.match(yaml, /^runtime: nodejs$/m);
-        const pkg = readJson("package.json");
+        const pkg = readJson<{ version: string; dependencies: Record<string, string> }>("package.json");
         assert.match(pkg.version, /^\d+\.\d+\.\d+$/);
         assert.ok(pkg.dependencies["@pulumi/policy"]);
     });
@@ -49,11 +51,25 @@ describe("policies: the pack", () => {
             assert.ok(p.remediationSteps && p.remediationSteps.length > 10, `${p.name} remediation`);
             assert.ok(p.tags && ["security", "cost", "governance"].includes(p.tags[0]), `${p.name} category`);
             for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
-                assert.ok((schema as any).default !== undefined, `${p.name}.${key} has no default`);
-                assert.ok((schema as any).description, `${p.name}.${key} has no description`);
+                assert.ok((schema as { default?: unknown }).default !== undefined, `${p.name}.${key} has no default`);
+                assert.ok((schema as { description?: string }).description, `${p.name}.${key} has no description`);
             }
         }
         assert.ok(policies.length >= 40, `only ${policies.length} rules`);
+    });
+
+    it("every rule's config schema refuses unknown properties", () => {
+        for (const p of policies) assert.strictEqual((p.configSchema as { additionalProperties?: unknown }).additionalProperties, false, p.name);
+    });
+
+    it("a misspelt config property fails the rule with a message naming the rule, the property and the closest one", async () => {
+        // The engine validates only a schema's properties and required keys (additionalProperties
+        // does not travel over the analyzer protocol), so the rule itself refuses what it does not know.
+        const target = res("aws:appautoscaling/target:Target", "t", { serviceNamespace: "sagemaker", resourceId: "endpoint/e/variant/v", minCapacity: 1, maxCapacity: 40 });
+        await assert.rejects(check("sagemaker-autoscaling-bounds", [target], { maxCapacty: 40 }), /policy config of 'sagemaker-autoscaling-bounds': unknown property 'maxCapacty' \(did you mean 'maxCapacity'\?\); its properties are maxCapacity/);
+        await assert.rejects(check("kms-key-rotation", [res("aws:kms/key:Key", "k", { enableKeyRotation: true })], { rotate: true }), /unknown property 'rotate'; it takes no properties/);
+        await assert.rejects(check("s3-bucket-versioning", [res("aws:s3/bucket:Bucket", "b", {})], { enabled: true }), /'s3-bucket-versioning': unknown property 'enabled'/);
+        assert.deepStrictEqual(resolveConfig("x", { n: { type: "integer", description: "n", default: 1 } }, { enforcementLevel: "advisory", n: 2 }), { n: 2 });
     });
 
     it("covers every service of the pipeline", () => {
@@ -80,6 +96,7 @@ describe("policies: the pack", () => {
         assert.deepStrictEqual(dev.get("sagemaker-notebook-instance-type")!.properties.allowedInstanceTypes, ["ml.t3.medium"]);
         assert.deepStrictEqual(dev.get("sagemaker-endpoint-instance-limits")!.properties.allowedInstanceTypes, ["ml.m5.large"]);
         assert.deepStrictEqual(dev.get("ec2-instance-type")!.properties.allowedInstanceTypes, ["g4dn.xlarge"]);
+        assert.strictEqual(dev.get("ec2-volume-size")!.properties.maxVolumeGb, 150);
         assert.strictEqual(dev.get("lambda-reserved-concurrency")!.properties.maxReservedConcurrency, 5);
         assert.strictEqual(dev.get("sagemaker-training-spot")!.properties.requireSpot, true);
     });

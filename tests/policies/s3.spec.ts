@@ -2,7 +2,20 @@ import * as assert from "assert";
 import type { PlanResource } from "../../plan/policy-engine";
 import { UNKNOWN_STRING, assertNone, assertViolation, check, doc, res } from "./helpers";
 
-import { T } from "../../policies/rules/s3";
+import { RESOURCE_TYPES } from "../../policies/lib/resource-types";
+
+/** The current class of each S3 concept (the legacy classes are exercised below). */
+const T = {
+    bucket: RESOURCE_TYPES.bucket.tokens[0],
+    publicAccessBlock: RESOURCE_TYPES.bucketPublicAccessBlock.tokens[0],
+    encryption: RESOURCE_TYPES.bucketEncryption.tokens[0],
+    versioning: RESOURCE_TYPES.bucketVersioning.tokens[0],
+    policy: RESOURCE_TYPES.bucketPolicy.tokens[0],
+    acl: RESOURCE_TYPES.bucketAcl.tokens[0],
+    ownership: RESOURCE_TYPES.bucketOwnershipControls.tokens[0],
+    lifecycle: RESOURCE_TYPES.bucketLifecycle.tokens[0],
+    object: RESOURCE_TYPES.bucketObject.tokens[0],
+};
 
 const NAME = "mlops-dev-data-1a2b3c4";
 const tlsOnly = doc(
@@ -13,7 +26,7 @@ const tlsOnly = doc(
 function secureBucket(opts: { ref?: "name" | "unknown"; kms?: boolean; drop?: string[] } = {}): PlanResource[] {
     const bucket = res(T.bucket, "data", { bucket: NAME, id: NAME, arn: `arn:aws:s3:::${NAME}` });
     const ref = opts.ref === "unknown" ? UNKNOWN_STRING : NAME;
-    const side = (type: string, name: string, props: Record<string, any>) => res(type, name, { bucket: ref, ...props }, { bucket: [bucket] });
+    const side = (type: string, name: string, props: Record<string, unknown>) => res(type, name, { bucket: ref, ...props }, { bucket: [bucket] });
     const all: Record<string, PlanResource> = {
         pab: side(T.publicAccessBlock, "data-pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
         sse: side(T.encryption, "data-sse", { rules: [{ applyServerSideEncryptionByDefault: opts.kms ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/k" } : { sseAlgorithm: "AES256" } }] }),

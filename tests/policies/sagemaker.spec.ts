@@ -78,7 +78,7 @@ describe("policies: SageMaker", () => {
 
     describe("sagemaker-training-encryption", () => {
         const KEY = "arn:aws:kms:us-east-1:123456789012:key/k";
-        const job = (name: string, count: number, over: Record<string, any> = {}) =>
+        const job = (name: string, count: number, over: Record<string, unknown> = {}) =>
             res("aws:sagemaker/trainingJob:TrainingJob", name, {
                 resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: count, volumeKmsKeyId: KEY },
                 outputDataConfig: { s3OutputPath: "s3://b/training/", kmsKeyId: KEY },
@@ -108,7 +108,7 @@ describe("policies: SageMaker", () => {
     });
 
     describe("sagemaker-endpoint-autoscaling (stack)", () => {
-        const stack = (opts: { target?: Record<string, any>; policy?: Record<string, any> | null; serverless?: boolean; unknownName?: boolean } = {}) => {
+        const stack = (opts: { target?: Record<string, unknown> | null; policy?: Record<string, unknown> | null; serverless?: boolean; unknownName?: boolean } = {}) => {
             const config = res(CONFIG, "cfg", {
                 name: "cfg-1234",
                 productionVariants: [opts.serverless ? { variantName: "primary", serverlessConfig: { memorySizeInMb: 2048, maxConcurrency: 5 } } : { variantName: "primary", instanceType: "ml.m5.large", initialInstanceCount: 1 }],
@@ -139,11 +139,11 @@ describe("policies: SageMaker", () => {
             assertNone(await check("sagemaker-endpoint-autoscaling", stack({ unknownName: true })));
         });
         it("serverless variants need no scaling target", async () => {
-            assertNone(await check("sagemaker-endpoint-autoscaling", stack({ serverless: true, target: null as any, policy: null })));
+            assertNone(await check("sagemaker-endpoint-autoscaling", stack({ serverless: true, target: null, policy: null })));
         });
         it("rejects a missing target, a missing policy, bad bounds and missing cooldowns", async () => {
-            assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: null as any, policy: null })), "endpoint ep variant primary has no autoscaling target", 1);
-            assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ policy: null })), "has no TargetTrackingScaling policy", 1);
+            assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: null, policy: null })), "endpoint ep variant primary has no autoscaling target", 1);
+            assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ policy: null })), "has no TargetTrackingScaling or StepScaling policy", 1);
             assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: { minCapacity: 3, maxCapacity: 2 } })), "maxCapacity 2 < minCapacity 3", 1);
             assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: { minCapacity: 0 } })), "minCapacity 0 < 1", 1);
             const noCooldown = await check("sagemaker-endpoint-autoscaling", stack({ policy: { targetTrackingScalingPolicyConfiguration: { targetValue: 5 } } }));
@@ -156,5 +156,19 @@ describe("policies: SageMaker", () => {
         it("a target for another variant does not count", async () => {
             assertViolation(await check("sagemaker-endpoint-autoscaling", stack({ target: { resourceId: "endpoint/ep-1234/variant/other" }, policy: { resourceId: "endpoint/ep-1234/variant/other" } })), "has no autoscaling target");
         });
+    });
+});
+
+describe("policies: sagemaker-notebook-idle-stop (stack)", () => {
+    const LIFECYCLE = "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration";
+    it("accepts a notebook whose lifecycle configuration has an onStart script (joined by name or dependency)", async () => {
+        const lc = res(LIFECYCLE, "idle", { name: "mlops-dev-idle-stop", onStart: Buffer.from("#!/bin/bash\n").toString("base64") });
+        assertNone(await check("sagemaker-notebook-idle-stop", [lc, res(NOTEBOOK, "nb", { ...hardenedNotebook, lifecycleConfigName: "mlops-dev-idle-stop" })]));
+        assertNone(await check("sagemaker-notebook-idle-stop", [lc, res(NOTEBOOK, "nb", { ...hardenedNotebook, lifecycleConfigName: UNKNOWN_STRING }, { lifecycleConfigName: [lc] })]));
+    });
+    it("rejects a notebook with no lifecycle configuration, or one without onStart", async () => {
+        assertViolation(await check("sagemaker-notebook-idle-stop", [res(NOTEBOOK, "nb", hardenedNotebook)]), "notebook nb has no lifecycle configuration", 1);
+        const lc = res(LIFECYCLE, "setup", { name: "setup", onCreate: Buffer.from("pip install x").toString("base64") });
+        assertViolation(await check("sagemaker-notebook-idle-stop", [lc, res(NOTEBOOK, "nb", { ...hardenedNotebook, lifecycleConfigName: "setup" })]), "lifecycle configuration setup has no onStart script", 1);
     });
 });

@@ -60,7 +60,7 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
             assert.match(dataset.status, /^no dataset yet \(no s3:\/\/mlops-dev-data-123456789012-us-east-1\/datasets\/dogImages\/manifest\.json\): tuning, training, the endpoint, the inference function and the EC2 trainer wait for it\. Upload it with `npm run dataset:upload -- --stack dev`, then run `pulumi up` again$/);
             assert.ok(!("contentHash" in dataset));
             assert.deepStrictEqual(warnings.filter(w => w.includes("no dataset yet")), [`warning: [runtime] ${dataset.status}`]);
-            for (const key of ["trainingJobs", "endpointName", "functionName", "tuningJobName", "trainerInstanceId", "watch"]) {
+            for (const key of ["trainingJobs", "endpointName", "functionName", "tuningJobName", "trainerInstanceId", "tuningJobLinks", "endpointLinks", "functionLinks", "dashboardUrl"]) {
                 assert.ok(!(key in run.outputs), `${key} is exported without a dataset`);
             }
         });
@@ -107,19 +107,17 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
             assert.notStrictEqual(single(b), single(a));
         });
 
-        it("links every job it waits for: console pages, CloudWatch Logs and the command that follows them", () => {
-            const watch = withData.outputs.watch as Record<string, any>;
-            const single = (withData.outputs.trainingJobs as Record<string, { jobName: string }>).single.jobName;
-            assert.deepStrictEqual(watch.training.single, {
-                console: `https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/jobs/${single}`,
-                logs: "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/" +
-                    `$252Faws$252Fsagemaker$252FTrainingJobs$3FlogStreamNameFilter$3D${single}`,
-                tail: `aws logs tail /aws/sagemaker/TrainingJobs --follow --region us-east-1 --log-stream-name-prefix ${single}`,
+        it("links what it waits for beyond the jobs: the endpoint's and the function's pages and logs", () => {
+            assert.deepStrictEqual(withData.outputs.endpointLinks, {
+                console: "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/endpoints/mlops-dev-endpoint",
+                logs: "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FEndpoints$252Fmlops-dev-endpoint",
             });
-            assert.match(watch.tuning.console, /#\/hyper-tuning-jobs\/mlops-dev-hpo-[0-9a-f]{8}$/);
-            assert.strictEqual(watch.endpoint.tail, "aws logs tail /aws/sagemaker/Endpoints/mlops-dev-endpoint --follow --region us-east-1");
-            assert.strictEqual(watch.inferenceFunction.tail, "aws logs tail /aws/lambda/mlops-dev-inference --follow --region us-east-1");
-            assert.match(watch.gpuTrainer.log, /^s3:\/\/mlops-dev-data-123456789012-us-east-1\/gpu-trainer\/[0-9a-f]{12}\/train\.log$/);
+            assert.deepStrictEqual(withData.outputs.functionLinks, {
+                console: "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/mlops-dev-inference",
+                logs: "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fmlops-dev-inference",
+            });
+            const single = (withData.outputs.trainingJobs as Record<string, { jobName: string; links: { console: string } }>).single;
+            assert.strictEqual(single.links.console, `https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/jobs/${single.jobName}`);
         });
     });
 

@@ -81,19 +81,22 @@ describe("least privilege", () => {
         }
     });
 
-    it("every trust policy names one service and pins the account where the service supports it", () => {
+    it("every trust policy names one service, and conditions only on aws:SourceArn in this account and region", () => {
         for (const role of ofType(prod, "aws:iam/role:Role")) {
             const [trust, ...more] = trustOf(role);
             assert.strictEqual(more.length, 0);
             const service = (trust.Principal as { Service: string }).Service;
             assert.match(service, /^(sagemaker|lambda|ec2)\.amazonaws\.com$/);
-            if (service !== "ec2.amazonaws.com") {
-                assert.deepStrictEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+            for (const [operator, keys] of Object.entries(trust.Condition ?? {})) {
+                assert.deepStrictEqual([operator, Object.keys(keys)], ["ArnLike", ["aws:SourceArn"]], role.name);
+                for (const arn of list(keys["aws:SourceArn"] as string | string[])) {
+                    assert.match(arn, /^arn:aws:sagemaker:us-east-1:123456789012:/, role.name);
+                }
             }
         }
     });
 
-    it("the notebook works on this bucket, starts this stack's jobs and passes only the training role", () => {
+    it("the notebook works on this bucket, writes only its scratch prefix, starts this stack's jobs and passes only their roles", () => {
         const role = roleNamed(dev, "notebook-role");
         const { statements, managed } = permissionsOf(dev, role);
         assert.deepStrictEqual(managed, []);
@@ -101,14 +104,16 @@ describe("least privilege", () => {
         const trainingRoleArn = outputsOf(roleNamed(dev, "training-role")).arn;
         const grants = allowed(statements);
         for (const g of grants.filter(g => g.action.startsWith("s3:"))) {
-            assert.ok(g.resource === bucketArn || g.resource === `${bucketArn}/*`, `s3 grant outside the bucket: ${g.action} ${g.resource}`);
+            const writes = /^s3:(Put|Delete)/.test(g.action);
+            assert.ok(writes ? g.resource === `${bucketArn}/notebook/*` : g.resource === bucketArn || g.resource === `${bucketArn}/*`,
+                `s3 grant outside its place: ${g.action} ${g.resource}`);
         }
         for (const g of grants.filter(g => /^sagemaker:(Create|Describe|Stop)(TrainingJob|HyperParameterTuningJob)$/.test(g.action))) {
             assert.match(g.resource, /:(training-job|hyper-parameter-tuning-job)\/mlops-dev-\*$/, `${g.action} not limited to this stack's jobs`);
         }
         const passRole = statements.filter(s => list(s.Action).includes("iam:PassRole"));
         assert.strictEqual(passRole.length, 1);
-        assert.strictEqual(passRole[0].Resource, trainingRoleArn);
+        assert.deepStrictEqual(passRole[0].Resource, [trainingRoleArn, outputsOf(roleNamed(dev, "tuning-role")).arn]);
         assert.deepStrictEqual(passRole[0].Condition, { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } });
         const selfStop = grants.filter(g => g.action === "sagemaker:StopNotebookInstance");
         assert.deepStrictEqual(selfStop.map(g => g.resource), ["arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/mlops-dev-notebook"]);
@@ -125,24 +130,47 @@ describe("least privilege", () => {
         assert.deepStrictEqual(grants.filter(g => g.action === "s3:PutObject").map(g => g.resource), [`${bucketArn}/${output}*`]);
         assert.deepStrictEqual(grants.filter(g => g.action === "s3:GetObject").map(g => g.resource).sort(),
             [`${bucketArn}/${codeKey}*`, `${bucketArn}/datasets/dogImages/*`, `${bucketArn}/${output}*`].sort());
+        const listed = statements.find(s => list(s.Action).includes("s3:ListBucket"))!.Condition!.StringLike["s3:prefix"];
+        assert.deepStrictEqual(listed, ["datasets/dogImages/*", `${output}checkpoints/*`], "it lists only what it syncs");
         assert.ok(grants.every(g => !g.action.startsWith("s3:Delete")));
         assert.deepStrictEqual(trustOf(role).map(t => t.Principal), [{ Service: "ec2.amazonaws.com" }]);
     });
 
-    it("the model role reads exactly its artifact", () => {
-        const role = roleNamed(dev, "endpoint-model-role");
-        const grants = allowed(permissionsOf(dev, role).statements);
-        const artifact = String(dev.outputs.deployedModelDataUrl).replace(/^s3:\/\//, "arn:aws:s3:::");
-        assert.deepStrictEqual(grants.filter(g => g.action.startsWith("s3:")), [{ action: "s3:GetObject", resource: artifact }]);
+    it("the model role reads exactly its artifact, writes only its endpoint's log group, and never writes S3 or KMS", () => {
+        for (const run of [dev, prod]) {
+            const role = roleNamed(run, "endpoint-model-role");
+            const grants = allowed(permissionsOf(run, role).statements);
+            const artifact = String(run.outputs.deployedModelDataUrl).replace(/^s3:\/\//, "arn:aws:s3:::");
+            assert.deepStrictEqual(grants.filter(g => g.action.startsWith("s3:")), [{ action: "s3:GetObject", resource: artifact }]);
+            assert.deepStrictEqual(grants.filter(g => g.action.startsWith("kms:")).map(g => g.action), run === prod ? ["kms:Decrypt"] : []);
+            const logGroups = [...new Set(grants.filter(g => g.action.startsWith("logs:")).map(g => g.resource))];
+            assert.deepStrictEqual(logGroups, [`arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/${run.outputs.endpointName}:*`]);
+        }
     });
 
-    it("the training role writes only job prefixes and uses the KMS key only through S3 and SageMaker", () => {
-        const role = roleNamed(prod, "training-role");
-        const { statements } = permissionsOf(prod, role);
+    it("the training and tuning roles write only their own prefixes and use the KMS key as SageMaker documents", () => {
         const bucketArn = outputsOf(one(prod, "aws:s3/bucket:Bucket")).arn;
-        const writes = allowed(statements).filter(g => g.action === "s3:PutObject").map(g => g.resource).sort();
-        assert.deepStrictEqual(writes, ["checkpoints/", "debugger/", "training/", "tuning/"].map(p => `${bucketArn}/${p}*`));
-        const kms = statements.find(s => s.Sid === "UseStackKey")!;
-        assert.deepStrictEqual(kms.Condition, { StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"] } });
+        const writesOf = (name: string) => allowed(permissionsOf(prod, roleNamed(prod, name)).statements)
+            .filter(g => g.action === "s3:PutObject").map(g => g.resource).sort();
+        assert.deepStrictEqual(writesOf("training-role"), ["checkpoints/", "debugger/", "training/"].map(p => `${bucketArn}/${p}*`));
+        assert.deepStrictEqual(writesOf("tuning-role"), ["checkpoints/tuning/", "tuning/"].map(p => `${bucketArn}/${p}*`));
+        for (const name of ["training-role", "tuning-role"]) {
+            const { statements } = permissionsOf(prod, roleNamed(prod, name));
+            const s3Key = statements.find(s => s.Sid === "UseStackKeyThroughS3")!;
+            assert.deepStrictEqual(s3Key.Condition, { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } });
+            const grant = statements.find(s => list(s.Action).includes("kms:CreateGrant"))!;
+            assert.deepStrictEqual(grant.Condition, { Bool: { "kms:GrantIsForAWSResource": true } });
+            assert.ok(statements.some(s => list(s.Action).includes("kms:Encrypt") && !s.Condition), `${name}: kms:Encrypt for OutputDataConfig.KmsKeyId`);
+        }
+    });
+
+    it("ECR pulls name exactly the repositories the role's workloads run, in the Deep Learning Containers account of the region", () => {
+        const pulls = (name: string) => permissionsOf(prod, roleNamed(prod, name)).statements.find(s => s.Sid === "PullWorkloadImages")!.Resource;
+        assert.deepStrictEqual(pulls("training-role"), [
+            "arn:aws:ecr:us-east-1:503895931360:repository/sagemaker-debugger-rules",
+            "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-training",
+        ]);
+        assert.deepStrictEqual(pulls("tuning-role"), ["arn:aws:ecr:us-east-1:763104351884:repository/pytorch-training"]);
+        assert.deepStrictEqual(pulls("endpoint-model-role"), ["arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference"]);
     });
 });

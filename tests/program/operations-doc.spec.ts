@@ -96,8 +96,8 @@ describe("the operations guide", () => {
             const at = key.split(/\.|\[(\d+)\]/).filter(Boolean).map(k => (/^\d+$/.test(k) ? 0 : k));
             assert.ok(schemaAt(SETTINGS, at), `the guide names mlops:${key}, which the configuration does not have`);
         }
-        const switches = [...GUIDE.matchAll(/^\| `([a-zA-Z]+(?:\.runs\[\])?)\.enabled` \|/gm)].map(m => m[1]);
-        assert.deepStrictEqual(switches, ["kms", "notebook", "tuning", "training.runs[]", "endpoint", "lambda", "gpuTrainer", "budget"]);
+        const switches = [...GUIDE.matchAll(/^\| `([a-zA-Z]+(?:\.runs\[\]|\.url)?)\.enabled` \|/gm)].map(m => m[1]);
+        assert.deepStrictEqual(switches, ["kms", "notebook", "tuning", "training.runs[]", "endpoint", "lambda", "lambda.url", "gpuTrainer", "budget"]);
         for (const part of switches) {
             const at = [...part.replace("[]", "").split("."), ...(part.endsWith("[]") ? [0] : []), "enabled"];
             assert.ok(schemaAt(SETTINGS, at), `no ${part}.enabled in the configuration`);

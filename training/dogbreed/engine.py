@@ -2,7 +2,7 @@
 
 Metrics are means per sample: summed loss and correct predictions divided by the number of
 samples (the seeds divided a sum of loss x batch size by the number of batches with //, so their
-"Test Loss" grew with the batch size and biased the tuner: seed defect 1). Mixed precision runs on
+"Test Loss" grew with the batch size and biased the tuner). Mixed precision runs on
 CUDA only; on the CPU everything stays float32.
 """
 from contextlib import nullcontext

@@ -14,7 +14,7 @@ from torch import nn
 from torchvision import models, transforms
 
 # ImageNet statistics: the pretrained backbones were trained on inputs normalized with them, and
-# the seeds forgot this (seed defect 2). Stored in labels.json so serving uses the very same values.
+# the seeds forgot this. Stored in labels.json so serving uses the very same values.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -48,7 +48,7 @@ def build_model(arch, num_classes, pretrained):
     With ``pretrained`` the ImageNet backbone is frozen and only the head trains (transfer learning,
     as the seeds). Without it (tests, or training from scratch) everything trains: freezing random
     weights would only cripple the model. Inference always passes ``pretrained=False``: the weights
-    come from model.pth, never from the network (seed defect 5).
+    come from model.pth, never from the network.
     """
     check_arch(arch)
     if num_classes < 2:

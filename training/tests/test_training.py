@@ -173,4 +173,4 @@ def test_a_truncated_training_image_is_used_and_named_but_not_accepted_by_the_en
     assert image.size == (64, 64) and image.mode == "RGB"
     assert "truncated.jpg is truncated" in caplog.text
     with pytest.raises(inference.RequestError, match="could not be decoded"):
-        inference.input_fn(truncated, "image/jpeg")
+        inference.read_request(truncated, "image/jpeg")

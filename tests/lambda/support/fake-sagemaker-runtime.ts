@@ -41,6 +41,16 @@ export type Reply =
     | { kind: "InternalFailure" }
     | { kind: "hang" };
 
+/**
+ * The endpoint refusing a request as training/inference.py does (status + `{"error": {code, message}}`),
+ * which SageMaker Runtime hands to the caller as a ModelError with that body in OriginalMessage.
+ */
+export const refusedByModel = (status: number, code: string, message: string): Reply => ({
+    kind: "ModelError",
+    originalStatus: status,
+    originalMessage: JSON.stringify({ error: { code, message } }),
+});
+
 /** Picks the reply for the n-th (0-based) invocation the server has seen since the script was set. */
 export type Script = (invocation: Invocation, n: number) => Reply;
 
@@ -145,7 +155,8 @@ export async function startFakeSageMakerRuntime(options: { endpoints?: string[];
             case "classify": {
                 const answer = () => {
                     if (!ACCEPTED_CONTENT_TYPES.has(inv.contentType ?? "")) {
-                        return respond(res, { kind: "ModelError", originalStatus: 415, originalMessage: `unsupported content type ${inv.contentType}` }, inv, body);
+                        const allowed = [...ACCEPTED_CONTENT_TYPES].join(", ");
+                        return respond(res, refusedByModel(415, "UNSUPPORTED_MEDIA_TYPE", `content type '${inv.contentType}' is not supported (allowed: ${allowed})`), inv, body);
                     }
                     const topK = Number(/(?:^|,)\s*top_k=(\d+)/.exec(inv.customAttributes ?? "")?.[1] ?? 5);
                     res.writeHead(200, {

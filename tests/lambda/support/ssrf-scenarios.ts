@@ -1,6 +1,6 @@
 /**
  * SSRF scenarios, run by tests/lambda/ssrf.spec.ts inside a private network namespace
- * (`unshare -n`): nothing here can reach any network but this namespace's own loopback.
+ * (`unshare --user --map-root-user --net`): nothing here can reach any network but this namespace's own loopback.
  *
  * The loopback carries the addresses under attack (169.254.169.254, 10.0.0.1, ::1, ...), each with a
  * canary on ports 80 and 443 that counts every connection; an image server and the fake SageMaker
@@ -265,10 +265,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-main().then(
-    () => process.exit(0),
-    (e) => {
-        process.stderr.write(`${(e as Error).stack ?? e}\n`);
-        process.exit(1);
-    },
-);
+// Only as the namespace's entry point: `mocha tests/lambda` also loads this file, and must not run it.
+if (require.main === module) {
+    main().then(
+        () => process.exit(0),
+        (e) => {
+            process.stderr.write(`${(e as Error).stack ?? e}\n`);
+            process.exit(1);
+        },
+    );
+}

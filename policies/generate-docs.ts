@@ -1,0 +1,105 @@
+// Generates the parts of docs/policies.md that restate the pack: the rule table (with each rule's
+// level in every stack, resolved from policies/config/<stack>.json as the CLI resolves it) and the
+// table of resource types the pack knows. Run `npm run docs:policies` after changing a rule, a
+// stack's config or the resource-type table; tests/policies/docs.spec.ts fails while the doc is stale.
+//
+//   ts-node policies/generate-docs.ts           rewrite the generated sections
+//   ts-node policies/generate-docs.ts --check   exit 1 (and say which section) when they are stale
+
+import * as fs from "fs";
+import * as path from "path";
+import { packName, policies } from "./pack";
+import { ruleInfo } from "./lib/rule";
+import { ALL_KINDS, PRICED_KINDS, TAGGABLE_KINDS, className, type Kind } from "./lib/resource-types";
+import { resolvePolicyPackConfig, type PolicyPackConfig } from "../plan/policy-config";
+
+export const STACKS = ["dev", "prod"] as const;
+export const DOC_PATH = path.join(__dirname, "..", "docs", "policies.md");
+const CONFIG_DIR = path.join(__dirname, "config");
+
+const cell = (text: string) => text.replace(/\|/g, "\\|");
+const code = (text: string) => `\`${text}\``;
+
+function sameKinds(a: readonly Kind[], b: readonly Kind[]): boolean {
+    return a.length === b.length && a.every((k) => b.includes(k));
+}
+
+/** Resolved enforcement level of every rule in one stack. */
+export function stackLevels(stack: string): Map<string, string> {
+    const config = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, `${stack}.json`), "utf8")) as PolicyPackConfig;
+    const resolved = resolvePolicyPackConfig(policies, config, { packEnforcementLevel: "advisory", packLabel: packName });
+    return new Map([...resolved.policies].map(([name, c]) => [name, c.enforcementLevel]));
+}
+
+function classesOf(kinds: readonly Kind[]): string {
+    if (sameKinds(kinds, TAGGABLE_KINDS)) return "every taggable type (see Resource types)";
+    if (sameKinds(kinds, PRICED_KINDS)) return "every priced type (see Resource types)";
+    return kinds.flatMap((k) => k.tokens.map((t) => code(className(t)))).join(", ");
+}
+
+export function renderRuleTable(): string {
+    const levels = STACKS.map((s) => stackLevels(s));
+    const rows = policies.map((p) => {
+        const info = ruleInfo(p);
+        if (!info) throw new Error(`policy ${p.name} was not built with policies/lib/rule.ts`);
+        const keys = Object.keys(info.config);
+        return [
+            code(p.name),
+            info.category,
+            ...levels.map((l) => l.get(p.name) ?? "?"),
+            `${info.kind === "stack" ? "stack: " : ""}${cell(info.description)}`,
+            classesOf(info.kinds),
+            info.anchors.length > 0 ? cell(info.anchors.join(", ")) : "none",
+            keys.length > 0 ? keys.map(code).join(", ") : "–",
+        ];
+    });
+    const header = ["rule", "category", ...STACKS, "what it checks", "resource classes", "anchors", "config keys (all have defaults)"];
+    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+export function renderTypeTable(): string {
+    const header = ["kind", "concept", "classes (deprecated ones marked)", "taggable", "priced", "note"];
+    const rows = ALL_KINDS.map((k) => [
+        code(k.name),
+        k.concept,
+        k.classes.map((c, i) => `${code(className(k.tokens[i]))}${k.legacy.includes(c) ? " (deprecated)" : ""}`).join(", "),
+        k.taggable ? "yes" : k.notTaggedBecause ? `no: ${cell(k.notTaggedBecause)}` : "no (no tags)",
+        k.priced ? "yes" : "no",
+        k.note ? cell(k.note) : "",
+    ]);
+    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+const SECTIONS: Record<string, () => string> = {
+    rules: renderRuleTable,
+    "resource-types": renderTypeTable,
+};
+
+/** `doc` with every generated section replaced by what the pack says now. */
+export function regenerate(doc: string): string {
+    let out = doc;
+    for (const [name, render] of Object.entries(SECTIONS)) {
+        const begin = `<!-- generated:${name} (policies/generate-docs.ts) -->`;
+        const end = `<!-- /generated:${name} -->`;
+        const i = out.indexOf(begin);
+        const j = out.indexOf(end);
+        if (i < 0 || j < i) throw new Error(`docs/policies.md lacks the markers ${begin} ... ${end}`);
+        out = `${out.slice(0, i + begin.length)}\n${render()}\n${out.slice(j)}`;
+    }
+    return out;
+}
+
+function main(argv: string[]): number {
+    const current = fs.readFileSync(DOC_PATH, "utf8");
+    const fresh = regenerate(current);
+    if (argv.includes("--check")) {
+        if (fresh === current) return 0;
+        console.error("docs/policies.md is stale: run `npm run docs:policies`");
+        return 1;
+    }
+    if (fresh !== current) fs.writeFileSync(DOC_PATH, fresh);
+    console.log(fresh === current ? "docs/policies.md is up to date" : "docs/policies.md regenerated");
+    return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
