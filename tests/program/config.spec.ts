@@ -117,7 +117,7 @@ describe("stack configuration", () => {
             ["CORS credentials for no named origin", { lambda: { url: { enabled: true, allowCredentials: true } } },
                 "mlops:lambda.url.allowCredentials needs at least one origin in lambda.url.allowOrigins: credentials are only ever allowed for named origins"],
             ["the former one-origin CORS key", { lambda: { corsAllowOrigin: "https://app.example.com" } },
-                "mlops:lambda.corsAllowOrigin is not a known setting (known here: memoryMb, timeoutSeconds, reservedConcurrency, provisionedConcurrency, logRetentionDays, url, allowHttpUrls, xrayTracing)"],
+                "mlops:lambda.corsAllowOrigin is not a known setting (known here: enabled, memoryMb, timeoutSeconds, reservedConcurrency, provisionedConcurrency, logRetentionDays, url, allowHttpUrls, xrayTracing)"],
             ["an accuracy bar above 1", { endpoint: { minTestAccuracy: 80 } }, "mlops:endpoint.minTestAccuracy must be a number from 0 to 1 (got 80)"],
             ["progress lines less often than hourly", { tuning: { progressMinutes: 90 } }, "mlops:tuning.progressMinutes must be a whole number from 1 to 60 (got 90)"],
             ["a notebook without internet and without a subnet", { notebook: { directInternetAccess: false } },

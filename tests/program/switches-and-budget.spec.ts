@@ -33,6 +33,12 @@ describe("an enabled switch for every part", () => {
             assert.deepStrictEqual(problems({ endpoint: { enabled: false }, lambda: { enabled: false } }), []);
         });
 
+        it("refuses the front door without its function", () => {
+            assert.deepStrictEqual(problems({ lambda: { enabled: false, url: { enabled: true } }, endpoint: { enabled: false } }), [
+                "mlops:lambda.url.enabled needs mlops:lambda.enabled: the URL is the inference function's own; turn it off too (mlops:lambda.url.enabled false)",
+            ]);
+        });
+
         it("refuses an endpoint serving a run that is switched off, naming the runs it could serve", () => {
             const runs = [{ name: "single", enabled: false }, { name: "multi", instanceCount: 3 }];
             assert.deepStrictEqual(problems({ training: { runs, deployRun: "single" } }), [
