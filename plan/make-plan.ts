@@ -20,6 +20,7 @@ import { estimateStackCost, type CostEstimate } from "../policies/cost/estimate"
 import { UsageError } from "./errors";
 import { findProjectDir, runProgram } from "./run-program";
 import { loadStackConfig } from "./stack-config";
+import { withConfigOrigins, type ViolationWithOrigin } from "./config-origin";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PACK_DIR = path.join(REPO_ROOT, "policies");
@@ -72,7 +73,7 @@ export interface PlanReport {
         passed: boolean;
     };
     resources: PlanResource[];
-    violations: Violation[];
+    violations: ViolationWithOrigin[];
     notApplicable: NotApplicableGroup[];
     remediations: Remediation[];
     policies: PolicySummary[];
@@ -132,8 +133,10 @@ function groupNotApplicable(entries: NotApplicable[]): NotApplicableGroup[] {
 export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const program = opts.program ?? path.join(REPO_ROOT, "index.ts");
     if (!fs.existsSync(program)) throw new UsageError(`program ${program} does not exist`);
+    const stackFile = path.join(findProjectDir(program), `Pulumi.${opts.stack}.yaml`);
+    let stackConfig: Record<string, string>;
     try {
-        loadStackConfig(opts.stack, findProjectDir(program));
+        stackConfig = loadStackConfig(opts.stack, findProjectDir(program));
     } catch (e) {
         throw new UsageError((e as Error).message);
     }
@@ -157,7 +160,8 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
         if (e instanceof PolicyConfigError) throw new UsageError(`${path.relative(process.cwd(), configFile)}: ${e.message}`);
         throw e;
     }
-    const { violations, notApplicable, remediations, config } = evaluation;
+    const { notApplicable, remediations, config } = evaluation;
+    const violations = withConfigOrigins(evaluation.violations, { resources: run.resources, stackConfig, stackFile, policyConfig, policyFile: configFile });
 
     const policies: PolicySummary[] = pack.policies.map((p) => {
         const kind = "validateStack" in p ? "stack" : "resource";
