@@ -29,7 +29,7 @@ function valuesAt(root: unknown, dotted: string): { value: unknown; indices: num
         found = found.flatMap(({ value, indices }) => {
             const next = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
             if (!list) return next === undefined ? [] : [{ value: next, indices }];
-            return Array.isArray(next) ? next.map((v, i) => ({ value: v, indices: [...indices, i] })) : [];
+            return Array.isArray(next) ? (next as unknown[]).map((v, i) => ({ value: v, indices: [...indices, i] })) : [];
         });
     }
     return found;

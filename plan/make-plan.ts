@@ -13,7 +13,6 @@ import {
     PlanResource,
     PolicyPackConfig,
     Remediation,
-    Violation,
 } from "./policy-engine";
 import { PolicyConfigError } from "./policy-config";
 import { estimateStackCost, type CostEstimate } from "../policies/cost/estimate";

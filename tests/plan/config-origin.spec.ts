@@ -6,16 +6,25 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import type { ViolationWithOrigin } from "../../plan/config-origin";
 import { planJson, REPO, runPlan } from "./run-plan";
 
 const POLICY_FILE = "policies/config/dev.json";
-const DEV_CAPS = JSON.parse(fs.readFileSync(path.join(REPO, POLICY_FILE), "utf8"));
+type PolicyFile = Record<string, Record<string, number & string[]>>;
+const DEV_CAPS = JSON.parse(fs.readFileSync(path.join(REPO, POLICY_FILE), "utf8")) as PolicyFile;
+
+interface StackSettings {
+    "mlops:endpoint": { maxInstances: number };
+    "mlops:notebook": { instanceType: string };
+    "mlops:tuning": { maxJobs: number };
+    "mlops:training": { runs: { instanceCount: number }[] };
+}
 
 /** The real program and the dev stack file, with the values the issue's user set. */
-function projectWithStack(edit: (config: Record<string, any>) => void): string {
+function projectWithStack(edit: (config: StackSettings) => void): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-caps-plan-"));
     fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const stack = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8"));
+    const stack = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")) as { config: StackSettings };
     edit(stack.config);
     fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify(stack));
     fs.writeFileSync(path.join(dir, "index.ts"), `import main = require(${JSON.stringify(path.join(REPO, "index"))});\nexport = main;\n`);
@@ -52,23 +61,23 @@ describe("plan: violations of capped stack config name the key and the cap", fun
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("the JSON carries configOrigin on each, and only on these", async () => {
-        const { code, report, stderr } = await planJson(args());
+        const { code, report, stderr } = (await planJson(args())) as { code: number; report: { violations: ViolationWithOrigin[] }; stderr: string };
         assert.strictEqual(code, 1, stderr);
-        const withOrigin = report.violations.filter((v: any) => v.configOrigin);
+        const withOrigin = report.violations.filter((v) => v.configOrigin);
         for (const e of EXPECTED) {
-            const v = withOrigin.find((x: any) => x.configOrigin.key === e.key);
-            assert.ok(v, `no violation names ${e.key}: ${JSON.stringify(report.violations.map((x: any) => x.message), null, 1)}`);
+            const v = withOrigin.find((x) => x.configOrigin?.key === e.key);
+            assert.ok(v, `no violation names ${e.key}: ${JSON.stringify(report.violations.map((x) => x.message), null, 1)}`);
             assert.strictEqual(v.policyName, e.rule);
             assert.strictEqual(v.resourceType, e.type);
             assert.strictEqual(v.enforcementLevel, "mandatory");
             assert.deepStrictEqual(
-                { ...v.configOrigin, stackFile: path.basename(v.configOrigin.stackFile) },
+                { ...v.configOrigin, stackFile: path.basename(v.configOrigin!.stackFile) },
                 { key: e.key, value: e.value, stackFile: "Pulumi.dev.yaml", policyFile: POLICY_FILE, rule: e.rule, setting: e.setting, cap: e.cap },
             );
         }
-        assert.strictEqual(withOrigin.length, EXPECTED.length, JSON.stringify(withOrigin.map((v: any) => v.configOrigin)));
+        assert.strictEqual(withOrigin.length, EXPECTED.length, JSON.stringify(withOrigin.map(v => v.configOrigin)));
         // The other run stays within the cap and is not blamed.
-        assert.ok(!report.violations.some((v: any) => v.configOrigin?.key === "training.runs[0].instanceCount"));
+        assert.ok(!report.violations.some((v) => v.configOrigin?.key === "training.runs[0].instanceCount"));
     });
 
     it("the text report says it under each violation", async () => {
@@ -95,8 +104,8 @@ describe("plan: violations of capped stack config name the key and the cap", fun
     });
 
     it("the stack as committed has no such line", async () => {
-        const { code, report } = await planJson(["--stack", "dev", "--dataset-manifest", "plan/sample-dataset-manifest.json"]);
+        const { code, report } = (await planJson(["--stack", "dev", "--dataset-manifest", "plan/sample-dataset-manifest.json"])) as { code: number; report: { violations: ViolationWithOrigin[] } };
         assert.strictEqual(code, 0);
-        assert.ok(!report.violations.some((v: any) => v.configOrigin));
+        assert.ok(!report.violations.some((v) => v.configOrigin));
     });
 });

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { capIn, POLICY_CAPS, stacksWithPolicyConfig } from "../../config/policy-caps";
 import { renderTable, settingKeys } from "../../config/reference";
@@ -44,7 +45,8 @@ describe("policy caps (config/policy-caps.ts)", () => {
 
 describe("configuration reference: each stack's caps", () => {
     const stacks = stacksWithPolicyConfig(REPO);
-    const caps = Object.fromEntries(stacks.map(s => [s.stack, JSON.parse(fs.readFileSync(s.policyFile, "utf8"))]));
+    type PolicyFile = Record<string, Record<string, number & string[]>>;
+    const caps = Object.fromEntries(stacks.map(s => [s.stack, JSON.parse(fs.readFileSync(s.policyFile, "utf8")) as PolicyFile]));
 
     it("finds every stack file that has a policy config", () => {
         assert.deepStrictEqual(stacks.map(s => s.stack), ["dev", "prod"]);
@@ -65,7 +67,7 @@ describe("configuration reference: each stack's caps", () => {
     });
 
     it("says when a stack's policy file disables the rule, and takes the rule's default when the file omits the setting", () => {
-        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "mlops-caps-"));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-caps-"));
         try {
             fs.mkdirSync(path.join(dir, "policies", "config"), { recursive: true });
             fs.writeFileSync(path.join(dir, "Pulumi.a.yaml"), "config: {}\n");
@@ -76,7 +78,7 @@ describe("configuration reference: each stack's caps", () => {
             const table = renderTable(dir);
             const row = table.split("\n").find(l => l.startsWith("| `mlops:endpoint.maxInstances` |"))!;
             assert.ok(table.includes("capped by the pack (a / b) |"), "c has no policy config and is left out");
-            const def = ruleInfo(POLICY_CAPS.find(c => c.key === "endpoint.maxInstances")!.policy)!.config.maxCapacity.default;
+            const def = String(ruleInfo(POLICY_CAPS.find(c => c.key === "endpoint.maxInstances")!.policy)!.config.maxCapacity.default);
             assert.ok(row.endsWith(`| a not checked, b ≤ ${def} (\`sagemaker-autoscaling-bounds.maxCapacity\`) |`), row);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
