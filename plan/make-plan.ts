@@ -13,13 +13,13 @@ import {
     PlanResource,
     PolicyPackConfig,
     Remediation,
-    Violation,
 } from "./policy-engine";
 import { PolicyConfigError } from "./policy-config";
 import { estimateStackCost, type CostEstimate } from "../policies/cost/estimate";
 import { UsageError } from "./errors";
 import { findProjectDir, runProgram } from "./run-program";
 import { loadStackConfig } from "./stack-config";
+import { withConfigOrigins, type ViolationWithOrigin } from "./config-origin";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PACK_DIR = path.join(REPO_ROOT, "policies");
@@ -72,7 +72,7 @@ export interface PlanReport {
         passed: boolean;
     };
     resources: PlanResource[];
-    violations: Violation[];
+    violations: ViolationWithOrigin[];
     notApplicable: NotApplicableGroup[];
     remediations: Remediation[];
     policies: PolicySummary[];
@@ -132,8 +132,10 @@ function groupNotApplicable(entries: NotApplicable[]): NotApplicableGroup[] {
 export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const program = opts.program ?? path.join(REPO_ROOT, "index.ts");
     if (!fs.existsSync(program)) throw new UsageError(`program ${program} does not exist`);
+    const stackFile = path.join(findProjectDir(program), `Pulumi.${opts.stack}.yaml`);
+    let stackConfig: Record<string, string>;
     try {
-        loadStackConfig(opts.stack, findProjectDir(program));
+        stackConfig = loadStackConfig(opts.stack, findProjectDir(program));
     } catch (e) {
         throw new UsageError((e as Error).message);
     }
@@ -157,7 +159,8 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
         if (e instanceof PolicyConfigError) throw new UsageError(`${path.relative(process.cwd(), configFile)}: ${e.message}`);
         throw e;
     }
-    const { violations, notApplicable, remediations, config } = evaluation;
+    const { notApplicable, remediations, config } = evaluation;
+    const violations = withConfigOrigins(evaluation.violations, { resources: run.resources, stackConfig, stackFile, policyConfig, policyFile: configFile });
 
     const policies: PolicySummary[] = pack.policies.map((p) => {
         const kind = "validateStack" in p ? "stack" : "resource";

@@ -6,6 +6,7 @@ import { renderCostMarkdown, renderCostText } from "./cost-report";
 import type { PlanReport } from "./make-plan";
 import { cell } from "./markdown";
 import { renderTree } from "./tree";
+import { originLine } from "./config-origin";
 
 function violationCounts(report: PlanReport): Map<string, { mandatory: number; advisory: number }> {
     const counts = new Map<string, { mandatory: number; advisory: number }>();
@@ -90,7 +91,7 @@ export function renderText(report: PlanReport): string {
     const ordered = [...report.violations].sort((a, b) => Number(b.enforcementLevel === "mandatory") - Number(a.enforcementLevel === "mandatory"));
     for (const v of ordered) {
         out.push(`  [${v.enforcementLevel}] ${v.policyName}  ${subject(v)}`);
-        for (const line of v.message.split("\n")) out.push(`      ${line}`);
+        for (const line of [...v.message.split("\n"), originLine(v) ?? []].flat()) out.push(`      ${line}`);
     }
     if (report.remediations.length > 0) {
         out.push("");
@@ -131,7 +132,7 @@ export function renderMarkdown(report: PlanReport): string {
         for (const v of ordered) {
             const level = v.enforcementLevel === "mandatory" ? "🛑 mandatory" : `⚠️ ${v.enforcementLevel}`;
             const resource = v.urn ? `\`${v.resourceName ?? v.urn}\` (${v.resourceType ?? "?"})` : "stack";
-            out.push(`| ${level} | \`${v.policyName}\` | ${cell(resource)} | ${cell(v.message)} |`);
+            out.push(`| ${level} | \`${v.policyName}\` | ${cell(resource)} | ${cell([v.message, originLine(v) ?? []].flat().join("\n"))} |`);
         }
         out.push("");
     }
