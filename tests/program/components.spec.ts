@@ -3,7 +3,7 @@ import * as zlib from "zlib";
 import type { ProgramRun } from "../../plan/run-program";
 import { ofType, one, outputsOf, parentTypeOf, runStack } from "../support/program";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const METRICS = require("../../training/metrics.json");
 
 describe("components", () => {

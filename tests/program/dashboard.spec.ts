@@ -4,7 +4,7 @@ import type { ProgramRun } from "../../plan/run-program";
 import { MOCK_FINAL_METRICS } from "../../plan/mocks";
 import { ofType, one, outputsOf, runStack } from "../support/program";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const METRICS = require("../../training/metrics.json");
 const METRIC_NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
 
