@@ -17,11 +17,11 @@ import { fakeSageMakerEnv, FakeSageMaker, startFakeSageMaker } from "../support/
 import { PROJECT_DIR } from "../support/program";
 
 // Generated protobuf/gRPC stubs (JavaScript without usable typings here).
- 
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
 const providerPb: any = require("@pulumi/pulumi/proto/provider_pb");
- 
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
 const providerGrpc: any = require("@pulumi/pulumi/proto/provider_grpc_pb");
- 
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
 const structPb: any = require("google-protobuf/google/protobuf/struct_pb");
 
 interface Plugin { child: ChildProcess; client: any; lines: string[]; stderr: () => string }

@@ -10,9 +10,8 @@ import { MOCK_FINAL_METRICS, PipelineMocks } from "../../plan/mocks";
 import type { ProgramRun } from "../../plan/run-program";
 import { fakeSageMakerEnv, FakeSageMaker, SageMakerError, startFakeSageMaker } from "../support/fake-sagemaker";
 import { ofType, one, outputsOf, runStack } from "../support/program";
+import METRICS from "../../training/metrics.json";
 
- 
-const METRICS = require("../../training/metrics.json");
 const NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
 const QUALITY: string = METRICS.qualityGate.name;
 
