@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     Object.assign(process.env, sdkEnv(fake.url), { ENDPOINT_NAME: ENDPOINT, ALLOW_HTTP_URLS: "true", URL_FETCH_ALLOWED_CIDRS: "127.0.0.1/32" });
 
     // The deployed artifact itself, loaded the way Lambda loads it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle is a CommonJS file built at run time; Lambda require()s it the same way
     const deployed = require(file) as { handler: (e: unknown, c?: unknown) => Promise<{ statusCode: number }> };
     const event = { image: IMAGE.toString("base64") };
     const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30000 };
