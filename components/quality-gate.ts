@@ -150,8 +150,8 @@ export const qualityGateProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: QualityGateInputs) {
         return { id: inputs.endpointName, outs: await evaluateGate(inputs) };
     },
-    async diff(_id: string, olds: QualityGateOutputs, news: QualityGateInputs) {
-        return { changes: INPUT_KEYS.some(k => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), replaces: [] };
+    diff(_id: string, olds: QualityGateOutputs, news: QualityGateInputs) {
+        return Promise.resolve({ changes: INPUT_KEYS.some(k => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), replaces: [] });
     },
     async update(_id: string, olds: QualityGateOutputs, news: QualityGateInputs) {
         // A model is judged when it is up for release; a new bar alone does not re-judge (or pull) the serving model.

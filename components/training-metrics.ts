@@ -55,10 +55,10 @@ export const trainingMetricsProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: TrainingMetricsInputs) {
         return { id: inputs.trainingJobName, outs: await readTrainingMetrics(inputs) };
     },
-    async diff(_id: string, olds: TrainingMetricsOutputs, news: TrainingMetricsInputs) {
+    diff(_id: string, olds: TrainingMetricsOutputs, news: TrainingMetricsInputs) {
         const replace = olds.trainingJobName !== news.trainingJobName || olds.region !== news.region;
         const renamed = JSON.stringify(olds.metricNames) !== JSON.stringify(news.metricNames);
-        return { changes: replace || renamed, replaces: replace ? ["trainingJobName"] : [] };
+        return Promise.resolve({ changes: replace || renamed, replaces: replace ? ["trainingJobName"] : [] });
     },
     async update(_id: string, _olds: TrainingMetricsOutputs, news: TrainingMetricsInputs) {
         return { outs: await readTrainingMetrics(news) };

@@ -1,4 +1,5 @@
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isGpuInstance } from "../config";
@@ -16,8 +17,7 @@ interface MetricsFile {
     qualityGate: { name: string; type: "Maximize" };
     definitions: { Name: string; Regex: string }[];
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const METRICS: MetricsFile = require(path.join(__dirname, "..", "training", "metrics.json"));
+const METRICS = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "training", "metrics.json"), "utf8")) as MetricsFile;
 
 export const OBJECTIVE = METRICS.objective;
 /** The metric a run must reach before the endpoint serves its model (higher is better). */

@@ -60,13 +60,13 @@ export function judgeTuningJob(name: string, d: TuningJobDescription): TuningVer
             done: true,
             result: {
                 status,
-                bestTrainingJobName: best!.TrainingJobName!,
+                bestTrainingJobName: best.TrainingJobName!,
                 // The console and the SDK quote categorical values ("\"64\""): hand train.py plain strings.
                 bestHyperparameters: Object.fromEntries(
-                    Object.entries(best!.TunedHyperParameters!).map(([k, v]) => [k, v.replace(/^"(.*)"$/, "$1")]),
+                    Object.entries(best.TunedHyperParameters!).map(([k, v]) => [k, v.replace(/^"(.*)"$/, "$1")]),
                 ),
-                objectiveMetric: best!.FinalHyperParameterTuningJobObjectiveMetric!.MetricName ?? "",
-                objectiveValue: best!.FinalHyperParameterTuningJobObjectiveMetric!.Value!,
+                objectiveMetric: best.FinalHyperParameterTuningJobObjectiveMetric!.MetricName ?? "",
+                objectiveValue: best.FinalHyperParameterTuningJobObjectiveMetric!.Value!,
             },
         };
     }
@@ -105,7 +105,7 @@ async function waitForTuningJob(inputs: TuningResultInputs): Promise<TuningResul
     console.log(`waiting for tuning job ${inputs.tuningJobName} (up to ${inputs.waitTimeoutMinutes} min): ${tuningJobConsoleUrl(inputs.region, inputs.tuningJobName)}`);
     for (;;) {
         const description = await client.send(new DescribeHyperParameterTuningJobCommand({ HyperParameterTuningJobName: inputs.tuningJobName }));
-        const verdict = judgeTuningJob(inputs.tuningJobName, description as TuningJobDescription);
+        const verdict = judgeTuningJob(inputs.tuningJobName, description);
         if (verdict.done) return { ...inputs, ...verdict.result };
         if (Date.now() >= nextProgress) {
             // The engine shows each line a dynamic provider writes to stdout as a diagnostic, while the step runs.
@@ -124,14 +124,14 @@ export const tuningResultProvider: pulumi.dynamic.ResourceProvider = {
         const outs = await waitForTuningJob(inputs);
         return { id: inputs.tuningJobName, outs };
     },
-    async diff(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
+    diff(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
         // A new tuning job means a new result; timeouts and polling only change how we wait.
         const replace = olds.tuningJobName !== news.tuningJobName || olds.region !== news.region;
         const waiting = olds.waitTimeoutMinutes !== news.waitTimeoutMinutes || olds.pollSeconds !== news.pollSeconds || olds.progressMinutes !== news.progressMinutes;
-        return { changes: replace || waiting, replaces: replace ? ["tuningJobName"] : [] };
+        return Promise.resolve({ changes: replace || waiting, replaces: replace ? ["tuningJobName"] : [] });
     },
-    async update(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
-        return { outs: { ...olds, ...news } };
+    update(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
+        return Promise.resolve({ outs: { ...olds, ...news } });
     },
     async read(id: string, props: TuningResultOutputs) {
         return { id, props: await waitForTuningJob(props) };

@@ -422,7 +422,7 @@ export const STACK_CONFIG = z.object({
         region,
         ...settings,
         /** Every resource's tags: the user's plus the program's own. */
-        tags: { ...settings.tags, ...programTags(stack) } as Record<string, string>,
+        tags: { ...settings.tags, ...programTags(stack) },
     }));
 
 export type StackConfig = z.output<typeof STACK_CONFIG>;

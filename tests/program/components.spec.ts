@@ -2,9 +2,8 @@ import * as assert from "assert";
 import * as zlib from "zlib";
 import type { ProgramRun } from "../../plan/run-program";
 import { ofType, one, outputsOf, parentTypeOf, runStack } from "../support/program";
+import METRICS from "../../training/metrics.json";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const METRICS = require("../../training/metrics.json");
 
 describe("components", () => {
     let dev: ProgramRun;

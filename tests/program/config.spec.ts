@@ -15,7 +15,7 @@ function problemsOf(parse: () => unknown): string[] {
         return [];
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return (e as ConfigError).problems;
+        return (e).problems;
     }
 }
 
@@ -271,7 +271,7 @@ describe("stack configuration", () => {
             error = e;
         }
         assert.ok(pulumi.RunError.isInstance(error), "pulumi preview prints a RunError's message alone");
-        assert.strictEqual((error as Error).message, [
+        assert.strictEqual((error).message, [
             "invalid configuration of stack dev (4 problems):",
             "  - mlops:tuning.batchSizes must be a non-empty list of distinct values, each a whole number from 1 to 4096 (got [])",
             "  - mlops:endpoint.maxInstance is not a known setting; did you mean mlops:endpoint.maxInstances?",

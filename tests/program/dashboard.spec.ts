@@ -3,9 +3,8 @@ import { ALIAS_NAME } from "../../components/inference-function";
 import type { ProgramRun } from "../../plan/run-program";
 import { MOCK_FINAL_METRICS } from "../../plan/mocks";
 import { ofType, one, outputsOf, runStack } from "../support/program";
+import METRICS from "../../training/metrics.json";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const METRICS = require("../../training/metrics.json");
 const METRIC_NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
 
 interface Line { namespace: string; name: string; dimensions: Record<string, string>; options: Record<string, unknown> }

@@ -17,11 +17,11 @@ import { fakeSageMakerEnv, FakeSageMaker, startFakeSageMaker } from "../support/
 import { PROJECT_DIR } from "../support/program";
 
 // Generated protobuf/gRPC stubs (JavaScript without usable typings here).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
 const providerPb: any = require("@pulumi/pulumi/proto/provider_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
 const providerGrpc: any = require("@pulumi/pulumi/proto/provider_grpc_pb");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
 const structPb: any = require("google-protobuf/google/protobuf/struct_pb");
 
 interface Plugin { child: ChildProcess; client: any; lines: string[]; stderr: () => string }
@@ -31,12 +31,12 @@ async function launchPlugin(env: Record<string, string>): Promise<Plugin> {
     // The first argument is the engine's address; nothing here calls back into it.
     const child = spawn(process.execPath, [script, "127.0.0.1:1"], { cwd: PROJECT_DIR, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr!.on("data", d => (stderr += d));
+    child.stderr.on("data", d => (stderr += d));
     const lines: string[] = [];
     let buffer = "";
     const port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no port within 60 s; stderr:\n${stderr}`)), 60_000);
-        child.stdout!.on("data", d => {
+        child.stdout.on("data", d => {
             buffer += d;
             const parts = buffer.split("\n");
             buffer = parts.pop()!;

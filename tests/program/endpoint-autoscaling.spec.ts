@@ -101,14 +101,14 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
             assert.strictEqual(registered(after, "aws:appautoscaling/target:Target").replacementTrigger,
                 registered(before, "aws:appautoscaling/target:Target").replacementTrigger);
             const diff = await scalingReleaseProvider.diff!("r", stateOf(releaseOf(before).inputs),
-                releaseOf(after).inputs as ScalingReleaseInputs);
+                releaseOf(after).inputs as unknown as ScalingReleaseInputs);
             assert.strictEqual(diff.changes, false);
         });
 
         it("runs the release (an update) when the instance type changes or the variant turns serverless, never replacing it", async () => {
             const before = releaseOf(await buildEndpoint(INSTANCE)).inputs;
             for (const after of [releaseOf(await buildEndpoint({ ...INSTANCE, instanceType: "ml.c5.xlarge" })), releaseOf(await buildEndpoint(SERVERLESS))]) {
-                const diff = await scalingReleaseProvider.diff!("r", stateOf(before), after.inputs as ScalingReleaseInputs);
+                const diff = await scalingReleaseProvider.diff!("r", stateOf(before), after.inputs as unknown as ScalingReleaseInputs);
                 assert.deepStrictEqual({ changes: diff.changes, replaces: diff.replaces }, { changes: true, replaces: [] });
             }
         });
@@ -234,7 +234,7 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
         });
 
         it("does nothing for an endpoint that does not exist yet (the first deployment)", async () => {
-            const { outs, id } = await scalingReleaseProvider.create!(inputs("ml.m5.large"));
+            const { outs, id } = await scalingReleaseProvider.create(inputs("ml.m5.large"));
             assert.strictEqual(id, "mlops-dev-endpoint-scaling-release");
             assert.deepStrictEqual(outs.released, []);
             assert.deepStrictEqual(requests.map(r => r.target), ["SageMaker.DescribeEndpoint"]);
@@ -243,7 +243,7 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
         it("releases on create too, when the running endpoint is already registered with another type", async () => {
             aws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
             aws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
-            const { outs } = await scalingReleaseProvider.create!(inputs(null));
+            const { outs } = await scalingReleaseProvider.create(inputs(null));
             assert.deepStrictEqual(outs.released, ["endpoint/mlops-dev-endpoint/variant/primary"]);
         });
 

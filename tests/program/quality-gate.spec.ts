@@ -10,9 +10,8 @@ import { MOCK_FINAL_METRICS, PipelineMocks } from "../../plan/mocks";
 import type { ProgramRun } from "../../plan/run-program";
 import { fakeSageMakerEnv, FakeSageMaker, SageMakerError, startFakeSageMaker } from "../support/fake-sagemaker";
 import { ofType, one, outputsOf, runStack } from "../support/program";
+import METRICS from "../../training/metrics.json";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const METRICS = require("../../training/metrics.json");
 const NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
 const QUALITY: string = METRICS.qualityGate.name;
 
@@ -110,8 +109,8 @@ describe("quality gate", () => {
         });
 
         it("reads a job's final metrics with DescribeTrainingJob", async () => {
-            fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName, 0.8125);
-            const result = await trainingMetricsProvider.create!({ trainingJobName: JOB, region: "us-east-1", metricNames: NAMES });
+            fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName as string, 0.8125);
+            const result = await trainingMetricsProvider.create({ trainingJobName: JOB, region: "us-east-1", metricNames: NAMES });
             assert.strictEqual(result.id, JOB);
             assert.deepStrictEqual(result.outs.metrics, { "Test Loss": 0.7, "Test Accuracy": 0.8125 });
             assert.deepStrictEqual(result.outs.missing, []);
@@ -120,7 +119,7 @@ describe("quality gate", () => {
         });
 
         it("passes a run above the bar without asking SageMaker anything, and says so", async () => {
-            const result = await qualityGateProvider.create!(candidate());
+            const result = await qualityGateProvider.create(candidate());
             assert.strictEqual(result.outs.approvedModelDataUrl, ARTIFACT);
             assert.strictEqual(result.outs.value, 0.81);
             assert.deepStrictEqual(fake.requests, []);
@@ -128,7 +127,7 @@ describe("quality gate", () => {
         });
 
         it("fails the deployment for a run below the bar", async () => {
-            await assert.rejects(qualityGateProvider.create!(candidate({ minimum: 0.9 })),
+            await assert.rejects(qualityGateProvider.create(candidate({ minimum: 0.9 })),
                 /run "single" \(training job mlops-dev-single-0123456789\) has Test Accuracy 0\.81, below the bar mlops:endpoint\.minTestAccuracy = 0\.9/);
         });
 
@@ -137,22 +136,22 @@ describe("quality gate", () => {
             fake.handlers.DescribeEndpoint = () => ({ EndpointName: "mlops-dev-endpoint", EndpointConfigName: "mlops-dev-endpoint-config-1a2b3c4" });
             fake.handlers.DescribeEndpointConfig = () => ({ ProductionVariants: [{ VariantName: "primary", ModelName: "mlops-dev-endpoint-model-5d6e7f8" }] });
             fake.handlers.DescribeModel = () => ({ PrimaryContainer: { ModelDataUrl: `s3://mlops-dev-data-1a2b3c/training/${servingJob}/output/model.tar.gz` } });
-            fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName, 0.86);
-            await assert.rejects(qualityGateProvider.create!(candidate({ requireNoWorseThanServing: true })),
+            fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName as string, 0.86);
+            await assert.rejects(qualityGateProvider.create(candidate({ requireNoWorseThanServing: true })),
                 /has Test Accuracy 0\.81, worse than the model serving on mlops-dev-endpoint \(training job mlops-dev-single-fedcba9876, Test Accuracy 0\.86/);
             assert.deepStrictEqual(fake.requests.map(r => r.operation), ["DescribeEndpoint", "DescribeEndpointConfig", "DescribeModel", "DescribeTrainingJob"]);
             assert.deepStrictEqual(fake.requests[1].body, { EndpointConfigName: "mlops-dev-endpoint-config-1a2b3c4" });
             assert.deepStrictEqual(fake.requests[2].body, { ModelName: "mlops-dev-endpoint-model-5d6e7f8" });
             assert.deepStrictEqual(fake.requests[3].body, { TrainingJobName: servingJob });
 
-            fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName, 0.79);
-            const passed = await qualityGateProvider.create!(candidate({ requireNoWorseThanServing: true }));
+            fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName as string, 0.79);
+            const passed = await qualityGateProvider.create(candidate({ requireNoWorseThanServing: true }));
             assert.strictEqual(passed.outs.comparedWith, `training job ${servingJob} serving on mlops-dev-endpoint (Test Accuracy 0.79)`);
         });
 
         it("treats a missing endpoint as nothing serving yet", async () => {
             fake.handlers.DescribeEndpoint = () => { throw new SageMakerError("ValidationException", "Could not find endpoint \"mlops-dev-endpoint\"."); };
-            const result = await qualityGateProvider.create!(candidate({ requireNoWorseThanServing: true }));
+            const result = await qualityGateProvider.create(candidate({ requireNoWorseThanServing: true }));
             assert.strictEqual(result.outs.comparedWith, "no model serves on mlops-dev-endpoint yet");
         });
 
@@ -160,12 +159,12 @@ describe("quality gate", () => {
             fake.handlers.DescribeEndpoint = () => ({ EndpointConfigName: "c" });
             fake.handlers.DescribeEndpointConfig = () => ({ ProductionVariants: [{ ModelName: "m" }] });
             fake.handlers.DescribeModel = () => ({ PrimaryContainer: { ModelDataUrl: "s3://mlops-dev-data-1a2b3c/gpu-trainer/model.tar.gz" } });
-            await assert.rejects(qualityGateProvider.create!(candidate({ requireNoWorseThanServing: true })),
+            await assert.rejects(qualityGateProvider.create(candidate({ requireNoWorseThanServing: true })),
                 /is unknown: its artifact is not a SageMaker training job's output/);
         });
 
         it("judges a new model on update, but not the serving one again when only the bar changed", async () => {
-            const first = await qualityGateProvider.create!(candidate());
+            const first = await qualityGateProvider.create(candidate());
             const higherBar = candidate({ minimum: 0.95 });
             assert.strictEqual((await qualityGateProvider.diff!("e", first.outs, higherBar)).changes, true);
             const kept = await qualityGateProvider.update!("e", first.outs, higherBar);

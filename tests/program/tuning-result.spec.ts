@@ -105,7 +105,7 @@ describe("tuning result", () => {
         it("polls DescribeHyperParameterTuningJob until the job completes", async () => {
             answers = [{ HyperParameterTuningJobStatus: "InProgress" }, { HyperParameterTuningJobStatus: "InProgress" },
                 { HyperParameterTuningJobStatus: "Completed", BestTrainingJob: best }];
-            const result = await tuningResultProvider.create!(inputs);
+            const result = await tuningResultProvider.create(inputs);
             assert.strictEqual(result.id, inputs.tuningJobName);
             assert.deepStrictEqual(result.outs.bestHyperparameters, { "batch-size": "64", "learning-rate": "0.0042" });
             assert.strictEqual(result.outs.objectiveValue, 0.71);
@@ -121,7 +121,7 @@ describe("tuning result", () => {
             });
             answers = [counters(0), counters(0), counters(1), { HyperParameterTuningJobStatus: "Completed", BestTrainingJob: best }];
             // Polls every 10 ms, reports every 25 ms: the first look and about every second poll after it.
-            await tuningResultProvider.create!({ ...inputs, pollSeconds: 0.01, progressMinutes: 25 / 60_000 });
+            await tuningResultProvider.create({ ...inputs, pollSeconds: 0.01, progressMinutes: 25 / 60_000 });
             assert.match(lines[0], /^waiting for tuning job mlops-dev-hpo-1a2b3c4d \(up to 1 min\): https:\/\/us-east-1\.console\.aws\.amazon\.com\/sagemaker\/home\?region=us-east-1#\/hyper-tuning-jobs\/mlops-dev-hpo-1a2b3c4d$/);
             assert.match(lines[1], /^tuning job mlops-dev-hpo-1a2b3c4d: 0 of 2 trials completed \(2 running\); no trial has reported the objective yet; waited 0 min$/);
             assert.ok(lines.length >= 2 && lines.length <= 4, `one line per due report: ${JSON.stringify(lines)}`);
@@ -130,12 +130,12 @@ describe("tuning result", () => {
 
         it("fails the deployment with the job's FailureReason", async () => {
             answers = [{ HyperParameterTuningJobStatus: "Failed", FailureReason: "ResourceLimitExceeded: ml.m5.xlarge" }];
-            await assert.rejects(tuningResultProvider.create!(inputs), /ended Failed: ResourceLimitExceeded: ml\.m5\.xlarge/);
+            await assert.rejects(tuningResultProvider.create(inputs), /ended Failed: ResourceLimitExceeded: ml\.m5\.xlarge/);
         });
 
         it("gives up after the wait timeout, saying how to keep waiting", async () => {
             answers = [{ HyperParameterTuningJobStatus: "InProgress" }];
-            await assert.rejects(tuningResultProvider.create!({ ...inputs, waitTimeoutMinutes: 0.0005 }),
+            await assert.rejects(tuningResultProvider.create({ ...inputs, waitTimeoutMinutes: 0.0005 }),
                 /still InProgress after 0\.0005 minutes; run pulumi up again to keep waiting/);
         });
 

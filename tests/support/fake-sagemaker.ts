@@ -7,27 +7,31 @@ import { AddressInfo } from "net";
  * in the dynamic providers is what the tests exercise. Each operation answers from a handler.
  */
 
-export class SageMakerError {
-    constructor(readonly type: string, readonly message: string) {}
+export class SageMakerError extends Error {
+    constructor(readonly type: string, message: string) {
+        super(message);
+    }
 }
 
-export type Handler = (body: any) => unknown;
+/** A request's JSON body. */
+export type RequestBody = Record<string, unknown>;
+export type Handler = (body: RequestBody) => unknown;
 
 export interface FakeSageMaker {
     url: string;
-    requests: { operation: string; body: any }[];
+    requests: { operation: string; body: RequestBody }[];
     handlers: Record<string, Handler>;
     close(): Promise<void>;
 }
 
 export async function startFakeSageMaker(handlers: Record<string, Handler> = {}): Promise<FakeSageMaker> {
-    const fake = { requests: [] as { operation: string; body: any }[], handlers } as FakeSageMaker;
+    const fake = { requests: [] as FakeSageMaker["requests"], handlers } as FakeSageMaker;
     const server = http.createServer((req, res) => {
         let raw = "";
         req.on("data", c => (raw += c));
         req.on("end", () => {
             const operation = String(req.headers["x-amz-target"] ?? "").replace(/^SageMaker\./, "");
-            const body = raw === "" ? {} : JSON.parse(raw);
+            const body = (raw === "" ? {} : JSON.parse(raw)) as RequestBody;
             fake.requests.push({ operation, body });
             const handler = fake.handlers[operation];
             let status = 200;

@@ -43,7 +43,7 @@ export interface StackRunOptions {
  */
 export async function runStack(stack: "dev" | "prod", overrides: Overrides = {}, options: StackRunOptions = {}): Promise<ProgramRun> {
     const datasetManifest = options.datasetManifest === null ? undefined : options.datasetManifest ?? SAMPLE_MANIFEST;
-    const base = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8"));
+    const base = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-stack-"));
     try {
         fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
@@ -69,7 +69,7 @@ export function one(run: ProgramRun, type: string, nameIncludes = ""): PlanResou
 }
 
 /** The outputs the mocks gave a resource (ids, ARNs, names) merged over its inputs. */
-export function outputsOf(r: PlanResource): Record<string, any> {
+export function outputsOf(r: PlanResource): Record<string, unknown> {
     return { ...r.props, ...(r.outputs ?? {}) };
 }
 

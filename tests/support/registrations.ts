@@ -10,7 +10,7 @@ export interface Registered {
     type: string;
     name: string;
     urn?: string;
-    inputs: Record<string, any>;
+    inputs: Record<string, unknown>;
     dependencies: string[];
     deleteBeforeReplace: boolean;
     retainOnDelete: boolean;
@@ -18,16 +18,30 @@ export interface Registered {
     replacementTrigger: unknown;
 }
 
+/** The parts of the engine's RegisterResourceRequest (a generated protobuf class) read here. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getDependenciesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getRetainondelete(): boolean | undefined;
+    getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+}
+interface RegisterResponse { getUrn(): string }
+type RegisterCallback = (err: unknown, resp?: RegisterResponse) => void;
+interface Monitor { registerResource(req: RegisterRequest, callback: RegisterCallback): void }
+
 /**
  * Builds resources under fresh mocks and returns their registrations once every resource that
  * `build` returns is registered (children included: list the ones to wait for).
  */
 export async function registrationsOf(build: () => pulumi.Resource[]): Promise<Registered[]> {
     await pulumi.runtime.setMocks(new PipelineMocks(), "mlops", "dev", true);
-    const monitor = pulumi.runtime.getMonitor() as any;
+    const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
     const register = monitor.registerResource.bind(monitor);
     const recorded: Registered[] = [];
-    monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
+    monitor.registerResource = (req: RegisterRequest, callback: RegisterCallback) => {
         const entry: Registered = {
             type: req.getType(),
             name: req.getName(),
@@ -38,7 +52,7 @@ export async function registrationsOf(build: () => pulumi.Resource[]): Promise<R
             replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
         };
         recorded.push(entry);
-        register(req, (err: unknown, resp?: any) => {
+        register(req, (err: unknown, resp?: RegisterResponse) => {
             if (resp) entry.urn = resp.getUrn();
             callback(err, resp);
         });
