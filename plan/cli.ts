@@ -1,4 +1,4 @@
-// mlops-plan --stack <name> [--program <file.ts>] [--policy-pack <dir>] [--policy-config <file>] [--json | --markdown]
+// mlops-plan --stack <name> [--program <file.ts>] [--policy-pack <dir>] [--policy-config <file>] [--dataset-manifest <file>] [--json | --markdown]
 //
 // The credential-free plan: runs a Pulumi program under Pulumi's mock runtime with the stack's
 // config, evaluates the policy pack with @pulumi/policy's own analyzer as `pulumi preview
@@ -18,7 +18,7 @@ import type * as Report from "./report";
 import type * as RunProgram from "./run-program";
 
 export const USAGE =
-    "usage: npm run -s plan -- --stack <name> [--program <file.ts>] [--policy-pack <dir>] [--policy-config <file>] [--json | --markdown]";
+    "usage: npm run -s plan -- --stack <name> [--program <file.ts>] [--policy-pack <dir>] [--policy-config <file>] [--dataset-manifest <file>] [--json | --markdown]";
 
 export const EXIT = { passed: 0, mandatoryViolations: 1, usage: 2, failed: 3 } as const;
 
@@ -27,6 +27,8 @@ export interface PlanArgs {
     program?: string;
     policyPack?: string;
     policyConfig?: string;
+    /** A dataset manifest the stack's bucket is assumed to hold (default: none, as on a new stack). */
+    datasetManifest?: string;
     format: "text" | "json" | "markdown";
     help: boolean;
 }
@@ -44,6 +46,7 @@ export function parseArgs(argv: string[]): PlanArgs {
                 program: { type: "string" },
                 "policy-pack": { type: "string" },
                 "policy-config": { type: "string" },
+                "dataset-manifest": { type: "string" },
                 json: { type: "boolean" },
                 markdown: { type: "boolean" },
                 help: { type: "boolean", short: "h" },
@@ -67,6 +70,7 @@ export function parseArgs(argv: string[]): PlanArgs {
         program: values.program,
         policyPack: values["policy-pack"],
         policyConfig: values["policy-config"],
+        datasetManifest: values["dataset-manifest"],
         format: values.json ? "json" : values.markdown ? "markdown" : "text",
         help,
     };

@@ -8,8 +8,10 @@ import * as path from "path";
 import type { CostEstimate } from "../policies/cost/estimate";
 import type * as CostEstimateModule from "../policies/cost/estimate";
 import type { EnforcementLevel } from "./analyzer-client";
+import type * as ConfigOriginModule from "./config-origin";
+import type { ViolationWithOrigin } from "./config-origin";
 import { UsageError } from "./errors";
-import type { NotApplicable, PlanResource, Remediation, Violation } from "./policy-engine";
+import type { NotApplicable, PlanResource, Remediation } from "./policy-engine";
 import type * as PolicyEngine from "./policy-engine";
 import { PolicyPackProcess } from "./policy-pack";
 import type * as RunProgram from "./run-program";
@@ -26,7 +28,15 @@ export interface PlanOptions {
     policyPack?: string;
     /** `--policy-pack-config` file; default `<pack>/config/<stack>.json`. */
     policyConfig?: string;
+    /**
+     * A dataset manifest file the stack's bucket is assumed to hold, so that the plan shows the jobs
+     * and their cost; default none, as on a new stack (the program then plans no job, and says why).
+     */
+    datasetManifest?: string;
 }
+
+/** The sample manifest pull-request plans use: a small dataset in the dogImages layout. */
+export const SAMPLE_DATASET_MANIFEST = path.join(REPO_ROOT, "plan", "sample-dataset-manifest.json");
 
 export interface PolicySummary {
     name: string;
@@ -60,7 +70,7 @@ export interface PlanReport {
         passed: boolean;
     };
     resources: PlanResource[];
-    violations: Violation[];
+    violations: ViolationWithOrigin[];
     notApplicable: NotApplicableGroup[];
     remediations: Remediation[];
     policies: PolicySummary[];
@@ -70,6 +80,27 @@ export interface PlanReport {
 }
 
 export { UsageError };
+
+export interface LoadedPack {
+    name: string;
+    version: string;
+    policies: readonly { name: string; configSchema?: unknown }[];
+}
+
+/**
+ * The pack's own module (`pack.ts`: its name and policy objects) loaded in this process, for code
+ * that reads the rules' declarations (the caps table's tests). The plan itself never evaluates
+ * policies here: it asks the pack's analyzer (policy-pack.ts).
+ */
+export function loadPack(packDir = PACK_DIR): LoadedPack {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the pack folder is known only at run time
+    const pack = require(path.join(packDir, "pack")) as { packName?: unknown; policies?: unknown };
+    if (typeof pack.packName !== "string" || !Array.isArray(pack.policies)) {
+        throw new Error(`${packDir}/pack.ts must export packName (string) and policies (array)`);
+    }
+    const pkg = JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as { version?: string };
+    return { name: pack.packName, version: pkg.version ?? "", policies: pack.policies as LoadedPack["policies"] };
+}
 
 export function readPolicyConfig(file: string): unknown {
     if (!fs.existsSync(file)) throw new UsageError(`policy config ${file} does not exist`);
@@ -103,9 +134,10 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const program = opts.program ?? path.join(REPO_ROOT, "index.ts");
     if (!fs.existsSync(program)) throw new UsageError(`program ${program} does not exist`);
     let project: string;
+    let projectDir: string;
     let stackConfig: Record<string, string>;
     try {
-        const projectDir = findProjectDir(program);
+        projectDir = findProjectDir(program);
         project = readProjectName(projectDir);
         stackConfig = loadStackConfig(opts.stack, projectDir);
     } catch (e) {
@@ -118,6 +150,12 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const configFile = opts.policyConfig ?? path.join(packDir, "config", `${opts.stack}.json`);
     const policyConfig = readPolicyConfig(configFile);
 
+    let datasetManifest: string | undefined;
+    if (opts.datasetManifest !== undefined) {
+        if (!fs.existsSync(opts.datasetManifest)) throw new UsageError(`dataset manifest ${opts.datasetManifest} does not exist`);
+        datasetManifest = fs.readFileSync(opts.datasetManifest, "utf8");
+    }
+
     // The pack starts in its own process first, then the Pulumi SDK loads and the program runs here.
     const launching = PolicyPackProcess.launch({ packDir, stack: { stack: opts.stack, project, dryRun: true, config: stackConfig } });
     launching.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
@@ -125,10 +163,11 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const { runProgram } = require("./run-program") as typeof RunProgram;
     const { evaluatePack, PolicyConfigError } = require("./policy-engine") as typeof PolicyEngine;
     const { estimateStackCost } = require("../policies/cost/estimate") as typeof CostEstimateModule;
+    const { withConfigOrigins } = require("./config-origin") as typeof ConfigOriginModule;
     /* eslint-enable @typescript-eslint/no-require-imports */
     let pack: PolicyPackProcess | undefined;
     try {
-        const run = await runProgram({ stack: opts.stack, program });
+        const run = await runProgram({ stack: opts.stack, program, datasetManifest });
         pack = await launching;
         let evaluation;
         try {
@@ -137,7 +176,14 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
             if (e instanceof PolicyConfigError) throw new UsageError(`${relative(configFile)}:\n${e.message}`);
             throw e;
         }
-        const { violations, notApplicable, remediations, config } = evaluation;
+        const { notApplicable, remediations, config } = evaluation;
+        const violations = withConfigOrigins(evaluation.violations, {
+            resources: run.resources,
+            stackConfig,
+            stackFile: path.join(projectDir, `Pulumi.${opts.stack}.yaml`),
+            policyConfig: policyConfig as Record<string, unknown>,
+            policyFile: configFile,
+        });
         const policies: PolicySummary[] = pack.info.policies.map((p) => {
             const kind = p.kind === "stack" ? "stack" : "resource";
             const level = config.policies.get(p.name)!.enforcementLevel;

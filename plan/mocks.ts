@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- the mock runtime hands each resource its inputs as untyped JSON (MockResourceArgs.inputs is any), shaped by the resource type */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { judgeAgainstBar, judgeAgainstServing, QualityGateInputs } from "../components/quality-gate";
 import { answerDataSource } from "./data-sources";
 
 /**
@@ -25,11 +26,24 @@ export interface MockAccount {
 
 export const DEFAULT_ACCOUNT: MockAccount = { region: "us-east-1", accountId: "123456789012" };
 
+export interface MockOptions {
+    /**
+     * The text of the dataset manifest in the stack's bucket (`<dataset prefix>manifest.json`), or
+     * undefined: no dataset uploaded yet, as on a new stack.
+     */
+    datasetManifest?: string;
+    /**
+     * Keys under the dataset prefix without a manifest, as an upload that is under way or was
+     * interrupted leaves them; default none. (With a manifest, its objects are there.)
+     */
+    datasetKeys?: string[];
+}
+
 export class PipelineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     readonly calls: { token: string; inputs: any }[] = [];
 
-    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT) {}
+    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT, private readonly options: MockOptions = {}) {}
 
     /** The recorded resources of one type token, e.g. `aws:iam/role:Role`. */
     ofType(type: string): RecordedResource[] {
@@ -39,12 +53,48 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         this.calls.push({ token: args.token, inputs: args.inputs });
         try {
-            return answerDataSource(args.token, args.inputs, this.account);
+            switch (args.token) {
+                // The stack's own bucket: what the test or plan says is in it (MockOptions).
+                case "aws:s3/getObject:getObject":
+                    return this.datasetObject(args.inputs);
+                case "aws:s3/getObjects:getObjects": {
+                    const keys = (this.options.datasetKeys ?? []).filter(k => k.startsWith(args.inputs.prefix ?? "")).slice(0, args.inputs.maxKeys ?? 1000);
+                    return { ...args.inputs, id: args.inputs.bucket, keys, commonPrefixes: [], owners: [], requestCharged: "" };
+                }
+                default:
+                    return answerDataSource(args.token, args.inputs, this.account);
+            }
         } catch (e) {
             // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
             if (e instanceof Error) Object.assign(e, { details: e.message });
             throw e;
         }
+    }
+
+    /**
+     * The one object the program reads, its dataset manifest: the given text, or the provider's own
+     * error for a missing object (its message for S3's 404 on HeadObject).
+     */
+    private datasetObject(inputs: Record<string, any>): Record<string, any> {
+        const { bucket, key } = inputs;
+        if (this.options.datasetManifest === undefined || !String(key).endsWith("/manifest.json")) {
+            const message = `reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`;
+            // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
+            throw Object.assign(new Error(message), { details: message });
+        }
+        const body = this.options.datasetManifest;
+        const etag = crypto.createHash("md5").update(body).digest("hex");
+        return {
+            ...inputs,
+            id: `${bucket}/${key}`,
+            arn: `arn:aws:s3:::${bucket}/${key}`,
+            contentType: "application/json",
+            contentLength: Buffer.byteLength(body),
+            etag,
+            versionId: `v-${etag.slice(0, 12)}`,
+            body,
+            bodyBase64: inputs.downloadBody === "true" ? Buffer.from(body).toString("base64") : undefined,
+        };
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
@@ -131,6 +181,20 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 return { id: `${accountId}:${resourceName}`, state: { name: resourceName, arn: `arn:aws:budgets::${accountId}:budget/${resourceName}` } };
             case "pulumi-nodejs:dynamic:Resource":
                 return { id: `dynamic-${suffix}`, state: dynamicResourceOutputs(inputs) };
+            case "pulumi-nodejs:dynamic/mlops:TrainingMetrics":
+                return { id: inputs.trainingJobName, state: { status: "Completed", ...recordedMetrics(inputs.metricNames) } };
+            case "pulumi-nodejs:dynamic/mlops:QualityGate":
+                return { id: inputs.endpointName, state: gateVerdict(inputs as QualityGateInputs) };
+            case "aws:lambda/functionUrl:FunctionUrl": {
+                const urlId = suffix.padEnd(32, "0");
+                return { id: inputs.qualifier ? `${inputs.functionName}/${inputs.qualifier}` : inputs.functionName, state: {
+                    urlId,
+                    functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`,
+                    functionArn: `arn:aws:lambda:${region}:${accountId}:function:${inputs.functionName}`,
+                } };
+            }
+            case "aws:cloudwatch/dashboard:Dashboard":
+                return { id: inputs.dashboardName, state: { dashboardArn: `arn:aws:cloudwatch::${accountId}:dashboard/${inputs.dashboardName}` } };
             default:
                 return { id: `${name}-id`, state: inputs.name === undefined ? {} : { name: resourceName } };
         }
@@ -149,6 +213,29 @@ function stableJson(value: unknown): string {
         return `{${Object.keys(value).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
     }
     return JSON.stringify(value);
+}
+
+/**
+ * The final metrics SageMaker records for a training job of train.py (FinalMetricDataList): a
+ * plausible run of the seeds' ResNet-50 on the dog-breed data.
+ */
+export const MOCK_FINAL_METRICS: Record<string, number> = { "Test Loss": 0.6931, "Test Accuracy": 0.8125 };
+
+function recordedMetrics(names: unknown): { metrics: Record<string, number>; missing: string[] } {
+    const list = Array.isArray(names) ? names.map(String) : [];
+    const unknown = list.filter(n => MOCK_FINAL_METRICS[n] === undefined);
+    if (unknown.length > 0) throw new Error(`plan/mocks.ts has no final value for metric ${unknown.join(", ")}: add a realistic one`);
+    return { metrics: Object.fromEntries(list.map(n => [n, MOCK_FINAL_METRICS[n]])), missing: [] };
+}
+
+/**
+ * The quality gate judged as `pulumi up` judges it, on a stack whose endpoint serves nothing yet:
+ * a run below the bar fails the registration, as the gate's provider fails the update.
+ */
+function gateVerdict(inputs: QualityGateInputs): Record<string, unknown> {
+    const value = judgeAgainstBar(inputs);
+    const comparedWith = inputs.requireNoWorseThanServing ? judgeAgainstServing(inputs, value, { kind: "none" }) : "the bar only";
+    return { approvedModelDataUrl: inputs.modelDataUrl, value, comparedWith };
 }
 
 /**

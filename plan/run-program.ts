@@ -152,7 +152,17 @@ function packageVersion(pkg: string): string | undefined {
     }
 }
 
-export async function runProgram(opts: { stack: string; program: string; projectDir?: string }): Promise<ProgramRun> {
+export interface RunProgramOptions {
+    stack: string;
+    program: string;
+    projectDir?: string;
+    /** The dataset manifest's text, as the stack's bucket would hold it; none: no dataset uploaded yet. */
+    datasetManifest?: string;
+    /** Keys under the dataset prefix when there is no manifest (an unfinished upload). */
+    datasetKeys?: string[];
+}
+
+export async function runProgram(opts: RunProgramOptions): Promise<ProgramRun> {
     const programFile = path.resolve(opts.program);
     if (!fs.existsSync(programFile)) throw new Error(`program ${opts.program} does not exist`);
     const projectDir = opts.projectDir ?? findProjectDir(programFile);
@@ -161,7 +171,7 @@ export async function runProgram(opts: { stack: string; program: string; project
     const region = config["aws:region"] ?? DEFAULT_ACCOUNT.region;
 
     pulumi.runtime.setAllConfig(config);
-    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId });
+    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId }, { datasetManifest: opts.datasetManifest, datasetKeys: opts.datasetKeys });
     await pulumi.runtime.setMocks(mocks, project, opts.stack, /* preview */ true);
 
     const registrations: Registration[] = [];

@@ -251,10 +251,10 @@ describe("offline plan: policy config handling", () => {
 describe("offline plan: exit codes for usage and run errors", () => {
     it("parses flags, with = or a separate value", () => {
         assert.deepStrictEqual(parseArgs(["--stack", "dev", "--program=x.ts", "--markdown"]), {
-            stack: "dev", program: "x.ts", policyPack: undefined, policyConfig: undefined, format: "markdown", help: false,
+            stack: "dev", program: "x.ts", policyPack: undefined, policyConfig: undefined, datasetManifest: undefined, format: "markdown", help: false,
         });
-        assert.deepStrictEqual(parseArgs(["-s", "prod", "--policy-pack", "p", "--policy-config", "c.json", "--json"]), {
-            stack: "prod", program: undefined, policyPack: "p", policyConfig: "c.json", format: "json", help: false,
+        assert.deepStrictEqual(parseArgs(["-s", "prod", "--policy-pack", "p", "--policy-config", "c.json", "--json", "--dataset-manifest", "m.json"]), {
+            stack: "prod", program: undefined, policyPack: "p", policyConfig: "c.json", datasetManifest: "m.json", format: "json", help: false,
         });
     });
 

@@ -63,12 +63,13 @@ function exclusive<T>(work: () => Promise<T>): Promise<T> {
 export function evaluatePack(
     selected: readonly { name: string }[],
     resources: PlanResource[],
-    config?: PolicyPackConfig,
-    expect: { packName?: string } = {},
+    config?: unknown,
+    expect: { packName?: string; packVersion?: string } = {},
 ): Promise<EvaluationResult> {
     return exclusive(async () => {
         const pack = await servedPack();
         if (expect.packName !== undefined) assert.strictEqual(pack.info.name, expect.packName, "the served pack's name");
+        if (expect.packVersion !== undefined) assert.strictEqual(pack.info.version, expect.packVersion, "the served pack's version");
         const names = new Set(selected.map((p) => p.name));
         for (const name of names) {
             if (!pack.info.policies.some((p) => p.name === name)) throw new Error(`no policy named ${name} in the pack`);
