@@ -58,8 +58,9 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 case "aws:s3/getObject:getObject":
                     return this.datasetObject(args.inputs);
                 case "aws:s3/getObjects:getObjects": {
-                    const keys = (this.options.datasetKeys ?? []).filter(k => k.startsWith(args.inputs.prefix ?? "")).slice(0, args.inputs.maxKeys ?? 1000);
-                    return { ...args.inputs, id: args.inputs.bucket, keys, commonPrefixes: [], owners: [], requestCharged: "" };
+                    const query = args.inputs as { bucket: string; prefix?: string; maxKeys?: number };
+                    const keys = (this.options.datasetKeys ?? []).filter(k => k.startsWith(query.prefix ?? "")).slice(0, query.maxKeys ?? 1000);
+                    return { ...query, id: query.bucket, keys, commonPrefixes: [], owners: [], requestCharged: "" };
                 }
                 default:
                     return answerDataSource(args.token, args.inputs, this.account);
