@@ -111,15 +111,16 @@ export async function analyzeWithConfig(
     const severityOf = new Map(pack.info.policies.map((p) => [p.name, p.severity]));
     const violation = (d: AnalyzerDiagnostic, kind: Violation["kind"], urn: string | undefined): Violation => {
         const target = urn ? index.get(urn) : undefined;
+        // In the order the report has always listed them.
         const v: Violation = {
             policyName: d.policyName,
             enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
             message: d.message,
             urn: target?.urn,
-            resourceName: target?.name,
-            resourceType: target?.type,
             kind,
             severity: d.severity ?? severityOf.get(d.policyName),
+            resourceName: target?.name,
+            resourceType: target?.type,
         };
         return v;
     };
