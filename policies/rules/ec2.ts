@@ -3,10 +3,10 @@
 // IMDSv2, no public IP, encrypted volumes, an instance profile, and no ingress from the whole
 // internet (inline security-group rules and the separate rule resources).
 
-import { cfg, resourceRule } from "../lib/rule";
+import { cfg, resourceRule, stackRule } from "../lib/rule";
 import { instanceVolumes, templateVolumes, standaloneVolume, type Volume } from "../lib/ec2";
 import { type Read, Unknown, isSet, peek, peekEach, readBoolean, readNumber, readString } from "../lib/preview";
-import { RESOURCE_TYPES as T } from "../lib/resource-types";
+import { RESOURCE_TYPES as T, kindOfToken } from "../lib/resource-types";
 
 export const imdsv2Required = resourceRule({
     name: "ec2-imdsv2-required",
@@ -282,6 +282,35 @@ export const noUnrestrictedEgress = resourceRule({
     },
 });
 
+/** Resources that only shape a group (its rules): they do not put it in use. */
+const GROUP_RULE_KINDS = [T.securityGroupRule, T.securityGroupIngressRule, T.securityGroupEgressRule];
+
+export const securityGroupInUse = stackRule({
+    name: "ec2-security-group-in-use",
+    category: "governance",
+    description: "Every security group of the stack is used by a resource (an instance, a notebook, a job, a network interface): a group nothing uses is a leftover whose rules nobody reviews.",
+    anchors: ["CKV2_AWS_5"],
+    enforcementLevel: "mandatory",
+    severity: "low",
+    remediation: "attach the group where it is meant to apply (vpcSecurityGroupIds, securityGroups, vpcConfig.securityGroupIds) or remove it.",
+    config: {},
+    kinds: [T.securityGroup],
+    validate({ index, report }) {
+        // The engine records what each resource was built from; a resource that names a group in any
+        // property depends on it. One pass over every resource's edges.
+        const used = new Set<string>();
+        for (const r of index.resources) {
+            const kind = kindOfToken(r.type);
+            if (kind && GROUP_RULE_KINDS.includes(kind as (typeof GROUP_RULE_KINDS)[number])) continue;
+            for (const d of r.dependencies ?? []) used.add(typeof d === "string" ? d : d.urn);
+            for (const list of Object.values(r.propertyDependencies ?? {})) for (const d of list) used.add(typeof d === "string" ? d : d.urn);
+        }
+        for (const group of index.of(T.securityGroup)) {
+            if (!used.has(group.urn)) report(group.urn, `security group ${group.name} is not used by any resource of the stack.`);
+        }
+    },
+});
+
 export const ec2Rules = [
     imdsv2Required,
     noPublicIp,
@@ -292,4 +321,5 @@ export const ec2Rules = [
     noOpenIngress,
     noUnrestrictedEgress,
     securityGroupDescriptions,
+    securityGroupInUse,
 ];

@@ -180,6 +180,15 @@ describe("policies: rules for the anchors' remaining checks", () => {
                 res(SG_RULE, "ingress", { type: "ingress", securityGroupId: "sg-1", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/16"] }),
             ]));
         });
+
+        it("ec2-security-group-in-use: a group something uses passes; its own rules do not count as use", async () => {
+            const used = res(SG, "used", { id: "sg-1", description: "trainer" });
+            const orphan = res(SG, "orphan", { id: "sg-2", description: "left over" });
+            const instance = res(EC2, "trainer", { instanceType: "g4dn.xlarge", vpcSecurityGroupIds: ["sg-1"] }, { vpcSecurityGroupIds: [used] });
+            const rule = res(SG_RULE, "rule", { type: "egress", securityGroupId: "sg-2", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }, { securityGroupId: [orphan] });
+            assertViolation(await check("ec2-security-group-in-use", [used, orphan, instance, rule]), "security group orphan is not used", 1);
+            assertNone(await check("ec2-security-group-in-use", [used, instance]));
+    });
     });
 
     describe("Lambda, CloudWatch and KMS", () => {
