@@ -4,7 +4,7 @@
 // internet (inline security-group rules and the separate rule resources).
 
 import { cfg, resourceRule, stackRule } from "../lib/rule";
-import { instanceVolumes, templateVolumes, standaloneVolume, type Volume } from "../lib/ec2";
+import { instanceVolumes, launchedFromTemplate, templateVolumes, standaloneVolume, type Volume } from "../lib/ec2";
 import { type Read, Unknown, isSet, peek, peekEach, readBoolean, readNumber, readString } from "../lib/preview";
 import { RESOURCE_TYPES as T, kindOfToken } from "../lib/resource-types";
 
@@ -19,7 +19,9 @@ export const imdsv2Required = resourceRule({
         maxHopLimit: cfg.integer("Largest accepted httpPutResponseHopLimit (2 for containers that need the instance's role).", 1, 1),
     },
     kinds: [T.ec2Instance, T.launchTemplate],
-    validate(props, { config, report }) {
+    validate(props, { config, as, report }) {
+        const instance = as(T.ec2Instance);
+        if (instance && launchedFromTemplate(instance) && peek(() => props.metadataOptions) === undefined) return;
         const endpoint = readString(() => props.metadataOptions?.httpEndpoint);
         if (endpoint === "disabled") return;
         const tokens = readString(() => props.metadataOptions?.httpTokens);
@@ -73,7 +75,7 @@ export const encryptedVolumes = resourceRule({
         const instance = as(T.ec2Instance);
         if (instance) {
             const { root, volumes } = instanceVolumes(instance);
-            if (!root) report("rootBlockDevice is not declared, so the root volume is unencrypted unless the account default says otherwise.");
+            if (!root && !launchedFromTemplate(instance)) report("rootBlockDevice is not declared, so the root volume is unencrypted unless the account default says otherwise.");
             volumes.forEach(check);
         }
         const template = as(T.launchTemplate);
@@ -83,17 +85,32 @@ export const encryptedVolumes = resourceRule({
     },
 });
 
-export const instanceProfile = resourceRule({
+export const instanceProfile = stackRule({
     name: "ec2-instance-profile",
-    description: "EC2 instances and spot requests run with an IAM instance profile (no long-lived keys on the box).",
+    description: "EC2 instances and spot requests run with an IAM instance profile (no long-lived keys on the box), their own or their launch template's.",
     anchors: ["CKV2_AWS_41", "EC2InstanceProfileAttached"],
     enforcementLevel: "mandatory",
     severity: "medium",
     remediation: "attach an aws.iam.InstanceProfile whose role has only the S3 prefixes the trainer needs.",
     config: {},
     kinds: [T.ec2Instance],
-    validate(instance, { report }) {
-        if (!isSet(() => instance.iamInstanceProfile)) report("iamInstanceProfile is not set.");
+    validate({ index, report, undecided }) {
+        for (const instance of index.of(T.ec2Instance)) {
+            if (isSet(() => instance.props.iamInstanceProfile)) continue;
+            const ref = peek(() => instance.props.launchTemplate);
+            if (ref instanceof Unknown) {
+                undecided(ref);
+                continue;
+            }
+            if (ref) {
+                const templates = [...index.lookup(T.launchTemplate, peek(() => ref.id)), ...index.lookup(T.launchTemplate, peek(() => ref.name))];
+                // A template managed outside the stack cannot be read: it decides.
+                if (templates.length === 0 || templates.some((t) => isSet(() => t.props.iamInstanceProfile?.arn) || isSet(() => t.props.iamInstanceProfile?.name))) continue;
+                report(instance.urn, `instance ${instance.name} has no iamInstanceProfile, and neither has its launch template ${templates[0].name}.`);
+                continue;
+            }
+            report(instance.urn, `instance ${instance.name}: iamInstanceProfile is not set.`);
+        }
     },
 });
 
@@ -190,7 +207,7 @@ export const instanceInSubnet = resourceRule({
     config: {},
     kinds: [T.ec2Instance],
     validate(instance, { report }) {
-        if (isSet(() => instance.subnetId)) return;
+        if (isSet(() => instance.subnetId) || launchedFromTemplate(instance)) return;
         if (peekEach(peek(() => instance.networkInterfaces)).length > 0) return;
         report("subnetId is not set: the instance lands in the default VPC's default subnet.");
     },

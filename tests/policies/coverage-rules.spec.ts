@@ -181,6 +181,20 @@ describe("policies: rules for the anchors' remaining checks", () => {
             ]));
         });
 
+        it("an instance launched from a template takes what it leaves unset from the template, which is checked itself", async () => {
+            const template = res(TEMPLATE, "lt", {
+                id: "lt-1",
+                iamInstanceProfile: { name: "trainer" },
+                metadataOptions: { httpTokens: "required" },
+                blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true", kmsKeyId: KEY_ARN } }],
+            });
+            const fromTemplate = res(EC2, "i", { instanceType: "g4dn.xlarge", launchTemplate: { id: "lt-1", version: "$Latest" } });
+            for (const rule of ["ec2-imdsv2-required", "ec2-encrypted-volumes", "ec2-instance-profile", "ec2-instance-in-subnet", "ec2-instance-type"]) assertNone(await check(rule, [template, fromTemplate]));
+            const bare = res(TEMPLATE, "lt", { id: "lt-1", metadataOptions: { httpTokens: "optional" } });
+            assertViolation(await check("ec2-instance-profile", [bare, fromTemplate]), "neither has its launch template lt", 1);
+            assertViolation(await check("ec2-imdsv2-required", [bare, fromTemplate]), "httpTokens is \"optional\"", 1);
+            assertViolation(await check("ec2-imdsv2-required", [template, res(EC2, "i", { launchTemplate: { id: "lt-1" }, metadataOptions: { httpTokens: "optional" } })]), "\"optional\"", 1);
+        });
         it("ec2-security-group-in-use: a group something uses passes; its own rules do not count as use", async () => {
             const used = res(SG, "used", { id: "sg-1", description: "trainer" });
             const orphan = res(SG, "orphan", { id: "sg-2", description: "left over" });

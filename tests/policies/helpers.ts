@@ -4,7 +4,9 @@
 
 import * as assert from "assert";
 import { policies } from "../../policies/pack";
-import { evaluatePack, PlanResource, PolicyPackConfig, Violation } from "../../plan/policy-engine";
+import { evaluatePack as evaluateWithEngine, EvaluationResult, PlanResource, PolicyPackConfig, Violation } from "../../plan/policy-engine";
+
+export type { PlanResource, Violation } from "../../plan/policy-engine";
 
 /** Pulumi's unknown-string sentinel: what a computed value looks like during preview. */
 export const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -33,14 +35,23 @@ export function policyNamed(name: string) {
  */
 export async function check(policyName: string, resources: PlanResource[], config?: Record<string, unknown> | string): Promise<Violation[]> {
     const packConfig: PolicyPackConfig | undefined = config === undefined ? undefined : ({ [policyName]: config } as PolicyPackConfig);
-    const result = await evaluatePack([policyNamed(policyName)], resources, packConfig, { packName: "mlops-guardrails", packVersion: "0.1.0" });
+    const result = await evaluateWithEngine([policyNamed(policyName)], resources, packConfig, { packName: "mlops-guardrails", packVersion: "0.1.0" });
     return result.violations.filter((v) => v.policyName === policyName);
 }
 
 /** Same as `check` but also returns the not-applicable reasons. */
 export async function checkFull(policyName: string, resources: PlanResource[], config?: Record<string, unknown>) {
     const packConfig = config === undefined ? undefined : ({ [policyName]: config } as PolicyPackConfig);
-    return evaluatePack([policyNamed(policyName)], resources, packConfig);
+    return evaluateWithEngine([policyNamed(policyName)], resources, packConfig);
+}
+
+/**
+ * Evaluates the named policies of the pack (pass `policies` for all of them) on `resources`, with
+ * `config` as a `--policy-pack-config` file would hold it.
+ */
+export function evaluatePack(selected: readonly { name: string }[], resources: PlanResource[], config?: PolicyPackConfig): Promise<EvaluationResult> {
+    const names = new Set(selected.map((p) => p.name));
+    return evaluateWithEngine(policies.filter((p) => names.has(p.name)), resources, config, { packName: "mlops-guardrails", packVersion: "0.1.0" });
 }
 
 export function assertNone(violations: Violation[]): void {
