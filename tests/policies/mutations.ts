@@ -9,6 +9,7 @@
 // provider and parent, and rewrites references when a resource changes class.
 
 import type { PlanResource } from "./helpers";
+import { TAGGABLE_KINDS } from "../../policies/lib/resource-types";
 
 export type StackName = "dev" | "prod";
 
@@ -879,6 +880,28 @@ export const SECURE: SecureVariant[] = [
         },
     },
     { name: "log group kept 30 days", stack: "prod", change: (v) => v.set(logGroup(v), { retentionInDays: 30 }) },
+    {
+        name: "tags on every resource instead of the provider's default tags",
+        stack: "prod",
+        change: (v) => {
+            const provider = v.resources.find((r) => r.type === T.provider)!;
+            const tags = (JSON.parse(v.input(provider, "defaultTags")) as { tags: Record<string, string> }).tags;
+            v.set(provider, { defaultTags: undefined });
+            const taggable = new Set(TAGGABLE_KINDS.flatMap((k) => k.tokens));
+            for (const r of v.resources) if (taggable.has(r.type)) v.edit(r, (p) => (p.tags = { ...(p.tags as Record<string, string> | undefined), ...tags }));
+        },
+    },
+    { name: "bucket encryption naming the key by its alias", stack: "prod", change: (v) => v.setIn(encryption(v), "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId", `arn:aws:kms:${REGION}:${ACCOUNT}:alias/mlops-prod`) },
+    {
+        name: "a pre-created SageMaker training log group with retention and the stack's key",
+        stack: "prod",
+        change: (v) => void v.add(T.logGroup, v.name("training-logs"), { name: "/aws/sagemaker/TrainingJobs", retentionInDays: 90, kmsKeyId: v.keyArn, tags: { Name: "training" } }),
+    },
+    {
+        name: "a guardrail Deny with wildcards in a role policy",
+        stack: "prod",
+        change: (v) => addStatement(v, "training", { Sid: "DenyOtherBuckets", Effect: "Deny", Action: "s3:*", NotResource: [`arn:aws:s3:::${v.bucketName}`, `arn:aws:s3:::${v.bucketName}/*`] }),
+    },
     {
         name: "an IAM group for auditors with AWS's ReadOnlyAccess (no members yet)",
         stack: "prod",
