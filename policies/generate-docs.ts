@@ -1,6 +1,6 @@
 // Generates the parts of docs/policies.md that restate the pack: the rule table (with each rule's
-// level in every stack, resolved from policies/config/<stack>.json as the CLI resolves it) and the
-// table of resource types the pack knows. Run `npm run docs:policies` after changing a rule, a
+// level in every stack, resolved from policies/config/<stack>.json as the CLI resolves it), the
+// table of resource types the pack knows, and the anchor coverage matrix (policies/coverage.ts). Run `npm run docs:policies` after changing a rule, a
 // stack's config or the resource-type table; tests/policies/docs.spec.ts fails while the doc is stale.
 //
 //   ts-node policies/generate-docs.ts           rewrite the generated sections
@@ -11,6 +11,8 @@ import * as path from "path";
 import { packName, policies } from "./pack";
 import { ruleInfo } from "./lib/rule";
 import { ALL_KINDS, PRICED_KINDS, TAGGABLE_KINDS, className, type Kind } from "./lib/resource-types";
+import { ANCHOR_SOURCES, type AnchorRule } from "./anchors";
+import { VERDICTS, coverageMatrix, coverageSummary, type Verdict } from "./coverage";
 import { resolvePolicyPackConfig, type PolicyPackConfig } from "../plan/policy-config";
 
 export const STACKS = ["dev", "prod"] as const;
@@ -70,9 +72,50 @@ export function renderTypeTable(): string {
     return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
+const table = (header: string[], rows: string[][]) => [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+export function renderCoverageSummary(): string {
+    const summary = coverageSummary(policies);
+    const verdicts = Object.keys(VERDICTS) as Verdict[];
+    const rows = summary.map((s) => {
+        const src = ANCHOR_SOURCES[s.source];
+        return [src.name, `${code(src.repository)} at ${code(src.commit.slice(0, 8))}`, String(s.total), String(s.covered), ...verdicts.map((v) => String(s.byVerdict[v]))];
+    });
+    const total = (f: (s: (typeof summary)[number]) => number) => String(summary.reduce((n, s) => n + f(s), 0));
+    rows.push(["all", "", total((s) => s.total), total((s) => s.covered), ...verdicts.map((v) => total((s) => s.byVerdict[v]))]);
+    return table(["anchor", "read from", "rules in scope", "covered by a pack rule", ...verdicts.map((v) => `not covered: ${v}`)], rows);
+}
+
+/** `SageMakerNotebookInVPC` with its pack IDs shortened: AwsSolutions-SM1, HIPAA, NIST R5. */
+function anchorLabel(a: AnchorRule): string {
+    if (a.source !== "cdk-nag") return code(a.id);
+    const packs = (a.packIds ?? []).map((id) => {
+        const [pack, rule] = [id.slice(0, id.indexOf("-")), id.slice(id.indexOf("-") + 1)];
+        const short = pack.replace("HIPAA.Security", "HIPAA").replace("NIST.800.53.", "NIST ").replace("PCI.DSS.321", "PCI");
+        return rule === a.id ? short : `${pack}-${rule}`;
+    });
+    return `${code(a.id)} (${packs.length > 0 ? packs.join(", ") : "in no pack"})`;
+}
+
+export function renderCoverageMatrix(): string {
+    const levels = STACKS.map((st) => stackLevels(st));
+    const rows = coverageMatrix(policies).map((row) => {
+        const covered = row.rules.map((name) => {
+            const off = STACKS.map((st, i) => [st, levels[i].get(name)] as const).filter(([, l]) => l !== "mandatory");
+            return `${code(name)}${off.length > 0 ? ` (${off.map(([st, l]) => `${st} ${l}`).join(", ")})` : ""}`;
+        });
+        const decision = row.rules.length > 0 ? covered.join(", ") : row.notCovered ? `**${row.notCovered.verdict}**` : "?";
+        const why = row.rules.length > 0 ? (row.note ?? "") : (row.notCovered?.reason ?? "");
+        return [anchorLabel(row.anchor), ANCHOR_SOURCES[row.anchor.source].name, cell(row.anchor.title), row.anchor.types.map(code).join(", "), decision, cell(why)];
+    });
+    return table(["anchor rule", "from", "what it checks (its own words)", "types (its naming)", "pack rule (level where not mandatory) or verdict", "how the pack differs / why not covered"], rows);
+}
+
 const SECTIONS: Record<string, () => string> = {
     rules: renderRuleTable,
     "resource-types": renderTypeTable,
+    "coverage-summary": renderCoverageSummary,
+    coverage: renderCoverageMatrix,
 };
 
 /** `doc` with every generated section replaced by what the pack says now. */

@@ -49,6 +49,18 @@ export function instanceVolumes(instance: InstanceArgs): { root: Volume | undefi
     return { root, volumes: root ? [root, ...extra] : extra };
 }
 
+/**
+ * Launched from a launch template: settings the instance leaves unset come from the template, which
+ * the same rules check as a resource of its own.
+ */
+export function launchedFromTemplate(instance: InstanceArgs): boolean {
+    const t = peek(() => instance.launchTemplate);
+    if (t instanceof Unknown) return true;
+    return t !== undefined && t !== null && (isSetValue(peek(() => t.id)) || isSetValue(peek(() => t.name)));
+}
+
+const isSetValue = (v: unknown) => v instanceof Unknown || (typeof v === "string" && v !== "");
+
 /** The EBS volumes a launch template maps. */
 export function templateVolumes(template: TemplateArgs): Volume[] {
     return peekEach(peek(() => template.blockDeviceMappings)).flatMap((m, i) => {

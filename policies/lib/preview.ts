@@ -67,3 +67,11 @@ export function readBoolean(read: () => unknown): Read<boolean> {
     return v === "true" ? true : v === "false" ? false : undefined;
 }
 
+
+/** A value for a message: the string (or number) itself, "(unknown)" during preview, "(none)" when absent. */
+export function shown(read: () => unknown): string {
+    const v = peek(read);
+    if (v instanceof Unknown) return "(unknown)";
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
+    return v === undefined || v === null ? "(none)" : JSON.stringify(v);
+}

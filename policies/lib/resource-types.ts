@@ -143,6 +143,8 @@ export const RESOURCE_TYPES = {
         taggable: false,
     }),
     instanceProfile: kind({ concept: "IAM instance profile", current: [aws.iam.InstanceProfile], taggable: true }),
+    accessKey: kind({ concept: "IAM access key", current: [aws.iam.AccessKey], note: "a long-lived credential of a user, kept in the stack's state", taggable: false }),
+    userLoginProfile: kind({ concept: "IAM user console password", current: [aws.iam.UserLoginProfile], taggable: false }),
 
     // ---- SageMaker ----
     notebook: kind({ concept: "SageMaker notebook instance", current: [aws.sagemaker.NotebookInstance], taggable: true, priced: true }),
@@ -172,6 +174,7 @@ export const RESOURCE_TYPES = {
     securityGroup: kind({ concept: "EC2 security group", current: [aws.ec2.SecurityGroup], taggable: true }),
     securityGroupRule: kind({ concept: "EC2 security group rule", current: [aws.ec2.SecurityGroupRule], taggable: false }),
     securityGroupIngressRule: kind({ concept: "VPC security group ingress rule", current: [aws.vpc.SecurityGroupIngressRule], taggable: true }),
+    securityGroupEgressRule: kind({ concept: "VPC security group egress rule", current: [aws.vpc.SecurityGroupEgressRule], taggable: true }),
 
     // ---- Lambda ----
     lambdaFunction: kind({ concept: "Lambda function", current: [aws.lambda.Function], taggable: true }),

@@ -222,22 +222,24 @@ function kindsLabel(kinds: readonly Kind[]): string {
 export function resourceRule<C, K extends Kind>(
     meta: RuleMeta<C> & {
         kinds: readonly K[];
-        validate(props: ArgsOf<K>, ctx: ResourceCtx<C>): void;
+        /** May return a promise (a rule that reads IAM action data does). */
+        validate(props: ArgsOf<K>, ctx: ResourceCtx<C>): void | Promise<void>;
     },
 ): ResourceValidationPolicy {
     const classes: AwsClass[] = meta.kinds.flatMap((k) => [...k.classes]);
     // Type tokens read from the classes: comparing them is what `args.isType(cls)` does.
     const tokens = new Set(meta.kinds.flatMap((k) => [...k.tokens]));
-    const run = (props: unknown, args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
+    const run = (props: unknown, args: ResourceValidationArgs, reportViolation: ReportViolation): void | Promise<void> => {
         const config = resolveConfig(meta.name, meta.config, args.getConfig<Record<string, unknown>>());
         const undecided = new Undecided();
-        meta.validate(props as ArgsOf<K>, {
+        const done = meta.validate(props as ArgsOf<K>, {
             config,
             args,
             as: <K2 extends Kind>(kind: K2) => (kind.tokens.includes(args.type) ? (args.props as ArgsOf<K2>) : undefined),
             report: (problem, fix) => reportViolation(message(problem, fix ?? meta.remediation)),
             undecided: (u) => undecided.note(u),
         });
+        if (done instanceof Promise) return done.then(() => undecided.rethrow());
         undecided.rethrow();
     };
     let validateResource: ResourceValidation;
@@ -247,7 +249,7 @@ export function resourceRule<C, K extends Kind>(
         const reason = `Policy only applies to resources of type '${kindsLabel(meta.kinds)}'`;
         validateResource = (args, reportViolation) => {
             if (!tokens.has(args.type)) args.notApplicable(reason);
-            run(args.props, args, reportViolation);
+            return run(args.props, args, reportViolation);
         };
     }
     return registered({ ...policyMetadata(meta), validateResource }, meta as RuleMeta<unknown> & { kinds: readonly Kind[] }, "resource");

@@ -11,7 +11,7 @@ export const costBudget = stackRule({
     name: "cost-budget",
     category: "cost",
     description: "The stack's estimated always-on monthly cost, the worst-case cost of each training run, of each tuning job and of each EC2 trainer run stay within the stack's budgets (us-east-1 on-demand price table, spot discount as stated).",
-    anchors: ["clstokes/pulumi-policy-aws-cost budget-limit"],
+    anchors: [],
     enforcementLevel: "mandatory",
     severity: "high",
     remediation: "use smaller or fewer instances, shorter max runtimes, spot training, or raise the budget in policies/config/<stack>.json after review.",

@@ -21,7 +21,8 @@ import {
     statementGrants,
     trustedServices,
 } from "../lib/iam";
-import { Unknown, peek, peekEach, readString } from "../lib/preview";
+import { Unknown, peek, peekEach, readString, shown } from "../lib/preview";
+import { expandAction } from "../lib/iam-actions";
 import { type Kind, type OutputsOf, RESOURCE_TYPES as T } from "../lib/resource-types";
 
 /** Resources that carry identity-policy documents themselves. */
@@ -57,7 +58,7 @@ function eachAllow(ctx: ResourceCtx<unknown>, check: (where: string, s: Statemen
 export const iamNoWildcardActions = resourceRule({
     name: "iam-no-wildcard-actions",
     description: "No identity policy (of a role, user or group, inline or customer-managed) allows a wildcard action ('*', '<service>:*', '<service>:Prefix*') or uses NotAction in an Allow.",
-    anchors: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_49", "CKV_AWS_290", "CKV2_AWS_40", "CKV2_AWS_68", "AwsSolutions-IAM5", "IAMPolicyNoStatementsWithFullAccess", "IAMPolicyNoStatementsWithAdminAccess"],
+    anchors: ["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_1", "CKV_AWS_49", "CKV2_AWS_40", "CKV2_AWS_68", "AwsSolutions-IAM5", "IAMPolicyNoStatementsWithFullAccess", "IAMPolicyNoStatementsWithAdminAccess"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "list the exact actions the principal needs (for example sagemaker:InvokeEndpoint) instead of a wildcard.",
@@ -77,6 +78,42 @@ export const iamNoWildcardActions = resourceRule({
             },
             true,
         );
+    },
+});
+
+/** Every Allow statement of the resource's own documents, collected (for rules that then await). */
+function allowStatements(ctx: ResourceCtx<unknown>): { where: string; s: Statement }[] {
+    const out: { where: string; s: Statement }[] = [];
+    eachAllow(ctx, (where, s) => out.push({ where, s }));
+    return out;
+}
+
+const hasCondition = (s: Statement) => Object.keys(s.condition).length > 0;
+
+export const iamNoUnscopedActions = resourceRule({
+    name: "iam-no-unscoped-actions",
+    description: "No identity policy allows, on Resource '*' and without a condition, an action that AWS lets a policy scope to resources (the service authorization reference lists a resource type for it); actions AWS cannot scope, such as ecr:GetAuthorizationToken, may use '*'.",
+    anchors: ["CKV_AWS_355", "CKV_AWS_356", "CKV_AWS_290", "CKV_AWS_111", "CKV_AWS_289", "CKV_AWS_109", "CKV_AWS_288", "CKV_AWS_108", "CKV_AWS_287", "CKV_AWS_107", "CKV_AWS_286", "CKV_AWS_110"],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "name the resources (ARNs) the action needs, or add the condition that scopes it (for example cloudwatch:namespace for cloudwatch:PutMetricData).",
+    config: {
+        allowedActions: cfg.strings("Actions tolerated on Resource '*' without a condition anyway (exact, case-insensitive).", []),
+    },
+    kinds: DOCUMENT_KINDS,
+    async validate(_, ctx) {
+        const tolerated = new Set(ctx.config.allowedActions.map((a) => a.toLowerCase()));
+        // NotAction and Action "*" are iam-no-wildcard-actions' findings; unknown entries cannot be judged.
+        const unscoped = allowStatements(ctx).filter(({ s }) => onEveryResource(s) && !hasCondition(s) && !s.notAction);
+        for (const { where, s } of unscoped) {
+            for (const a of s.actions) {
+                if (typeof a !== "string" || a === "*") continue;
+                const scopable = ((await expandAction(a)) ?? []).filter((x) => x.scopable && !tolerated.has(x.name.toLowerCase()));
+                if (scopable.length === 0) continue;
+                const which = isWildcardAction(a) ? ` (${scopable.length} scopable actions, e.g. ${scopable.slice(0, 3).map((x) => x.name).join(", ")})` : "";
+                ctx.report(`${where} ${label(s)} allows ${a}${which} on Resource '*' without a condition, though AWS lets a policy name its resources.`);
+            }
+        }
     },
 });
 
@@ -102,7 +139,7 @@ const SENSITIVE_ACTIONS = [
 export const iamNoStarResourceForSensitiveActions = resourceRule({
     name: "iam-no-star-resource-for-sensitive-actions",
     description: "Sensitive actions (endpoint invocation, S3 object reads/writes, secret and parameter reads, iam:PassRole, kms:Decrypt) are never allowed on Resource '*', for any principal.",
-    anchors: ["CKV_AWS_355", "CKV_AWS_356", "CKV_AWS_288", "AwsSolutions-IAM5"],
+    anchors: ["CKV_AWS_355", "CKV_AWS_356", "CKV_AWS_288", "CKV_AWS_108", "AwsSolutions-IAM5"],
     enforcementLevel: "mandatory",
     severity: "high",
     remediation: "scope the statement to the ARNs it needs (the endpoint's ARN, arn:aws:s3:::<bucket>/<prefix>/*, the secret's ARN, the execution role's ARN).",
@@ -141,7 +178,7 @@ const ESCALATION_ACTIONS = [
 export const iamNoPrivilegeEscalation = resourceRule({
     name: "iam-no-privilege-escalation",
     description: "No identity policy allows actions that grant permissions (attaching or writing policies, new or default policy versions, changing a role's trust, group membership, credentials for other users, removing permission boundaries), on any resource.",
-    anchors: ["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_289"],
+    anchors: ["CKV_AWS_286", "CKV_AWS_110", "CKV_AWS_287", "CKV_AWS_107", "CKV_AWS_289", "CKV_AWS_109"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "remove the IAM write actions; permissions of this stack change through the program (pulumi up), never from a running workload.",
@@ -183,7 +220,7 @@ export const iamPassRoleRestricted = resourceRule({
 export const iamRoleTrustRestricted = resourceRule({
     name: "iam-role-trust-restricted",
     description: "A role's trust policy lets only expected AWS service principals assume it: never Principal '*', never an account or user.",
-    anchors: ["CKV_AWS_60", "CKV_AWS_61"],
+    anchors: ["CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_393", "CKV_AWS_358"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "trust exactly the service that runs the role, e.g. {\"Principal\": {\"Service\": \"lambda.amazonaws.com\"}}.",
@@ -218,6 +255,46 @@ export const iamRoleTrustRestricted = resourceRule({
                     report(`assumeRolePolicy ${label(s)} trusts ${p.kind} principal '${p.value}'.`);
                 }
             }
+        }
+    },
+});
+
+export const iamNoUsers = resourceRule({
+    name: "iam-no-users",
+    description: "The stack creates no IAM users, console passwords or access keys: every workload runs on a role (temporary credentials) and people sign in through the organisation's identity provider.",
+    anchors: ["CKV_AWS_273", "CKV2_AWS_22", "CKV_AWS_348", "CKV2_AWS_21", "IAMUserGroupMembership", "awsguard:access-keys-rotated", "awsguard:mfa-enabled-for-iam-console-access"],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "give the workload a role (an instance profile, an execution role) and people access through IAM Identity Center; remove the user, its login profile and its access keys.",
+    config: {},
+    kinds: [T.user, T.userLoginProfile, T.accessKey],
+    validate(_, { as, args, report }) {
+        if (as(T.user)) report(`IAM user ${args.name}: long-lived identities are not part of this pipeline.`);
+        const profile = as(T.userLoginProfile);
+        if (profile) report(`console password for user ${shown(() => profile.user)}.`);
+        const key = as(T.accessKey);
+        if (key) report(`access key for user ${shown(() => key.user)}: its secret lands in the stack's state.`);
+    },
+});
+
+export const iamUserPermissionsViaGroups = resourceRule({
+    name: "iam-user-permissions-via-groups",
+    description: "Policies are never attached to or written inline on an IAM user (user policies, user policy attachments, policy attachments listing users): users, where an account has them, get permissions from groups.",
+    anchors: ["CKV_AWS_40", "IAMUserNoPolicies"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "attach the policy to a group (aws.iam.GroupPolicyAttachment) and make the user a member, or better, use a role.",
+    config: {},
+    kinds: [T.userPolicy, T.userPolicyAttachment, T.policyAttachment],
+    validate(_, { as, report }) {
+        const inline = as(T.userPolicy);
+        if (inline) report(`inline policy on user ${shown(() => inline.user)}.`);
+        const attachment = as(T.userPolicyAttachment);
+        if (attachment) report(`policy ${shown(() => attachment.policyArn)} attached to user ${shown(() => attachment.user)}.`);
+        const exclusive = as(T.policyAttachment);
+        if (exclusive) {
+            const users = peekEach(peek(() => exclusive.users));
+            if (users.length > 0) report(`policy attachment lists ${users.length} user(s).`);
         }
     },
 });
@@ -306,7 +383,7 @@ const AWS_MANAGED = /^arn:aws[a-z-]*:iam::aws:policy\//;
 export const iamNoManagedFullAccess = stackRule({
     name: "iam-no-managed-full-access",
     description: "No role, user or group holds an AWS-managed FullAccess, AdministratorAccess or PowerUserAccess policy (via any attachment resource or managedPolicyArns); the Lambda role least of all.",
-    anchors: ["CKV_AWS_274", "CKV2_AWS_56", "AwsSolutions-IAM4"],
+    anchors: ["CKV_AWS_274", "CKV_AWS_275", "CKV2_AWS_56", "AwsSolutions-IAM4"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "remove the attachment and grant the few actions the principal needs in an inline policy scoped to this stack's resources.",
@@ -461,6 +538,7 @@ export const iamRoleTrustMatchesUse = stackRule({
 
 export const iamRules = [
     iamNoWildcardActions,
+    iamNoUnscopedActions,
     iamNoStarResourceForSensitiveActions,
     iamNoPrivilegeEscalation,
     iamPassRoleRestricted,
@@ -468,4 +546,6 @@ export const iamRules = [
     iamRoleTrustMatchesUse,
     iamNoManagedFullAccess,
     iamLambdaRoleLeastPrivilege,
+    iamNoUsers,
+    iamUserPermissionsViaGroups,
 ];

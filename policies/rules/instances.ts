@@ -3,7 +3,7 @@
 
 import { cfg, resourceRule, stackRule } from "../lib/rule";
 import { type TrainingSpec, trainingJobSpecs, tuningJobSpecs, tuningLimits } from "../lib/training";
-import { volumesOf } from "../lib/ec2";
+import { launchedFromTemplate, volumesOf } from "../lib/ec2";
 import { Unknown, peek, peekEach, readNumber, readString } from "../lib/preview";
 import { RESOURCE_TYPES as T } from "../lib/resource-types";
 
@@ -233,7 +233,7 @@ export const ec2InstanceType = resourceRule({
         const type = readString(() => (instance ?? as(T.launchTemplate))?.instanceType);
         if (type instanceof Unknown) return;
         // A launch template may leave the type to whoever launches from it.
-        if (type === undefined) return void (instance && report("instanceType is not set."));
+        if (type === undefined) return void (instance && !launchedFromTemplate(instance) && report("instanceType is not set."));
         if (!config.allowedInstanceTypes.includes(type)) report(`instanceType ${type} is not allowed (allowed: ${listed(config.allowedInstanceTypes)}).`);
     },
 });

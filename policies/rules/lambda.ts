@@ -1,14 +1,14 @@
 // Lambda rules: the function is the pipeline's only public-facing code, so its runtime,
 // concurrency, limits, URL, permissions and environment are all checked.
 
-import { cfg, resourceRule } from "../lib/rule";
-import { Unknown, isSet, peek, peekEach, readNumber, readString } from "../lib/preview";
+import { cfg, resourceRule, stackRule } from "../lib/rule";
+import { Unknown, isSet, peek, peekEach, readBoolean, readNumber, readString } from "../lib/preview";
 import { RESOURCE_TYPES as T } from "../lib/resource-types";
 
 export const runtimeSupported = resourceRule({
     name: "lambda-runtime-supported",
     description: "Lambda functions use a runtime on the supported list (deprecated runtimes get no security patches); container images are exempt.",
-    anchors: ["CKV_AWS_363", "AwsSolutions-L1"],
+    anchors: ["CKV_AWS_363", "AwsSolutions-L1", "LambdaLatestVersion"],
     enforcementLevel: "mandatory",
     severity: "high",
     remediation: "move to the newest runtime of the family (nodejs24.x for this project's function).",
@@ -168,7 +168,7 @@ export const logRetention = resourceRule({
     name: "cloudwatch-log-retention",
     category: "cost",
     description: "CloudWatch log groups set a retention period no longer than the cap (the default keeps logs, and bills them, forever).",
-    anchors: [],
+    anchors: ["CKV_AWS_66", "CloudWatchLogGroupRetentionPeriod"],
     enforcementLevel: "advisory",
     severity: "low",
     remediation: "set retentionInDays (mlops:lambda.logRetentionDays) within the cap.",
@@ -189,7 +189,7 @@ export const logRetention = resourceRule({
 export const logGroupKms = resourceRule({
     name: "cloudwatch-log-group-kms",
     description: "Where the stack requires KMS, CloudWatch log groups encrypt their logs with a customer-managed key (kmsKeyId).",
-    anchors: ["CKV_AWS_158"],
+    anchors: ["CKV_AWS_158", "CloudWatchLogGroupEncrypted"],
     enforcementLevel: "mandatory",
     severity: "medium",
     remediation: "set kmsKeyId to the stack's KMS key (its key policy must let logs.<region>.amazonaws.com use it).",
@@ -202,6 +202,72 @@ export const logGroupKms = resourceRule({
     },
 });
 
+export const environmentKms = resourceRule({
+    name: "lambda-environment-kms",
+    description: "Where the stack requires KMS, a function with environment variables encrypts them with a customer-managed key (kmsKeyArn) instead of the key Lambda owns.",
+    anchors: ["CKV_AWS_173"],
+    enforcementLevel: "mandatory",
+    severity: "low",
+    remediation: "set kmsKeyArn to the stack's KMS key (the function's role then needs nothing more: Lambda decrypts with its own grant).",
+    config: {
+        requireKms: cfg.boolean("Require kmsKeyArn on functions that have environment variables.", false),
+    },
+    kinds: [T.lambdaFunction],
+    validate(fn, { config, report }) {
+        if (!config.requireKms) return;
+        const variables = peek(() => fn.environment?.variables);
+        if (variables instanceof Unknown || variables === undefined || variables === null || Object.keys(variables).length === 0) return;
+        if (!isSet(() => fn.kmsKeyArn)) report("environment variables are encrypted with the key Lambda owns (kmsKeyArn is not set).");
+    },
+});
+
+/** The log group a function writes to: its loggingConfig's, else Lambda's default name. */
+function logGroupNameOf(fn: { props: { name?: string; loggingConfig?: { logGroup?: string } } }): string | Unknown | undefined {
+    const configured = readString(() => fn.props.loggingConfig?.logGroup);
+    if (configured !== undefined && configured !== "") return configured;
+    const name = readString(() => fn.props.name);
+    return typeof name === "string" ? `/aws/lambda/${name}` : name;
+}
+
+export const managedLogGroup = stackRule({
+    name: "lambda-managed-log-group",
+    description: "Every function writes to a log group the stack manages (its loggingConfig.logGroup, else /aws/lambda/<name>), so retention and encryption are the stack's, not the never-expiring group Lambda creates on first invocation.",
+    anchors: ["LambdaLogging", "LambdaLogLevel"],
+    enforcementLevel: "mandatory",
+    severity: "low",
+    remediation: "declare an aws.cloudwatch.LogGroup named /aws/lambda/<function name> (or the loggingConfig.logGroup) with retentionInDays, before the function.",
+    config: {},
+    kinds: [T.lambdaFunction],
+    validate({ index, report, undecided }) {
+        const managed = new Set(index.of(T.logGroup).map((g) => readString(() => g.props.name)).filter((n): n is string => typeof n === "string"));
+        for (const fn of index.of(T.lambdaFunction)) {
+            const group = logGroupNameOf(fn);
+            if (group instanceof Unknown) {
+                // A name computed from another resource: a dependency edge on a log group still tells.
+                if (index.refs(fn, "loggingConfig", T.logGroup).length === 0) undecided(group);
+                continue;
+            }
+            if (group === undefined) continue;
+            if (!managed.has(group)) report(fn.urn, `function ${fn.name} writes to ${group}, which the stack does not manage: Lambda creates it with no retention.`);
+        }
+    },
+});
+
+export const alarmActionsEnabled = resourceRule({
+    name: "cloudwatch-alarm-actions-enabled",
+    category: "governance",
+    description: "CloudWatch alarms keep their actions enabled (actionsEnabled not false): an alarm that cannot act neither rolls back a deployment nor tells anyone.",
+    anchors: ["CKV_AWS_319"],
+    enforcementLevel: "mandatory",
+    severity: "low",
+    remediation: "remove actionsEnabled: false (the default is true).",
+    config: {},
+    kinds: [T.metricAlarm],
+    validate(alarm, { report }) {
+        if (readBoolean(() => alarm.actionsEnabled) === false) report("actionsEnabled is false.");
+    },
+});
+
 export const lambdaRules = [
     runtimeSupported,
     reservedConcurrency,
@@ -211,6 +277,9 @@ export const lambdaRules = [
     functionUrlCors,
     permissionNotPublic,
     tracing,
+    environmentKms,
+    managedLogGroup,
     logRetention,
     logGroupKms,
+    alarmActionsEnabled,
 ];

@@ -57,7 +57,7 @@ function blockState(block: PabFlags): "on" | "off" | Unknown {
 export const bucketPublicAccessBlock = stackRule({
     name: "s3-bucket-public-access-block",
     description: "Every bucket has a public access block with all four settings true, its own or the account's.",
-    anchors: ["AwsSolutions-S2", "CKV2_AWS_6", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"],
+    anchors: ["AwsSolutions-S2", "CKV2_AWS_6", "CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56", "S3BucketPublicReadProhibited", "S3BucketPublicWriteProhibited"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "add an aws.s3.BucketPublicAccessBlock for the bucket (or an aws.s3.AccountPublicAccessBlock) with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
@@ -181,7 +181,7 @@ function deniesInsecureTransport(doc: ParsedDocument): boolean {
 export const bucketTlsOnly = stackRule({
     name: "s3-bucket-tls-only",
     description: "Every bucket's policy denies all S3 actions over plain HTTP (Deny when aws:SecureTransport is false).",
-    anchors: ["AwsSolutions-S10"],
+    anchors: ["AwsSolutions-S10", "CKV_AWS_379"],
     enforcementLevel: "mandatory",
     severity: "medium",
     remediation: "add a bucket policy statement {Effect: Deny, Principal: \"*\", Action: \"s3:*\", Resource: [bucket ARN, bucket ARN/*], Condition: {Bool: {\"aws:SecureTransport\": \"false\"}}}.",
@@ -202,7 +202,7 @@ export const bucketTlsOnly = stackRule({
 export const bucketPolicyNoPublicPrincipal = resourceRule({
     name: "s3-bucket-policy-no-public-principal",
     description: "Bucket policies (standalone or inline) never Allow Principal '*' (or AWS '*') unless a condition pins the caller (organisation, account, VPC endpoint, source ARN).",
-    anchors: ["CKV_AWS_70", "AwsSolutions-S5"],
+    anchors: ["CKV_AWS_70", "CKV_AWS_283", "AwsSolutions-S5"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "name the role/account principals that need access, or add an aws:PrincipalOrgID / aws:SourceVpce condition.",
@@ -222,7 +222,7 @@ const PUBLIC_GRANTEES = ["http://acs.amazonaws.com/groups/global/AllUsers", "htt
 export const noPublicAcl = resourceRule({
     name: "s3-no-public-acl",
     description: "No bucket or object ACL grants access to AllUsers or AuthenticatedUsers (canned public-read, public-read-write, authenticated-read, or explicit grants).",
-    anchors: ["CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43"],
+    anchors: ["CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43", "CKV_AWS_375", "S3BucketPublicReadProhibited", "S3BucketPublicWriteProhibited"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "remove the ACL (keep ACLs disabled with BucketOwnershipControls BucketOwnerEnforced) and grant access through IAM.",
@@ -318,6 +318,48 @@ export const bucketLifecycle = stackRule({
     },
 });
 
+const LOCKOUT_ACTIONS = ["*", "s3:*", "s3:put*", "s3:*bucketpolicy", "s3:putbucketpolicy"];
+
+export const bucketPolicyNoLockout = resourceRule({
+    name: "s3-bucket-policy-no-lockout",
+    description: "No bucket policy denies everyone (Principal '*') every S3 action or the bucket-policy actions without a condition: such a policy locks out every principal but the account root, which alone can then delete it.",
+    anchors: ["CKV_AWS_93"],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "give the Deny a condition (aws:SecureTransport, aws:PrincipalArn, aws:SourceVpce) or name the denied principals.",
+    config: {},
+    kinds: [T.bucketPolicy, T.bucket],
+    validate(props, { report, undecided }) {
+        const doc = parsePolicyDocument(() => props.policy);
+        if (doc.kind === "unknown") return undecided(doc.unknown);
+        if (doc.kind !== "document") return;
+        for (const s of doc.statements) {
+            if (s.effect !== "Deny" || s.notAction || Object.keys(s.condition).length > 0) continue;
+            if (!s.principals.some((p) => p.kind === "*" || p.value === "*")) continue;
+            const hit = s.actions.find((a): a is string => typeof a === "string" && LOCKOUT_ACTIONS.includes(a.toLowerCase()));
+            if (hit !== undefined) report(`policy ${label(s)} denies ${hit} to Principal '*' without a condition.`);
+        }
+    },
+});
+
+export const objectEncryption = resourceRule({
+    name: "s3-object-encryption",
+    description: "Where the stack requires KMS, objects the program uploads do not override the bucket's SSE-KMS default with SSE-S3 (AES256): they name no algorithm (the bucket default applies) or aws:kms.",
+    anchors: ["CKV_AWS_186"],
+    enforcementLevel: "mandatory",
+    severity: "medium",
+    remediation: "drop serverSideEncryption from the object (the bucket's default encryption applies) or set it to aws:kms with the stack's key.",
+    config: {
+        requireKms: cfg.boolean("Objects must not be written with SSE-S3.", false),
+    },
+    kinds: [T.bucketObject],
+    validate(object, { config, report }) {
+        if (!config.requireKms) return;
+        const alg = readString(() => object.serverSideEncryption);
+        if (typeof alg === "string" && alg !== "aws:kms" && alg !== "aws:kms:dsse") report(`serverSideEncryption is ${alg}: the object skips the bucket's KMS key.`);
+    },
+});
+
 export const s3Rules = [
     bucketPublicAccessBlock,
     bucketEncryption,
@@ -327,4 +369,6 @@ export const s3Rules = [
     noPublicAcl,
     bucketOwnershipEnforced,
     bucketLifecycle,
+    bucketPolicyNoLockout,
+    objectEncryption,
 ];

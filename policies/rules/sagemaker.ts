@@ -148,7 +148,7 @@ export const endpointConfigKms = resourceRule({
 export const trainingEncryption = resourceRule({
     name: "sagemaker-training-encryption",
     description: "Distributed training and tuning jobs encrypt traffic between their instances; where KMS is required, model artifacts (outputDataConfig.kmsKeyId) and training volumes (volumeKmsKeyId) use the stack's customer-managed key.",
-    anchors: ["CKV_AWS_367", "CKV_AWS_368", "CKV_AWS_369 (same checks on monitoring jobs)"],
+    anchors: [],
     enforcementLevel: "mandatory",
     severity: "medium",
     remediation: "set enableInterContainerTrafficEncryption: true when instanceCount > 1, and outputDataConfig.kmsKeyId / resourceConfig.volumeKmsKeyId to the stack's KMS key.",
@@ -169,6 +169,42 @@ export const trainingEncryption = resourceRule({
             if (!config.requireKms) continue;
             if (s.outputKmsKeyId === undefined || s.outputKmsKeyId === "") report(`${at}outputDataConfig.kmsKeyId is not set: model artifacts use the S3 default key.`);
             if (s.instances.some((p) => p.volumeKmsKeyId === undefined || p.volumeKmsKeyId === "")) report(`${at}volumeKmsKeyId is not set on the training volumes.`);
+        }
+    },
+});
+
+/** The hyperparameters a job passes to its script: a training job's, or a tuning job's static ones. */
+function scriptHyperparameters(training: { hyperParameters?: Record<string, string> } | undefined, tuning: { trainingJobDefinition?: { staticHyperParameters?: Record<string, string> } } | undefined): Record<string, unknown> {
+    const hp = peek(() => (training ? training.hyperParameters : tuning?.trainingJobDefinition?.staticHyperParameters));
+    return hp instanceof Unknown || hp === undefined || hp === null ? {} : hp;
+}
+
+export const trainingNetworkIsolation = resourceRule({
+    name: "sagemaker-training-network-isolation",
+    description: "Training and tuning jobs run with network isolation (enableNetworkIsolation) or inside a VPC (vpcConfig); a job in SageMaker's service network, which reaches the internet, is accepted only when a configured hyperparameter says it downloads from there (pretrained weights).",
+    anchors: [],
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediation: "set enableNetworkIsolation: true when the job reads nothing beyond its S3 channels, or vpcConfig { subnets, securityGroupIds } with private subnets (a NAT gateway or VPC endpoints) and an execution role allowed to manage the job's network interfaces.",
+    config: {
+        internetHyperparameters: cfg.strings("Hyperparameters whose value \"true\" declares that the job downloads from the internet (train.py's pretrained weights); such a job may run without isolation or VPC.", []),
+    },
+    kinds: [T.trainingJob, T.tuningJob],
+    validate(_, { config, as, report, undecided }) {
+        const training = as(T.trainingJob);
+        const tuning = as(T.tuningJob);
+        const hyperparameters = scriptHyperparameters(training, tuning);
+        const declared = config.internetHyperparameters.filter((h) => readString(() => hyperparameters[h]) === "true");
+        if (declared.length > 0) return;
+        for (const s of training ? trainingJobSpecs(training) : tuning ? tuningJobSpecs(tuning) : []) {
+            if (s.networkIsolation === true) continue;
+            if (s.vpcSubnets.some((x) => x !== undefined)) continue;
+            if (s.networkIsolation instanceof Unknown) {
+                undecided(s.networkIsolation);
+                continue;
+            }
+            const excuse = config.internetHyperparameters.length > 0 ? ` and no hyperparameter of ${config.internetHyperparameters.join(", ")} is "true"` : "";
+            report(`${s.where ? `${s.where}: ` : ""}neither enableNetworkIsolation nor vpcConfig is set${excuse}: the training containers reach the internet from SageMaker's service network.`);
         }
     },
 });
@@ -301,5 +337,6 @@ export const sagemakerRules = [
     modelNetworkIsolation,
     endpointConfigKms,
     trainingEncryption,
+    trainingNetworkIsolation,
     endpointAutoscaling,
 ];

@@ -9,7 +9,7 @@ import { DEFAULT_SECRET_PATTERNS, SECRET_CARRIER_KINDS, SecretDetector, secretCa
 export const noPlaintextSecrets = resourceRule({
     name: "no-plaintext-secrets",
     description: "No environment, hyperparameter or script holds a secret: Lambda and SageMaker model/training/tuning environments, training hyperparameters, EC2 and launch-template user data, notebook lifecycle scripts; judged by variable name (a literal where the name says secret) and by value pattern (AWS keys, private keys, tokens, URLs with credentials).",
-    anchors: ["CKV_AWS_45", "CKV_AWS_46", "CKV_AWS_173"],
+    anchors: ["CKV_AWS_45", "CKV_AWS_46"],
     enforcementLevel: "mandatory",
     severity: "critical",
     remediation: "store the secret in AWS Secrets Manager or SSM Parameter Store and pass only its name/ARN (or fetch it at start-up with the workload's role).",

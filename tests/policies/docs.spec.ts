@@ -6,7 +6,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { policies } from "../../policies/pack";
 import { ALL_KINDS } from "../../policies/lib/resource-types";
-import { DOC_PATH, regenerate, renderRuleTable, renderTypeTable, stackLevels } from "../../policies/generate-docs";
+import { DOC_PATH, regenerate, renderCoverageMatrix, renderRuleTable, renderTypeTable, stackLevels } from "../../policies/generate-docs";
+import { ANCHOR_RULES } from "../../policies/anchors";
+import { NOT_COVERED, anchorOf, coverageMatrix, coverageProblems } from "../../policies/coverage";
+import { resourceRule } from "../../policies/lib/rule";
+import { RESOURCE_TYPES } from "../../policies/lib/resource-types";
 
 describe("policies: docs/policies.md", () => {
     const doc = fs.readFileSync(DOC_PATH, "utf8");
@@ -36,5 +40,54 @@ describe("policies: docs/policies.md", () => {
         const rows = renderTypeTable().split("\n").slice(2);
         assert.strictEqual(rows.length, ALL_KINDS.length);
         assert.ok(rows.some((r) => r.includes("`aws.s3.BucketV2` (deprecated)")));
+    });
+
+    describe("anchor coverage", () => {
+        it("every anchor rule in scope is covered by a pack rule or explained, never both; every citation names a catalogued rule", () => {
+            assert.deepStrictEqual(coverageProblems(policies), []);
+        });
+
+        it("a rule citing an unknown ID, or an anchor rule nobody covers or explains, is a problem", () => {
+            const stray = resourceRule({
+                name: "stray",
+                description: "cites an ID no anchor has",
+                anchors: ["CKV_AWS_99999"],
+                enforcementLevel: "advisory",
+                severity: "low",
+                remediation: "none",
+                config: {},
+                kinds: [RESOURCE_TYPES.bucket],
+                validate: () => undefined,
+            });
+            assert.deepStrictEqual(coverageProblems([...policies, stray]), ["stray cites CKV_AWS_99999, which is not an anchor rule of anchors.ts"]);
+            // Dropping a reason leaves its anchor rule unexplained.
+            const [id] = Object.keys(NOT_COVERED);
+            const saved = NOT_COVERED[id];
+            delete NOT_COVERED[id];
+            try {
+                assert.deepStrictEqual(coverageProblems(policies), [`${id} is neither covered by a rule nor explained in NOT_COVERED`]);
+            } finally {
+                NOT_COVERED[id] = saved;
+            }
+        });
+
+        it("cdk-nag rules are found by their name and by each pack's ID", () => {
+            assert.strictEqual(anchorOf("AwsSolutions-SM1")?.id, "SageMakerNotebookInVPC");
+            assert.strictEqual(anchorOf("HIPAA.Security-LambdaDLQ")?.id, "LambdaDLQ");
+            assert.strictEqual(anchorOf("CKV_AWS_370")?.source, "checkov");
+            assert.strictEqual(anchorOf("CKV_AWS_99999"), undefined);
+        });
+
+        it("the matrix has one row per anchor rule, and the anchors' headline checks are covered", () => {
+            const rows = coverageMatrix(policies);
+            assert.strictEqual(rows.length, ANCHOR_RULES.length);
+            assert.strictEqual(renderCoverageMatrix().split("\n").length - 2, ANCHOR_RULES.length);
+            const coveredBy = (id: string) => rows.find((r) => r.anchor.id === id)!.rules;
+            assert.deepStrictEqual(coveredBy("CKV_AWS_122"), ["sagemaker-notebook-no-direct-internet"]);
+            assert.ok(coveredBy("IAMNoWildcardPermissions").includes("iam-no-wildcard-actions"));
+            assert.ok(coveredBy("awsguard:encrypted-volumes").includes("ec2-encrypted-volumes"));
+            assert.deepStrictEqual(coveredBy("CKV_AWS_18"), []);
+            assert.strictEqual(rows.find((r) => r.anchor.id === "CKV_AWS_18")!.notCovered!.verdict, "conflicts");
+        });
     });
 });
