@@ -78,7 +78,9 @@ describe("front door (function URL)", () => {
                 for (const rule of ["lambda-function-url-auth", "lambda-function-url-cors"]) assert.ok(!skipped.includes(rule), `${rule} applies to the URL`);
             }
             const open: PlanResource = { ...one(dev, URL_TYPE), props: { ...one(dev, URL_TYPE).props, authorizationType: "NONE", cors: { allowOrigins: ["*"] } } };
-            const result = await evaluatePack(policies, [open], undefined, { packName: "mlops-guardrails", packVersion: "0.1.0" });
+            // The URL with the provider it names (its default tags come from there), as the engine sends them.
+            const providers = dev.resources.filter(r => r.type.startsWith("pulumi:providers:"));
+            const result = await evaluatePack(policies, [open, ...providers], undefined, { packName: "mlops-guardrails", packVersion: "0.1.0" });
             assert.deepStrictEqual(result.violations.map(v => v.policyName).sort(), ["lambda-function-url-auth", "lambda-function-url-cors"]);
         });
 
