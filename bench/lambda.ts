@@ -89,10 +89,10 @@ function startFakeRuntime(): Promise<{ url: string; child: ChildProcess }> {
     });
     return new Promise((resolve, reject) => {
         let out = "";
-        child.stdout!.on("data", (d) => {
+        child.stdout.on("data", (d) => {
             out += d;
             const line = out.split("\n")[0];
-            if (out.includes("\n")) resolve({ url: JSON.parse(line).url, child });
+            if (out.includes("\n")) resolve({ url: (JSON.parse(line) as { url: string }).url, child });
         });
         child.on("exit", (code) => reject(new Error(`fake SageMaker Runtime exited with ${code}`)));
     });
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     Object.assign(process.env, sdkEnv(fake.url), { ENDPOINT_NAME: ENDPOINT, ALLOW_HTTP_URLS: "true", URL_FETCH_ALLOWED_CIDRS: "127.0.0.1/32" });
 
     // The deployed artifact itself, loaded the way Lambda loads it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle is a CommonJS file built at run time; Lambda require()s it the same way
     const deployed = require(file) as { handler: (e: unknown, c?: unknown) => Promise<{ statusCode: number }> };
     const event = { image: IMAGE.toString("base64") };
     const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30000 };
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     const command = () => new InvokeEndpointCommand({ EndpointName: ENDPOINT, Body: IMAGE, ContentType: "image/jpeg", Accept: "application/json", CustomAttributes: "top_k=5" });
     const viaSdk: Call = async () => {
         const out = await bare.send(command());
-        return JSON.parse(Buffer.from(out.Body!).toString("utf8")).predictions.length === 5;
+        return (JSON.parse(Buffer.from(out.Body).toString("utf8")) as { predictions: unknown[] }).predictions.length === 5;
     };
 
     // The handler writes one log line per request to stdout; keep the serialisation, drop the output.
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
         process.stdout.write = ((chunk: string | Uint8Array) => {
             logLines++;
             return typeof chunk === "string" || chunk instanceof Uint8Array;
-        }) as typeof process.stdout.write;
+        });
     };
     const loud = () => {
         process.stdout.write = realWrite;

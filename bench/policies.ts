@@ -1,7 +1,9 @@
 // `npm run bench:policies`: evaluates the whole pack (every resource and stack policy, dev config)
-// on generated stacks of 1,000 and 10,000 resources in the same run, and prints resources per
-// second for each size side by side. If every rule is linear, both sizes run at about the same
-// rate (ratio near 1); a quadratic join would make the large stack ~10x slower per resource.
+// through @pulumi/policy's own analyzer, launched and driven as the offline plan drives it (the
+// pack in its own process, Configure, Analyze per resource, AnalyzeStack), on generated stacks of
+// 1,000 and 10,000 resources in the same run, and prints both side by side: seconds, resources per
+// second, and the ratio of the times. If every rule is linear, time(10,000) / time(1,000) is about
+// 10; a quadratic join would make it about 100.
 //
 // The stacks repeat the pipeline's own mix (a data bucket with its six side resources, service
 // roles with inline policies and attachments, notebook, training and tuning jobs, model, endpoint
@@ -11,10 +13,11 @@
 // dependencies as the CLI sends them.
 
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { policies } from "../policies/pack";
-import { evaluatePack, PlanResource, PolicyPackConfig } from "../plan/policy-engine";
+import { evaluatePack, PlanResource } from "../plan/policy-engine";
+import { PolicyPackProcess } from "../plan/policy-pack";
 
 const TAGS = { project: "mlops", stack: "bench", "managed-by": "pulumi" };
 const ACCOUNT = "123456789012";
@@ -26,7 +29,7 @@ function urn(type: string, name: string): string {
 /** One copy of the pipeline (unit `u`): returns its resources. */
 function pipelineUnit(u: number): PlanResource[] {
     const out: PlanResource[] = [];
-    const add = (type: string, name: string, props: Record<string, any>, deps: Record<string, PlanResource[]> = {}): PlanResource => {
+    const add = (type: string, name: string, props: Record<string, unknown>, deps: Record<string, PlanResource[]> = {}): PlanResource => {
         const propertyDependencies: Record<string, string[]> = {};
         for (const [k, list] of Object.entries(deps)) propertyDependencies[k] = list.map((r) => r.urn);
         const r: PlanResource = { urn: urn(type, name), type, name, props, propertyDependencies, dependencies: [...new Set(Object.values(propertyDependencies).flat())] };
@@ -36,7 +39,7 @@ function pipelineUnit(u: number): PlanResource[] {
     const p = `u${u}`;
     const bucketName = `mlops-bench-${p}-data`;
     const bucket = add("aws:s3/bucket:Bucket", `${p}-data`, { bucket: bucketName, id: bucketName, arn: `arn:aws:s3:::${bucketName}`, tags: TAGS });
-    const side = (type: string, suffix: string, props: Record<string, any>) => add(type, `${p}-data-${suffix}`, { bucket: bucketName, ...props }, { bucket: [bucket] });
+    const side = (type: string, suffix: string, props: Record<string, unknown>) => add(type, `${p}-data-${suffix}`, { bucket: bucketName, ...props }, { bucket: [bucket] });
     side("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "pab", { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     side("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "sse", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
     side("aws:s3/bucketVersioning:BucketVersioning", "versioning", { versioningConfiguration: { status: "Enabled" } });
@@ -59,7 +62,7 @@ function pipelineUnit(u: number): PlanResource[] {
         return r;
     };
     const objects = { Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${bucketName}/datasets/*` };
-    const sagemakerRole = role("sagemaker", "sagemaker.amazonaws.com", [objects]);
+    role("sagemaker", "sagemaker.amazonaws.com", [objects]);
     role("notebook", "sagemaker.amazonaws.com", [objects]);
     const endpointName = `mlops-bench-${p}-endpoint`;
     const endpointArn = `arn:aws:sagemaker:us-east-1:${ACCOUNT}:endpoint/${endpointName}`;
@@ -71,8 +74,9 @@ function pipelineUnit(u: number): PlanResource[] {
     add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `${p}-trainer-ssm`, { role: `mlops-bench-${p}-trainer`, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, { role: [trainerRole] });
     add("aws:iam/instanceProfile:InstanceProfile", `${p}-trainer-profile`, { name: `mlops-bench-${p}-trainer`, role: `mlops-bench-${p}-trainer`, tags: TAGS }, { role: [trainerRole] });
 
+    const sagemakerArn = `arn:aws:iam::${ACCOUNT}:role/mlops-bench-${p}-sagemaker`;
     add("aws:sagemaker/notebookInstance:NotebookInstance", `${p}-notebook`, {
-        instanceType: "ml.t3.medium", roleArn: sagemakerRole.props.arn, rootAccess: "Disabled", directInternetAccess: "Enabled", volumeSize: 5,
+        instanceType: "ml.t3.medium", roleArn: sagemakerArn, rootAccess: "Disabled", directInternetAccess: "Enabled", volumeSize: 5,
         instanceMetadataServiceConfiguration: { minimumInstanceMetadataServiceVersion: "2" }, tags: TAGS,
     });
     const trainingSpec = (count: number) => ({
@@ -81,13 +85,13 @@ function pipelineUnit(u: number): PlanResource[] {
         enableManagedSpotTraining: true,
         checkpointConfig: { s3Uri: `s3://${bucketName}/checkpoints/` },
     });
-    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-single`, { trainingJobName: `${p}-single`, roleArn: sagemakerRole.props.arn, ...trainingSpec(1), tags: TAGS });
-    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-multi`, { trainingJobName: `${p}-multi`, roleArn: sagemakerRole.props.arn, ...trainingSpec(3), tags: TAGS });
+    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-single`, { trainingJobName: `${p}-single`, roleArn: sagemakerArn, ...trainingSpec(1), tags: TAGS });
+    add("aws:sagemaker/trainingJob:TrainingJob", `${p}-train-multi`, { trainingJobName: `${p}-multi`, roleArn: sagemakerArn, ...trainingSpec(3), tags: TAGS });
     add("aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", `${p}-tuning`, {
         config: { strategy: "Bayesian", resourceLimits: { maxNumberOfTrainingJobs: 2, maxParallelTrainingJobs: 2 } },
-        trainingJobDefinition: { roleArn: sagemakerRole.props.arn, ...trainingSpec(1) }, tags: TAGS,
+        trainingJobDefinition: { roleArn: sagemakerArn, ...trainingSpec(1) }, tags: TAGS,
     });
-    add("aws:sagemaker/model:Model", `${p}-model`, { executionRoleArn: sagemakerRole.props.arn, enableNetworkIsolation: true, tags: TAGS });
+    add("aws:sagemaker/model:Model", `${p}-model`, { executionRoleArn: sagemakerArn, enableNetworkIsolation: true, tags: TAGS });
     const configName = `mlops-bench-${p}-config`;
     const config = add("aws:sagemaker/endpointConfiguration:EndpointConfiguration", `${p}-config`, {
         name: configName, productionVariants: [{ variantName: "primary", instanceType: "ml.m5.large", initialInstanceCount: 1 }], tags: TAGS,
@@ -120,40 +124,61 @@ export function generateStack(size: number): PlanResource[] {
     return resources.slice(0, size);
 }
 
-async function measure(resources: PlanResource[], config: PolicyPackConfig, repeats: number): Promise<{ seconds: number; violations: number }> {
+interface Measurement {
+    size: number;
+    seconds: number;
+    violations: number;
+}
+
+async function measure(pack: PolicyPackProcess, resources: PlanResource[], config: unknown, repeats: number): Promise<Measurement> {
     let best = Infinity;
     let violations = 0;
     for (let i = 0; i < repeats; i++) {
         const start = performance.now();
-        const result = await evaluatePack(policies, resources, config, { packName: "mlops-guardrails", packVersion: "0.1.0" });
+        const result = await evaluatePack(pack, resources, config);
         best = Math.min(best, (performance.now() - start) / 1000);
         violations = result.violations.length;
     }
-    return { seconds: best, violations };
+    return { size: resources.length, seconds: best, violations };
 }
 
+/** Targets the pack must meet on this path. */
+const MIN_RATE_AT_10000 = 5000;
+const MAX_TIME_RATIO = 11;
+
 async function main(): Promise<void> {
-    const sizes = [1000, 10000];
-    const config = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", "dev.json"), "utf8")) as PolicyPackConfig;
-    await measure(generateStack(200), config, 1); // warm-up: JIT and module caches
-    const rows: { size: number; seconds: number; rate: number; violations: number }[] = [];
-    for (const size of sizes) {
-        const stack = generateStack(size);
-        const { seconds, violations } = await measure(stack, config, size <= 1000 ? 5 : 2); // best of N: the machine is shared
-        rows.push({ size, seconds, rate: size / seconds, violations });
+    const config: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", "dev.json"), "utf8"));
+    const launchStart = performance.now();
+    const pack = await PolicyPackProcess.launch({ packDir: path.join(__dirname, "..", "policies"), stack: { stack: "bench", project: "mlops", dryRun: true } });
+    const launchSeconds = (performance.now() - launchStart) / 1000;
+    try {
+        await measure(pack, generateStack(500), config, 2); // warm-up: JIT and module caches on both sides
+        // Best of N: the machine is shared.
+        const stacks = [generateStack(1000), generateStack(10000)];
+        const [small, large] = [await measure(pack, stacks[0], config, 5), await measure(pack, stacks[1], config, 3)];
+        // Baseline: the same requests with every policy disabled, what the protocol and the
+        // analyzer server cost before any rule runs.
+        const [bareSmall, bareLarge] = [await measure(pack, stacks[0], { all: "disabled" }, 5), await measure(pack, stacks[1], { all: "disabled" }, 3)];
+        const rate = (m: Measurement) => m.size / m.seconds;
+        console.log(`bench:policies: ${pack.info.policies.length} policies of ${pack.info.name} (dev config), served by @pulumi/policy in its own process (${pack.loader} loader, started in ${launchSeconds.toFixed(2)} s)`);
+        console.log(`  node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), load average ${os.loadavg()[0].toFixed(1)}`);
+        console.log(`  ${"resources".padStart(10)}  ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}  ${"violations".padStart(10)}  |  baseline, every policy disabled: ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}`);
+        for (const [m, bare] of [[small, bareSmall], [large, bareLarge]]) {
+            console.log(
+                `  ${String(m.size).padStart(10)}  ${m.seconds.toFixed(3).padStart(8)}  ${Math.round(rate(m)).toString().padStart(12)}  ${String(m.violations).padStart(10)}  |  ${" ".repeat(32)} ${bare.seconds.toFixed(3).padStart(8)}  ${Math.round(rate(bare)).toString().padStart(12)}`,
+            );
+        }
+        const ratio = large.seconds / small.seconds;
+        console.log(`  time(10000) / time(1000) = ${ratio.toFixed(2)}  (10 = linear; target <= ${MAX_TIME_RATIO})`);
+        console.log(`  resources/s at 10000 = ${Math.round(rate(large))}  (target >= ${MIN_RATE_AT_10000})`);
+    } finally {
+        pack.close();
     }
-    console.log(`policy pack: ${policies.length} policies (dev config), Node ${process.version}`);
-    console.log(`${"resources".padStart(10)}  ${"seconds".padStart(8)}  ${"resources/s".padStart(12)}  ${"violations".padStart(10)}`);
-    for (const r of rows) {
-        console.log(`${String(r.size).padStart(10)}  ${r.seconds.toFixed(3).padStart(8)}  ${Math.round(r.rate).toString().padStart(12)}  ${String(r.violations).padStart(10)}`);
-    }
-    const ratio = rows[1].rate / rows[0].rate;
-    console.log(`rate(${sizes[1]}) / rate(${sizes[0]}) = ${ratio.toFixed(2)}  (1.00 = perfectly linear; a quadratic rule would give ~0.10)`);
 }
 
 if (require.main === module) {
     main().catch((e) => {
-        console.error(e);
+        console.error(e instanceof Error ? e.message : e);
         process.exit(1);
     });
 }

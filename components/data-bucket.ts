@@ -6,7 +6,23 @@ import { BUCKET_PREFIXES, s3Uri } from "./bucket-layout";
 import { bucketPolicy, policyJson } from "./iam";
 import { buildSourceArchive } from "./source-archive";
 
+/**
+ * The data bucket's name, fixed by the stack, account and region: known before the bucket exists,
+ * so the program can look for the dataset manifest in a preview of a new stack (and find none)
+ * instead of waiting for a generated name. Bucket names are global; the account and region keep
+ * two accounts, or two regions of one, from colliding.
+ */
+export function dataBucketName(namePrefix: string, accountId: string, region: string): string {
+    const name = `${namePrefix}-data-${accountId}-${region}`;
+    if (name.length > 63 || !/^[a-z0-9][a-z0-9-]*[a-z0-9]$/.test(name)) {
+        throw new Error(`data bucket name ${name} is not a valid S3 bucket name (at most 63 lowercase letters, digits and '-'); shorten the stack name`);
+    }
+    return name;
+}
+
 export interface DataBucketArgs {
+    /** The bucket's name (dataBucketName). */
+    bucketName: pulumi.Input<string>;
     /** KMS key for default encryption; SSE-S3 (AES256) when absent. */
     kmsKeyArn?: pulumi.Input<string>;
     /** Let `pulumi destroy` delete a bucket that still holds objects. */
@@ -35,7 +51,7 @@ export class DataBucket extends pulumi.ComponentResource {
     constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops:storage:DataBucket", name, {}, opts);
         const parent = { parent: this };
-        this.bucket = new aws.s3.Bucket(name, { forceDestroy: args.forceDestroy }, parent);
+        this.bucket = new aws.s3.Bucket(name, { bucket: args.bucketName, forceDestroy: args.forceDestroy }, parent);
         const bucket = this.bucket.bucket;
 
         const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {

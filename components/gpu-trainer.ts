@@ -25,6 +25,8 @@ export interface GpuTrainerArgs {
     bucketArn: pulumi.Input<string>;
     codeKey: string;
     datasetPrefix: string;
+    /** The dataset manifest's contentHash: new data is a new run (a new output prefix, a new instance). */
+    datasetContentHash: string;
     /** train.py flags (`epochs`, `batch-size`, ...), booleans as `--x`/`--no-x`. */
     trainArgs: pulumi.Input<Record<string, string | number | boolean>>;
     kmsKeyArn?: pulumi.Input<string>;
@@ -47,7 +49,7 @@ export class GpuTrainer extends pulumi.ComponentResource {
 
         // A run's outputs live under a prefix named for its spec: a new spec never overwrites an old model.
         const outputPrefix = pulumi.output(args.trainArgs).apply(trainArgs =>
-            `${BUCKET_PREFIXES.gpuTrainer}${specHash({ codeKey: args.codeKey, datasetPrefix: args.datasetPrefix, instanceType, trainArgs }, 12)}/`);
+            `${BUCKET_PREFIXES.gpuTrainer}${specHash({ codeKey: args.codeKey, datasetPrefix: args.datasetPrefix, datasetContentHash: args.datasetContentHash, instanceType, trainArgs }, 12)}/`);
 
         const role = new ServiceRole(`${name}-role`, {
             service: "ec2",

@@ -4,8 +4,16 @@ import { InstanceVariant, ServerlessVariant, TrafficShift } from "../config";
 import { AwsContext } from "./aws-context";
 import { inferenceSourceArns, modelPermissions, objectArnOf } from "./iam";
 import { ServiceRole } from "./service-role";
+import { variantResourceId, VariantScalingRelease, SCALABLE_DIMENSION } from "./variant-scaling-release";
 
+/**
+ * One name for the one variant, whatever it runs on: SageMaker's blue/green deployments need the
+ * new endpoint configuration's variant to have the old one's name.
+ */
 export const VARIANT_NAME = "primary";
+
+/** The endpoint's fixed name: the alarms, the quality gate and the dashboard know it before the endpoint exists. */
+export const endpointNameFor = (namePrefix: string) => `${namePrefix}-endpoint`;
 
 export interface ModelEndpointArgs {
     context: AwsContext;
@@ -34,6 +42,11 @@ export interface ModelEndpointArgs {
 /**
  * The model behind an endpoint: network-isolated (it can fetch nothing), rolled out blue/green
  * with automatic rollback on alarms, autoscaled on invocations per instance (or serverless).
+ *
+ * A change AWS refuses while the variant is autoscaled (another instance type, instance to
+ * serverless) deploys in one `pulumi up`: the scaling release deregisters the variant before the
+ * endpoint's update, and the scalable target and its policy, replaced when the instance type
+ * changes, register it again after.
  */
 export class ModelEndpoint extends pulumi.ComponentResource {
     readonly model: aws.sagemaker.Model;
@@ -42,6 +55,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
     readonly endpointName: pulumi.Output<string>;
     readonly endpointArn: pulumi.Output<string>;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
+    readonly scalingRelease: VariantScalingRelease;
     readonly scalingTarget?: aws.appautoscaling.Target;
     readonly scalingPolicy?: aws.appautoscaling.Policy;
 
@@ -50,7 +64,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         const parent = { parent: this };
         const { partition, accountId, region } = args.context;
         const variant = args.variant;
-        const endpointName = `${args.namePrefix}-endpoint`;
+        const endpointName = endpointNameFor(args.namePrefix);
 
         const role = new ServiceRole(`${name}-model-role`, {
             service: "sagemaker",
@@ -126,6 +140,14 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         }, parent);
         this.alarms = [errors, latency];
 
+        // Runs before the endpoint's update (the endpoint depends on it): deregisters the running
+        // variant from autoscaling when the update would change its instance type or remove it.
+        this.scalingRelease = new VariantScalingRelease(`${name}-scaling-release`, {
+            endpointName,
+            region,
+            variants: [{ variantName: VARIANT_NAME, instanceType: variant.kind === "instance" ? variant.instanceType : null }],
+        }, parent);
+
         this.endpoint = new aws.sagemaker.Endpoint(name, {
             name: endpointName,
             endpointConfigName: this.endpointConfig.name,
@@ -136,16 +158,20 @@ export class ModelEndpoint extends pulumi.ComponentResource {
                 },
                 autoRollbackConfiguration: { alarms: this.alarms.map(a => ({ alarmName: a.name })) },
             },
-        }, { parent: this, deleteBeforeReplace: true });
+        }, { parent: this, deleteBeforeReplace: true, dependsOn: [this.scalingRelease] });
 
         if (variant.kind === "instance") {
+            // A new instance type: the release deregistered the variant before the update, so the
+            // target and policy are registered anew after it. Delete before replace, because the
+            // new target has the old one's id, which deleting the old one afterwards would deregister.
+            const reRegister = { parent: this, replacementTrigger: variant.instanceType, deleteBeforeReplace: true };
             this.scalingTarget = new aws.appautoscaling.Target(`${name}-scaling`, {
                 serviceNamespace: "sagemaker",
-                resourceId: pulumi.interpolate`endpoint/${this.endpoint.name}/variant/${VARIANT_NAME}`,
-                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                resourceId: this.endpoint.name.apply(endpoint => variantResourceId(endpoint, VARIANT_NAME)),
+                scalableDimension: SCALABLE_DIMENSION,
                 minCapacity: variant.minInstances,
                 maxCapacity: variant.maxInstances,
-            }, parent);
+            }, reRegister);
             this.scalingPolicy = new aws.appautoscaling.Policy(`${name}-invocations`, {
                 name: `${endpointName}-invocations-per-instance`,
                 policyType: "TargetTrackingScaling",
@@ -159,7 +185,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
                     scaleInCooldown: variant.scaleInCooldownSeconds,
                     scaleOutCooldown: variant.scaleOutCooldownSeconds,
                 },
-            }, parent);
+            }, reRegister);
         }
 
         this.endpointName = this.endpoint.name;

@@ -27,7 +27,7 @@ export interface TrainingJobArgs extends SageMakerJobArgs {
 /**
  * One SageMaker training run of train.py in script mode. `pulumi up` waits for it to finish; its
  * name is a hash of everything that defines it, so an unchanged spec is never retrained and any
- * change (code, data prefix, hyperparameters, instances) trains anew.
+ * change (code, data, hyperparameters, instances) trains anew.
  */
 export class TrainingJob extends pulumi.ComponentResource {
     readonly job: aws.sagemaker.TrainingJob;
@@ -60,11 +60,12 @@ export class TrainingJob extends pulumi.ComponentResource {
                 debugger: args.debugger,
                 bucket,
                 kmsKeyArn,
+                datasetContentHash: args.datasetContentHash,
             }));
         this.jobName = intent.apply(spec => contentAddressedName(`${args.namePrefix}-${args.runName}`, spec, 63));
 
         const spec = pulumi.all([intent, this.jobName]).apply(([i, jobName]) => {
-            const { debugger: debug, bucket, kmsKeyArn, ...request } = i;
+            const { debugger: debug, bucket, kmsKeyArn, datasetContentHash: _data, ...request } = i;
             const under = (prefix: string) => s3Uri(bucket, `${prefix}${args.runName}/${jobName}/`);
             const tensors = debug.tensorRules.length > 0;
             const rule = (name: string) => ({ ruleConfigurationName: name, ruleEvaluatorImage: ruleImage(args.region), ruleParameters: { rule_to_invoke: name } });

@@ -1,4 +1,5 @@
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { isGpuInstance } from "../config";
@@ -13,12 +14,14 @@ import { s3Uri } from "./bucket-layout";
 /** The metric definitions train.py's output is scraped with; defined once, in training/metrics.json. */
 interface MetricsFile {
     objective: { name: string; type: "Minimize" | "Maximize" };
+    qualityGate: { name: string; type: "Maximize" };
     definitions: { Name: string; Regex: string }[];
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const METRICS: MetricsFile = require(path.join(__dirname, "..", "training", "metrics.json"));
+const METRICS = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "training", "metrics.json"), "utf8")) as MetricsFile;
 
 export const OBJECTIVE = METRICS.objective;
+/** The metric a run must reach before the endpoint serves its model (higher is better). */
+export const QUALITY_METRIC = METRICS.qualityGate;
 export const METRIC_DEFINITIONS = METRICS.definitions.map(d => ({ name: d.Name, regex: d.Regex }));
 
 /**
@@ -91,6 +94,11 @@ export interface SageMakerJobArgs {
     codeUri: pulumi.Input<string>;
     /** Key prefix of the dataset (`datasets/dogImages/`), holding train/ valid/ test/. */
     datasetPrefix: string;
+    /**
+     * The dataset manifest's contentHash: part of every job's content address, so new data under
+     * the same prefix trains anew and unchanged data never does.
+     */
+    datasetContentHash: string;
     /** PyTorch training image URI for the instance type. */
     trainingImage: pulumi.Input<string>;
     instanceType: string;

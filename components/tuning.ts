@@ -21,6 +21,8 @@ export interface TuningArgs extends SageMakerJobArgs {
     hyperparameters: Record<string, string>;
     /** How long `pulumi up` waits for the tuning job's result. */
     waitTimeoutMinutes: number;
+    /** While waiting, a progress line every this many minutes (default 5). */
+    progressMinutes?: number;
 }
 
 /**
@@ -64,7 +66,8 @@ export class Tuning extends pulumi.ComponentResource {
                     checkpointConfig: args.spot ? { s3Uri: s3Uri(bucket, `${BUCKET_PREFIXES.checkpoints}tuning/`), localPath: "/opt/ml/checkpoints" } : undefined,
                 },
             }));
-        this.jobName = spec.apply(s => contentAddressedName(`${args.namePrefix}-hpo`, s, 32, 8));
+        // The job's name also covers its data: a new dataset under the same prefix tunes anew.
+        this.jobName = spec.apply(s => contentAddressedName(`${args.namePrefix}-hpo`, { ...s, datasetContentHash: args.datasetContentHash }, 32, 8));
 
         this.job = new aws.sagemaker.HyperParameterTuningJob(name, {
             name: this.jobName,
@@ -76,6 +79,7 @@ export class Tuning extends pulumi.ComponentResource {
             tuningJobName: this.job.name,
             region: args.region,
             waitTimeoutMinutes: args.waitTimeoutMinutes,
+            progressMinutes: args.progressMinutes,
         }, { parent: this, customTimeouts: { create: `${args.waitTimeoutMinutes + 5}m` } });
 
         this.bestTrainingJobName = result.bestTrainingJobName;

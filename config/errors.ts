@@ -22,13 +22,19 @@ export class ConfigError extends pulumi.RunError {
 
 /** A value as the user wrote it, short enough for one line. */
 export function show(value: unknown): string {
-    const text = typeof value === "string" ? JSON.stringify(value) : value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
+    const text = typeof value === "string" ? JSON.stringify(value) : value === undefined ? "nothing" : JSON.stringify(value) ?? withoutJson(value);
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** JSON has no text only for functions and symbols: their own. */
+function withoutJson(value: unknown): string {
+    const functionOrSymbol = value as symbol | (() => unknown);
+    return functionOrSymbol.toString();
 }
 
 /** Optimal string alignment distance: edits, with a swap of two neighbours counted as one. */
 export function editDistance(a: string, b: string): number {
-    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0][j] = j;
     for (let i = 1; i <= a.length; i++) {
         for (let j = 1; j <= b.length; j++) {

@@ -90,7 +90,7 @@ export function tuningKey(h: HyperparameterSpec): string {
 
 /** The `tuning.*` range keys, with the table's default ranges. */
 export function tuningRangeFields(): Record<string, z.ZodType> {
-    return Object.fromEntries(TUNABLE.map(h => {
+    return Object.fromEntries(TUNABLE.map((h): [string, z.ZodType] => {
         const t = h.tuning!;
         if (t.kind === "categorical") {
             const allowed = `a non-empty list of distinct values, each ${rangeText(rangeOf(h), h.type === "integer")}`;

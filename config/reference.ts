@@ -13,6 +13,7 @@ import { allowedBy, unwrap } from "./errors";
 import { DOCS } from "./fields";
 import { ConfigError, parseFlatStackConfig } from "./index";
 import { RULE_DOCS } from "./rules";
+import { capIn, POLICY_CAPS, stacksWithPolicyConfig } from "./policy-caps";
 import { PROJECT, SETTINGS, STACK_CONFIG } from "./schema";
 
 export const DOC_FILE = path.join(__dirname, "..", "docs", "configuration.md");
@@ -55,17 +56,38 @@ function rows(schema: Schema, key: string): Row[] {
     return [row(key, schema)];
 }
 
-export function renderTable(): string {
+/** Every `mlops:` key the schema declares, without the namespace (`training.runs[].instanceType`). */
+export function settingKeys(): string[] {
+    return rows(SETTINGS, "").map(r => r.key);
+}
+
+const PROJECT_DIR = path.join(__dirname, "..");
+
+/** What each stack's policy config caps a key to: `dev ≤ 4, prod ≤ 8 (sagemaker-autoscaling-bounds.maxCapacity)`. */
+function capsOf(key: string, stacks: { stack: string; policyConfig: Record<string, unknown> }[]): string {
+    return POLICY_CAPS.filter(c => c.key === key).map(c => {
+        const limits = stacks.map(({ stack, policyConfig }) => ({ stack, limit: capIn(policyConfig, c) }));
+        const each = limits.map(({ stack, limit }) => (limit === undefined
+            ? `${stack} not checked`
+            : Array.isArray(limit) ? `${stack}: ${limit.length === 0 ? "none allowed" : limit.join(", ")}` : `${stack} ≤ ${limit}`));
+        // Allow-lists hold commas themselves.
+        return `${each.join(limits.some(l => Array.isArray(l.limit)) ? "; " : ", ")} (\`${c.policy.name}.${c.setting}\`)`;
+    }).join("; ");
+}
+
+export function renderTable(projectDir = PROJECT_DIR): string {
     const shape = (unwrap(STACK_CONFIG).def as unknown as { shape: Record<string, Schema> }).shape;
     const all: Row[] = [
         { ...rows(shape.region, "")[0], key: "aws:region" },
         { ...rows(shape.stack, "")[0], key: "stack name", default: "(the stack)", description: "prefixes every name the stack chooses (`mlops-<stack>-...`)" },
         ...rows(SETTINGS, "").map(r => ({ ...r, key: `${PROJECT}:${r.key}` })),
     ];
+    const stacks = stacksWithPolicyConfig(projectDir).map(s => ({ stack: s.stack, policyConfig: JSON.parse(fs.readFileSync(s.policyFile, "utf8")) as Record<string, unknown> }));
+    const caps = (key: string) => (key.startsWith(`${PROJECT}:`) ? capsOf(key.slice(PROJECT.length + 1), stacks) : "");
     return [
-        "| key | default | allowed | what it does |",
-        "|---|---|---|---|",
-        ...all.map(r => `| \`${r.key}\` | ${cell(r.default)} | ${cell(r.allowed)} | ${cell(r.description)} |`),
+        `| key | default | allowed | what it does | capped by the pack (${stacks.map(s => s.stack).join(" / ")}) |`,
+        "|---|---|---|---|---|",
+        ...all.map(r => `| \`${r.key}\` | ${cell(r.default)} | ${cell(r.allowed)} | ${cell(r.description)} | ${cell(caps(r.key))} |`),
     ].join("\n");
 }
 

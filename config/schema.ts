@@ -76,6 +76,7 @@ const notebook = section({
         }));
 
 const run = section({
+    enabled: flag("off: the run is not trained (its job is not created); it cannot then be `training.deployRun` of an enabled endpoint").default(true),
     name: text(/^(?=.{1,20}$)[a-z0-9](-?[a-z0-9])*$/, "1-20 lowercase letters, digits and single '-' (it goes into the job name)", "the run's name: the job is `<prefix>-<name>-<hash of its spec>`"),
     instanceType: instanceType("training", "the run's instance type; GPU types run one training process per GPU").default("ml.m5.xlarge"),
     instanceCount: integer({ min: 1, max: 20 }, "> 1 trains data-parallel across hosts").default(1),
@@ -95,7 +96,7 @@ DOCS.add(debuggerSection, {
 });
 
 interface Timing { spot: boolean; maxRuntimeMinutes: number; maxWaitMinutes: number; createTimeoutMinutes: number }
-interface Run { name: string; instanceType: string; instanceCount: number }
+interface Run { enabled: boolean; name: string; instanceType: string; instanceCount: number }
 
 const training = section({
     frameworkVersion: text(/^\d+\.\d+(\.\d+)?$/, "a PyTorch version like 2.5.1", "PyTorch version of the AWS training and inference images").default("2.5.1"),
@@ -156,6 +157,7 @@ const tuning = section({
     strategy: oneOf(["Bayesian", "Random"], "how the tuner picks the next trial").default("Bayesian"),
     ...tuningRangeFields(),
     waitTimeoutMinutes: integer({ min: 10 }, "how long `pulumi up` waits for the tuning result").default(600),
+    progressMinutes: integer({ min: 1, max: 60 }, "while `pulumi up` waits for tuning, a line with trials completed of total and the best objective so far every this many minutes").default(5),
 })
     .superRefine(...rule<{ maxJobs: number; maxParallelJobs: number }>(["maxJobs", "maxParallelJobs"], "`tuning.maxParallelJobs` <= `tuning.maxJobs`",
         (t, report) => {
@@ -173,6 +175,7 @@ export class ExcludedBy {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const endpointSettings = section({
+    enabled: flag("create the model endpoint (with its autoscaling and alarms), serving `training.deployRun`'s model").default(true),
     instanceType: instanceType("endpoint", "instance variant (no ml.t2: SageMaker cannot autoscale burstable variants)").default("ml.m5.large"),
     minInstances: integer({ min: 1 }, "autoscaling floor (and the initial count)").default(1),
     maxInstances: integer({ min: 1 }, "autoscaling ceiling").default(4),
@@ -189,6 +192,8 @@ const endpointSettings = section({
     terminationWaitSeconds: integer({ min: 0, max: 3600 }, "how long the old fleet stays after the shift, for a fast rollback").default(300),
     latencyAlarmMs: decimal({ exclusiveMin: 0 }, "roll back when model latency averages above this over a minute").default(2000),
     errorAlarmCount: integer({ min: 1 }, "roll back at this many 5XX errors in a minute").default(5),
+    minTestAccuracy: decimal({ min: 0, max: 1 }, "quality gate: the endpoint serves a run's model only when the run's recorded Test Accuracy is at least this; otherwise `pulumi up` fails and the serving model stays").default(0.5),
+    requireNoWorseThanServing: flag("quality gate: also require the run's Test Accuracy to be no lower than that of the model the endpoint serves now").default(false),
 })
     .superRefine(...rule<{ minInstances: number; maxInstances: number }>(["minInstances", "maxInstances"], "`endpoint.maxInstances` >= `endpoint.minInstances`",
         (e, report) => {
@@ -201,11 +206,16 @@ const endpointSettings = section({
                 report("trafficShift", `must be ALL_AT_ONCE for a serverless endpoint (SageMaker shifts serverless traffic at once) (got "${e.trafficShift}")`);
             }
         }))
-    .transform(({ serverless, trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount, ...instance }) => ({
+    .transform(({
+        enabled, serverless, trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount,
+        minTestAccuracy, requireNoWorseThanServing, ...instance
+    }) => ({
+        enabled,
         variant: serverless !== undefined
             ? { kind: "serverless" as const, ...serverless }
             : { kind: "instance" as const, ...instance },
         trafficShift, canaryPercent, waitIntervalSeconds, terminationWaitSeconds, latencyAlarmMs, errorAlarmCount,
+        minTestAccuracy, requireNoWorseThanServing,
     }));
 
 const endpoint = z.preprocess(raw => (isObject(raw) && raw.serverless !== undefined
@@ -227,14 +237,41 @@ const gpuTrainer = section({
             if ((g.subnetId === undefined) !== (g.vpcId === undefined)) report("vpcId", "and gpuTrainer.subnetId must be given together");
         }));
 
+const HTTPS_ORIGIN = /^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/;
+
+interface FunctionUrlSettings { enabled: boolean; allowOrigins: string[]; allowCredentials: boolean }
+
+/** The front door: off unless enabled, and then only with AWS_IAM (SigV4-signed) requests. */
+const functionUrl = section({
+    enabled: flag("an HTTPS function URL in front of the inference function; every request must be SigV4-signed (AWS_IAM auth)").default(false),
+    allowOrigins: distinctList(text(HTTPS_ORIGIN, "an https origin like https://app.example.com ('*' is refused: CORS must name who may call)"),
+        "a list of https origins like https://app.example.com ('*' is refused)", {
+            nonEmpty: false,
+            description: "browser origins allowed to call the URL (CORS, answered by Lambda); none: no CORS at all",
+        }).prefault([]),
+    allowCredentials: flag("CORS: let browsers send credentials (cookies, Authorization) from the allowed origins").default(false),
+    maxAgeSeconds: integer({ min: 0, max: 86400 }, "CORS: how long browsers may cache a preflight answer").default(300),
+}, "the inference function's front door (docs/lambda.md)")
+    .superRefine(...rule<FunctionUrlSettings>(["enabled", "allowOrigins", "allowCredentials"],
+        "`lambda.url.allowOrigins` and `lambda.url.allowCredentials` only with `lambda.url.enabled`",
+        (u, report) => {
+            if (!u.enabled && u.allowOrigins.length > 0) report("allowOrigins", `has no effect unless lambda.url.enabled is true: there is no URL to call (got ${JSON.stringify(u.allowOrigins)})`);
+            if (!u.enabled && u.allowCredentials) report("allowCredentials", "has no effect unless lambda.url.enabled is true: there is no URL to call");
+        }))
+    .superRefine(...rule<FunctionUrlSettings>(["allowCredentials", "allowOrigins"],
+        "`lambda.url.allowCredentials` needs at least one `lambda.url.allowOrigins` entry",
+        (u, report) => {
+            if (u.enabled && u.allowCredentials && u.allowOrigins.length === 0) report("allowCredentials", "needs at least one origin in lambda.url.allowOrigins: credentials are only ever allowed for named origins");
+        }));
+
 const lambda = section({
+    enabled: flag("create the inference function in front of the endpoint (needs `endpoint.enabled`)").default(true),
     memoryMb: integer({ min: 128, max: 10240 }, "the inference function's memory (and CPU share)").default(512),
     timeoutSeconds: integer({ min: 3, max: 900 }, "the inference function's time limit per request").default(30),
     reservedConcurrency: integer({ min: 1 }, "caps concurrent executions (and so what the endpoint sees)").default(5),
     provisionedConcurrency: integer({ min: 0 }, "> 0 publishes a version behind the alias `live`, kept warm").default(0),
     logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS, "CloudWatch Logs retention").default(30),
-    corsAllowOrigin: text(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/, "one https origin like https://app.example.com ('*' is refused: CORS must name who may call)",
-        "the one browser origin allowed to call; no CORS headers when unset").optional(),
+    url: functionUrl.prefault({}),
     allowHttpUrls: flag("also fetch `http://` image URLs").default(false),
     xrayTracing: flag("AWS X-Ray active tracing of the inference function").default(false),
 })
@@ -246,13 +283,29 @@ const lambda = section({
             }
         }));
 
+const BUDGET_SCOPES = ["stackTag", "account"] as const;
+
 const budget = section({
-    monthlyUsd: decimal({ exclusiveMin: 0 }, "the AWS Budget on the stack's tagged spend").default(300),
-    alertEmails: documented(z.array(text(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address")), {
-        allowed: "a list of email addresses",
+    enabled: flag("create the AWS Budget that alerts on the stack's spend").default(true),
+    monthlyUsd: decimal({ exclusiveMin: 0 }, "the monthly limit of the AWS Budget, USD").default(300),
+    scope: oneOf(BUDGET_SCOPES, "what the budget counts: `stackTag` the spend tagged `stack=<stack>` (counts only once that tag is active for cost allocation: " +
+        "see `budget.activateStackTag` and docs/costs.md), `account` all spend of the account (counts at once; for an account that holds only this stack)").default("stackTag"),
+    activateStackTag: flag("activate the `stack` tag for cost allocation from this stack (`aws.costexplorer.CostAllocationTag`): only from the management " +
+        "account or a standalone account, and only once AWS billing has seen the tag (up to 24 h after the first `pulumi up`)").default(false),
+    alertEmails: documented(z.array(text(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address")).max(10), {
+        allowed: "a list of at most 10 email addresses",
         description: "told at 80% actual and 100% forecast spend",
     }).prefault([]),
-});
+    alertTopicArn: text(/^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/, "an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:budget-alerts",
+        "an SNS topic told as well (its access policy must let budgets.amazonaws.com publish)").optional(),
+})
+    .superRefine(...rule<{ scope: string; activateStackTag: boolean }>(["scope", "activateStackTag"],
+        "`budget.activateStackTag` only with `budget.scope` stackTag",
+        (b, report) => {
+            if (b.activateStackTag && b.scope !== "stackTag") {
+                report("activateStackTag", `activates the tag a stackTag budget filters on, and budget.scope is "${b.scope}": set budget.scope to stackTag or activateStackTag to false`);
+            }
+        }));
 
 const BATCH_SIZE = hyperparameter("batch-size");
 
@@ -270,14 +323,38 @@ export const SETTINGS = section({
     lambda: lambda.prefault({}),
     budget: budget.prefault({}),
 })
+    .superRefine(...rule<{ lambda: { enabled: boolean }; endpoint: { enabled: boolean } }>(["lambda.enabled", "endpoint.enabled"],
+        "`lambda.enabled` needs `endpoint.enabled`: the function only forwards to the endpoint",
+        (s, report) => {
+            if (s.lambda.enabled && !s.endpoint.enabled) {
+                report("lambda.enabled", `needs ${PROJECT}:endpoint.enabled: the inference function only forwards requests to the endpoint; turn it off too (${PROJECT}:lambda.enabled false)`);
+            }
+        }))
+    .superRefine(...rule<{ lambda: { enabled: boolean; url: { enabled: boolean } } }>(["lambda.enabled", "lambda.url.enabled"],
+        "`lambda.url.enabled` needs `lambda.enabled`: the URL is the function's",
+        (s, report) => {
+            if (s.lambda.url.enabled && !s.lambda.enabled) {
+                report("lambda.url.enabled", `needs ${PROJECT}:lambda.enabled: the URL is the inference function's own; turn it off too (${PROJECT}:lambda.url.enabled false)`);
+            }
+        }))
+    .superRefine(...rule<{ endpoint: { enabled: boolean }; training: { runs: Run[]; deployRun: string } }>(["endpoint.enabled", "training.runs", "training.deployRun"],
+        "an enabled endpoint serves an enabled run: `training.deployRun` names a run whose `enabled` is true",
+        (s, report) => {
+            const run = s.training.runs.find(r => r.name === s.training.deployRun);
+            if (s.endpoint.enabled && run !== undefined && !run.enabled) {
+                report("training.deployRun", `names run "${run.name}", which is switched off (its enabled is false), and the endpoint serves its model: ` +
+                    `enable the run, deploy another (${s.training.runs.filter(r => r.enabled).map(r => r.name).join(", ") || "no run is enabled"}), or turn the endpoint off (${PROJECT}:endpoint.enabled false)`);
+            }
+        }))
     .superRefine(...rule<{ training: { runs: Run[]; hyperparameters: Record<string, unknown> }; tuning: Record<string, unknown> }>(
         ["training.runs", `training.hyperparameters.${BATCH_SIZE.configKey}`, "tuning.enabled", "tuning.instanceType", `tuning.${tuningKey(BATCH_SIZE)}`],
-        `every batch size a run may use (\`tuning.${tuningKey(BATCH_SIZE)}\` with tuning, else \`training.hyperparameters.${BATCH_SIZE.configKey}\`) ` +
+        `every batch size an enabled run may use (\`tuning.${tuningKey(BATCH_SIZE)}\` with tuning, else \`training.hyperparameters.${BATCH_SIZE.configKey}\`) ` +
         "is at least the number of training processes of that run (one per GPU, or one per CPU host)",
         (s, report) => {
             // The batch size is global: train.py splits it over every process of the run.
-            const trials = { name: "of the tuning trials", instanceType: String(s.tuning.instanceType), instanceCount: 1 };
-            const groups = [...s.training.runs.map(r => ({ ...r, name: `of run ${r.name}` })), ...(s.tuning.enabled ? [trials] : [])];
+            const trials = { enabled: true, name: "of the tuning trials", instanceType: String(s.tuning.instanceType), instanceCount: 1 };
+            const groups = [...s.training.runs.filter(r => r.enabled).map(r => ({ ...r, name: `of run ${r.name}` })), ...(s.tuning.enabled ? [trials] : [])];
+            if (groups.length === 0) return;
             const processes = (g: Run) => g.instanceCount * processesPerHost(g.instanceType);
             const widest = groups.reduce((a, b) => (processes(b) > processes(a) ? b : a));
             const need = processes(widest);
@@ -293,6 +370,12 @@ export const SETTINGS = section({
                 if (size < need) report(["training", "hyperparameters", BATCH_SIZE.configKey], `must be >= ${need}: ${why} (got ${size})`);
             }
         }));
+
+/**
+ * A production stack (`prod`, `production`, or either followed by `-<name>`): its budget must alert
+ * someone. Other stacks without recipients get a warning at every preview instead.
+ */
+export const isProductionStack = (stack: string) => /^(prod|production)(-[a-z0-9-]+)?$/.test(stack);
 
 /** Regions as the AWS provider knows them (its `Region` enum), not a list of our own. */
 export const REGIONS = Object.values(aws.Region) as [string, ...string[]];
@@ -318,6 +401,19 @@ export const STACK_CONFIG = z.object({
                     "set training.debugger.profilerReport to false and leave training.debugger.tensorRules empty there");
             }
         }))
+    .superRefine(...rule<{ stack: string; settings: { budget: { enabled: boolean; alertEmails: string[]; alertTopicArn?: string } } }>(
+        ["stack", "settings.budget.enabled", "settings.budget.alertEmails", "settings.budget.alertTopicArn"],
+        "a production stack (`prod`, `production`, or either followed by `-<name>`) keeps its budget and it alerts someone: `budget.alertEmails` or `budget.alertTopicArn`",
+        (c, report) => {
+            const b = c.settings.budget;
+            if (!isProductionStack(c.stack)) return;
+            if (!b.enabled) {
+                report("settings.budget.enabled", `cannot be false in production stack ${c.stack}: its spend must alert someone`);
+            } else if (b.alertEmails.length === 0 && b.alertTopicArn === undefined) {
+                report("settings.budget.alertEmails", `needs at least one address (or ${PROJECT}:budget.alertTopicArn) in production stack ${c.stack}: ` +
+                    `a budget that alerts nobody counts spend in silence; set one with \`pulumi config set --path '${PROJECT}:budget.alertEmails[0]' you@example.com --stack ${c.stack}\``);
+            }
+        }))
     .transform(({ stack, region, settings }) => ({
         project: PROJECT,
         stack,
@@ -326,7 +422,7 @@ export const STACK_CONFIG = z.object({
         region,
         ...settings,
         /** Every resource's tags: the user's plus the program's own. */
-        tags: { ...settings.tags, ...programTags(stack) } as Record<string, string>,
+        tags: { ...settings.tags, ...programTags(stack) },
     }));
 
 export type StackConfig = z.output<typeof STACK_CONFIG>;

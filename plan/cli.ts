@@ -1,72 +1,94 @@
-// npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]
+// mlops-plan --stack <name> [--program <file.ts>] [--policy-pack <dir>] [--policy-config <file>] [--dataset-manifest <file>] [--json | --markdown]
 //
 // The credential-free plan: runs a Pulumi program under Pulumi's mock runtime with the stack's
-// config, evaluates the policy pack as `pulumi preview --policy-pack policies` would, and prints
-// the resource tree, every violation, what was not applicable and the cost estimate.
-// Exit codes: 0 no mandatory violation, 1 mandatory violations, 2 usage error (bad flag, unknown
-// stack, unreadable or invalid policy config), 3 the program or a policy failed to run.
+// config, evaluates the policy pack with @pulumi/policy's own analyzer as `pulumi preview
+// --policy-pack policies` would, and prints the resource tree, every violation, what was not
+// applicable and the cost estimate. Started by plan/main.js (the package's `bin`, `npm run plan`).
+//
+// Output: stdout carries only the report (with --json or --markdown, only that document); every
+// diagnostic, including what the program itself prints, goes to stderr.
+// Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage error (bad flag, unknown
+// stack, missing or invalid policy config, a typo in it); 3 the program, the pack or a policy
+// failed to run.
 
-import { UsageError } from "./errors";
-import { registerFastTypeScript } from "./fast-typescript";
+import { parseArgs as parseNodeArgs } from "util";
+import { describeError, UsageError } from "./errors";
 import type * as MakePlan from "./make-plan";
 import type * as Report from "./report";
 import type * as RunProgram from "./run-program";
 
-export const USAGE = "usage: npm run plan -- --stack <name> [--program <file.ts>] [--policy-config <file>] [--json | --markdown]";
+export const USAGE =
+    "usage: npm run -s plan -- --stack <name> [--program <file.ts>] [--policy-pack <dir>] [--policy-config <file>] [--dataset-manifest <file>] [--json | --markdown]";
+
+export const EXIT = { passed: 0, mandatoryViolations: 1, usage: 2, failed: 3 } as const;
 
 export interface PlanArgs {
     stack: string;
     program?: string;
+    policyPack?: string;
     policyConfig?: string;
+    /** A dataset manifest the stack's bucket is assumed to hold (default: none, as on a new stack). */
+    datasetManifest?: string;
     format: "text" | "json" | "markdown";
+    help: boolean;
 }
 
 /** Parses the command line; throws UsageError naming the bad argument. */
 export function parseArgs(argv: string[]): PlanArgs {
-    let stack: string | undefined;
-    let program: string | undefined;
-    let policyConfig: string | undefined;
-    let format: PlanArgs["format"] | undefined;
-    const value = (i: number, flag: string): string => {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-        return v;
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-        const take = () => (inline !== undefined ? inline : value(i++, flag));
-        switch (flag) {
-            case "--stack":
-            case "-s":
-                stack = take();
-                break;
-            case "--program":
-                program = take();
-                break;
-            case "--policy-config":
-                policyConfig = take();
-                break;
-            case "--json":
-            case "--markdown": {
-                const f = flag === "--json" ? "json" : "markdown";
-                if (format && format !== f) throw new UsageError("--json and --markdown exclude each other");
-                format = f;
-                break;
-            }
-            case "--help":
-            case "-h":
-                throw new UsageError("help");
-            default:
-                throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
-        }
+    let values;
+    try {
+        ({ values } = parseNodeArgs({
+            args: argv,
+            strict: true,
+            allowPositionals: false,
+            options: {
+                stack: { type: "string", short: "s" },
+                program: { type: "string" },
+                "policy-pack": { type: "string" },
+                "policy-config": { type: "string" },
+                "dataset-manifest": { type: "string" },
+                json: { type: "boolean" },
+                markdown: { type: "boolean" },
+                help: { type: "boolean", short: "h" },
+            },
+        }));
+    } catch (e) {
+        // util.parseArgs names the argument in its first quotes: '--verbose', '-s, --stack <value>'.
+        const err = e as Error & { code?: string };
+        const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? "";
+        const option = /--?[A-Za-z][\w-]*/g.exec(quoted.replace(/^-\w, /, ""))?.[0] ?? quoted;
+        if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option ${option}`);
+        if (err.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError(`unexpected argument ${JSON.stringify(quoted)}`);
+        if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new UsageError(`${option} needs a value`);
+        throw new UsageError(err.message);
     }
-    if (!stack) throw new UsageError("--stack is required");
-    return { stack, program, policyConfig, format: format ?? "text" };
+    if (values.json && values.markdown) throw new UsageError("--json and --markdown exclude each other");
+    const help = values.help === true;
+    if (!values.stack && !help) throw new UsageError("--stack is required");
+    return {
+        stack: values.stack ?? "",
+        program: values.program,
+        policyPack: values["policy-pack"],
+        policyConfig: values["policy-config"],
+        datasetManifest: values["dataset-manifest"],
+        format: values.json ? "json" : values.markdown ? "markdown" : "text",
+        help,
+    };
 }
 
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
     return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
+/**
+ * Sends everything written to stdout from now on (the Pulumi runtime's messages, the program's
+ * console.log) to stderr, and returns a writer for the one thing stdout is for: the report.
+ */
+function reserveStdoutForTheReport(): (text: string) => Promise<void> {
+    const stdoutWrite = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+        (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest));
+    return (text) => new Promise((resolve) => stdoutWrite(text, () => resolve()));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -74,54 +96,50 @@ export async function main(argv: string[]): Promise<number> {
     try {
         args = parseArgs(argv);
     } catch (e) {
-        const help = (e as Error).message === "help";
-        await write(help ? process.stdout : process.stderr, help ? `${USAGE}\n` : `error: ${(e as Error).message}\n${USAGE}\n`);
-        return help ? 0 : 2;
+        await write(process.stderr, `error: ${(e as Error).message}\n${USAGE}\n`);
+        return EXIT.usage;
     }
+    if (args.help) {
+        await write(process.stdout, `${USAGE}\n`);
+        return EXIT.passed;
+    }
+    const writeReport = reserveStdoutForTheReport();
     try {
-        // Loaded only now, so that they and the program go through the fast TypeScript loader.
-        registerFastTypeScript();
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { makePlan }: typeof MakePlan = require("./make-plan");
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { renderMarkdown, renderText }: typeof Report = require("./report");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the arguments are checked: a bad command line answers at once
+        const { makePlan } = require("./make-plan") as typeof MakePlan;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+        const { renderMarkdown, renderText } = require("./report") as typeof Report;
         const report = await makePlan(args);
         const text = args.format === "json"
             ? JSON.stringify(report, null, 2) + "\n"
             : args.format === "markdown"
                 ? renderMarkdown(report)
                 : renderText(report);
-        await write(process.stdout, text);
-        return report.summary.passed ? 0 : 1;
+        await writeReport(text);
+        return report.summary.passed ? EXIT.passed : EXIT.mandatoryViolations;
     } catch (e) {
         if (e instanceof UsageError) {
             await write(process.stderr, `error: ${e.message}\n`);
-            return 2;
+            return EXIT.usage;
         }
-        // A RunError (the program's config errors) is the user's mistake, not the program's: as
-        // `pulumi preview` does, print its message without a stack.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when needed, like the modules above
-        const { RunError } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const detail = RunError.isInstance(e) ? e.message : e instanceof Error ? e.stack ?? e.message : String(e);
-        await write(process.stderr, `error: the plan could not run: ${detail}\n`);
-        return 3;
+        await write(process.stderr, `error: the plan could not run: ${describeError(e)}\n`);
+        return EXIT.failed;
     }
 }
 
-if (require.main === module) {
+/** Runs the command and exits with its code (plan/main.js). */
+export function run(argv: string[]): void {
     // Last resort for a rejection that arrives after the program run was collected: a failed run.
     let failed = false;
     process.on("unhandledRejection", (e) => {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { collectingProgramFailures }: typeof RunProgram = require("./run-program");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- only needed on this path
+        const { collectingProgramFailures } = require("./run-program") as typeof RunProgram;
         if (failed || collectingProgramFailures()) return;
         failed = true;
-        process.stderr.write(`error: the program failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`, () => process.exit(3));
+        process.stderr.write(`error: the program failed: ${describeError(e)}\n`, () => process.exit(EXIT.failed));
     });
-    main(process.argv.slice(2)).then(
+    main(argv).then(
         (code) => process.exit(code),
-        (e) => {
-            process.stderr.write(`error: ${String(e)}\n`, () => process.exit(3));
-        },
+        (e) => process.stderr.write(`error: ${describeError(e)}\n`, () => process.exit(EXIT.failed)),
     );
 }

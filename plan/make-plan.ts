@@ -1,25 +1,21 @@
-// The offline plan as data: run the program under mocks, evaluate the pack on what it registered,
-// estimate its cost. `plan/cli.ts` is the command line around it; tests and benchmarks may call
-// it directly (once per process: the Pulumi runtime holds one program's state).
+// The offline plan as data: run the program under mocks while the policy pack starts in its own
+// process (as `pulumi preview --policy-pack` starts it), evaluate the pack on what the program
+// registered, estimate its cost. `plan/cli.ts` is the command line around it; tests and benchmarks
+// may call it directly (once per process: the Pulumi runtime holds one program's state).
 
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
-import type * as policy from "@pulumi/policy";
-import {
-    EnforcementLevel,
-    evaluatePack,
-    NotApplicable,
-    PlanResource,
-    PolicyPackConfig,
-    Remediation,
-    Violation,
-} from "./policy-engine";
-import { PolicyConfigError } from "./policy-config";
-import { estimateStackCost, type CostEstimate } from "../policies/cost/estimate";
+import type { CostEstimate } from "../policies/cost/estimate";
+import type * as CostEstimateModule from "../policies/cost/estimate";
+import type { EnforcementLevel } from "./analyzer-client";
+import type * as ConfigOriginModule from "./config-origin";
+import type { ViolationWithOrigin } from "./config-origin";
 import { UsageError } from "./errors";
-import { findProjectDir, runProgram } from "./run-program";
-import { loadStackConfig } from "./stack-config";
+import type { NotApplicable, PlanResource, Remediation } from "./policy-engine";
+import type * as PolicyEngine from "./policy-engine";
+import { PolicyPackProcess } from "./policy-pack";
+import type * as RunProgram from "./run-program";
+import { findProjectDir, loadStackConfig, readProjectName } from "./stack-config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PACK_DIR = path.join(REPO_ROOT, "policies");
@@ -28,9 +24,19 @@ export interface PlanOptions {
     stack: string;
     /** Program file; default `index.ts` of the repository. */
     program?: string;
-    /** `--policy-pack-config` file; default `policies/config/<stack>.json`. */
+    /** `--policy-pack` folder; default `policies/` of the repository. */
+    policyPack?: string;
+    /** `--policy-pack-config` file; default `<pack>/config/<stack>.json`. */
     policyConfig?: string;
+    /**
+     * A dataset manifest file the stack's bucket is assumed to hold, so that the plan shows the jobs
+     * and their cost; default none, as on a new stack (the program then plans no job, and says why).
+     */
+    datasetManifest?: string;
 }
+
+/** The sample manifest pull-request plans use: a small dataset in the dogImages layout. */
+export const SAMPLE_DATASET_MANIFEST = path.join(REPO_ROOT, "plan", "sample-dataset-manifest.json");
 
 export interface PolicySummary {
     name: string;
@@ -64,7 +70,7 @@ export interface PlanReport {
         passed: boolean;
     };
     resources: PlanResource[];
-    violations: Violation[];
+    violations: ViolationWithOrigin[];
     notApplicable: NotApplicableGroup[];
     remediations: Remediation[];
     policies: PolicySummary[];
@@ -78,27 +84,28 @@ export { UsageError };
 export interface LoadedPack {
     name: string;
     version: string;
-    policies: policy.Policies;
+    policies: readonly { name: string; configSchema?: unknown }[];
 }
 
-/** The pack as `pulumi preview --policy-pack policies` would load it, minus the gRPC server. */
+/**
+ * The pack's own module (`pack.ts`: its name and policy objects) loaded in this process, for code
+ * that reads the rules' declarations (the caps table's tests). The plan itself never evaluates
+ * policies here: it asks the pack's analyzer (policy-pack.ts).
+ */
 export function loadPack(packDir = PACK_DIR): LoadedPack {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const pack = require(path.join(packDir, "pack"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the pack folder is known only at run time
+    const pack = require(path.join(packDir, "pack")) as { packName?: unknown; policies?: unknown };
     if (typeof pack.packName !== "string" || !Array.isArray(pack.policies)) {
         throw new Error(`${packDir}/pack.ts must export packName (string) and policies (array)`);
     }
-    // The CLI prefers PulumiPolicy.yaml's version over package.json's.
-    const project = YAML.parse(fs.readFileSync(path.join(packDir, "PulumiPolicy.yaml"), "utf8")) ?? {};
-    const pkg = JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8"));
-    const version = String(project.version ?? pkg.version ?? "");
-    if (!version) throw new Error(`${packDir}/package.json has no version; the analyzer refuses to start without one`);
-    return { name: pack.packName, version, policies: pack.policies };
+    const pkg = JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as { version?: string };
+    return { name: pack.packName, version: pkg.version ?? "", policies: pack.policies as LoadedPack["policies"] };
 }
 
-export function readPolicyConfig(file: string): PolicyPackConfig {
+export function readPolicyConfig(file: string): unknown {
     if (!fs.existsSync(file)) throw new UsageError(`policy config ${file} does not exist`);
     const text = fs.readFileSync(file, "utf8");
+    // The CLI accepts an empty file as no configuration.
     if (text.trim() === "") return {};
     try {
         return JSON.parse(text);
@@ -121,67 +128,99 @@ function groupNotApplicable(entries: NotApplicable[]): NotApplicableGroup[] {
     return [...groups.values()];
 }
 
+const relative = (file: string) => path.relative(process.cwd(), path.resolve(file)) || file;
+
 export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     const program = opts.program ?? path.join(REPO_ROOT, "index.ts");
     if (!fs.existsSync(program)) throw new UsageError(`program ${program} does not exist`);
+    let project: string;
+    let projectDir: string;
+    let stackConfig: Record<string, string>;
     try {
-        loadStackConfig(opts.stack, findProjectDir(program));
+        projectDir = findProjectDir(program);
+        project = readProjectName(projectDir);
+        stackConfig = loadStackConfig(opts.stack, projectDir);
     } catch (e) {
         throw new UsageError((e as Error).message);
     }
-    const configFile = opts.policyConfig ?? path.join(PACK_DIR, "config", `${opts.stack}.json`);
-    const policyConfig = readPolicyConfig(configFile);
-    const pack = loadPack();
-
-    const run = await runProgram({ stack: opts.stack, program });
-    let evaluation;
-    try {
-        evaluation = await evaluatePack(pack.policies, run.resources, policyConfig, {
-            packName: pack.name,
-            packVersion: pack.version,
-        });
-    } catch (e) {
-        if (e instanceof PolicyConfigError) throw new UsageError(`${path.relative(process.cwd(), configFile)}: ${e.message}`);
-        throw e;
+    const packDir = path.resolve(opts.policyPack ?? PACK_DIR);
+    if (!fs.existsSync(path.join(packDir, "PulumiPolicy.yaml"))) {
+        throw new UsageError(`policy pack ${relative(packDir)} has no PulumiPolicy.yaml: not a policy pack folder`);
     }
-    const { violations, notApplicable, remediations, config } = evaluation;
+    const configFile = opts.policyConfig ?? path.join(packDir, "config", `${opts.stack}.json`);
+    const policyConfig = readPolicyConfig(configFile);
 
-    const policies: PolicySummary[] = pack.policies.map((p) => {
-        const kind = "validateStack" in p ? "stack" : "resource";
-        const level = config.policies.get(p.name)?.enforcementLevel ?? "advisory";
-        const na = notApplicable.filter((n) => n.policyName === p.name);
-        const evaluated = level === "disabled"
-            ? 0
-            : kind === "stack"
-                ? (na.length > 0 ? 0 : 1)
-                : run.resources.length - new Set(na.map((n) => n.urn)).size;
-        return { name: p.name, kind, enforcementLevel: level, evaluated, violations: violations.filter((v) => v.policyName === p.name).length };
-    });
-    const warnings = config.unknownPolicyNames.map(
-        (n) => `${path.relative(process.cwd(), configFile)} configures "${n}", which is not a policy of ${pack.name}; the CLI ignores it`,
-    );
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
-    return {
-        schemaVersion: 1,
-        project: run.project,
-        stack: run.stack,
-        program: path.relative(process.cwd(), path.resolve(program)) || program,
-        region: run.region,
-        policyPack: { name: pack.name, version: pack.version, config: path.relative(process.cwd(), configFile) },
-        summary: {
-            resources: run.resources.length,
-            mandatory,
-            advisory: violations.length - mandatory,
-            remediations: remediations.length,
-            passed: mandatory === 0,
-        },
-        resources: run.resources,
-        violations,
-        notApplicable: groupNotApplicable(notApplicable),
-        remediations,
-        policies,
-        cost: estimateStackCost(run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }))),
-        outputs: run.outputs,
-        warnings,
-    };
+    let datasetManifest: string | undefined;
+    if (opts.datasetManifest !== undefined) {
+        if (!fs.existsSync(opts.datasetManifest)) throw new UsageError(`dataset manifest ${opts.datasetManifest} does not exist`);
+        datasetManifest = fs.readFileSync(opts.datasetManifest, "utf8");
+    }
+
+    // The pack starts in its own process first, then the Pulumi SDK loads and the program runs here.
+    const launching = PolicyPackProcess.launch({ packDir, stack: { stack: opts.stack, project, dryRun: true, config: stackConfig } });
+    launching.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded after the pack has started, so that both load at once */
+    const { runProgram } = require("./run-program") as typeof RunProgram;
+    const { evaluatePack, PolicyConfigError } = require("./policy-engine") as typeof PolicyEngine;
+    const { estimateStackCost } = require("../policies/cost/estimate") as typeof CostEstimateModule;
+    const { withConfigOrigins } = require("./config-origin") as typeof ConfigOriginModule;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    let pack: PolicyPackProcess | undefined;
+    try {
+        const run = await runProgram({ stack: opts.stack, program, datasetManifest });
+        pack = await launching;
+        let evaluation;
+        try {
+            evaluation = await evaluatePack(pack, run.resources, policyConfig);
+        } catch (e) {
+            if (e instanceof PolicyConfigError) throw new UsageError(`${relative(configFile)}:\n${e.message}`);
+            throw e;
+        }
+        const { notApplicable, remediations, config } = evaluation;
+        const violations = withConfigOrigins(evaluation.violations, {
+            resources: run.resources,
+            stackConfig,
+            stackFile: path.join(projectDir, `Pulumi.${opts.stack}.yaml`),
+            policyConfig: policyConfig as Record<string, unknown>,
+            policyFile: configFile,
+        });
+        const policies: PolicySummary[] = pack.info.policies.map((p) => {
+            const kind = p.kind === "stack" ? "stack" : "resource";
+            const level = config.policies.get(p.name)!.enforcementLevel;
+            const na = notApplicable.filter((n) => n.policyName === p.name);
+            const evaluated = level === "disabled"
+                ? 0
+                : kind === "stack"
+                    ? (na.length > 0 ? 0 : 1)
+                    : run.resources.length - new Set(na.map((n) => n.urn)).size;
+            return { name: p.name, kind, enforcementLevel: level, evaluated, violations: violations.filter((v) => v.policyName === p.name).length };
+        });
+        const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+        return {
+            schemaVersion: 1,
+            project: run.project,
+            stack: run.stack,
+            program: relative(program),
+            region: run.region,
+            policyPack: { name: pack.info.name, version: pack.info.version, config: relative(configFile) },
+            summary: {
+                resources: run.resources.length,
+                mandatory,
+                advisory: violations.length - mandatory,
+                remediations: remediations.length,
+                passed: mandatory === 0,
+            },
+            resources: run.resources,
+            violations,
+            notApplicable: groupNotApplicable(notApplicable),
+            remediations,
+            policies,
+            cost: estimateStackCost(run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props }))),
+            outputs: run.outputs,
+            warnings: [],
+        };
+    } finally {
+        if (pack) pack.close();
+        else launching.then((p) => p.close(), () => undefined);
+    }
 }

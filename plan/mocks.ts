@@ -1,11 +1,14 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- the mock runtime hands each resource its inputs as untyped JSON (MockResourceArgs.inputs is any), shaped by the resource type */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { judgeAgainstBar, judgeAgainstServing, QualityGateInputs } from "../components/quality-gate";
+import { answerDataSource } from "./data-sources";
 
 /**
  * Pulumi mocks that answer like AWS would, so the program runs with no credentials: used by the
- * tests and by the offline plan. Every data source the program calls is answered here with a
- * realistic value; an unknown one fails loudly instead of returning `{}`, because a silently
- * empty answer would hide a program change the plan no longer models.
+ * tests and by the offline plan. Data sources are answered by plan/data-sources.ts as the provider
+ * would answer them; an unknown one fails loudly, naming its token, instead of returning `{}`,
+ * because a silently empty answer would hide a program change the plan no longer models.
  */
 export interface RecordedResource {
     type: string;
@@ -23,21 +26,24 @@ export interface MockAccount {
 
 export const DEFAULT_ACCOUNT: MockAccount = { region: "us-east-1", accountId: "123456789012" };
 
-/** AWS Deep Learning Containers registry accounts for the regions the tests use. */
-const DLC_ACCOUNTS: Record<string, string> = {
-    "af-south-1": "626614931356",
-    "ap-east-1": "871362719292",
-    "ap-northeast-3": "364406365360",
-    "eu-south-1": "692866216735",
-    "me-south-1": "217643126080",
-};
-const DEFAULT_DLC_ACCOUNT = "763104351884";
+export interface MockOptions {
+    /**
+     * The text of the dataset manifest in the stack's bucket (`<dataset prefix>manifest.json`), or
+     * undefined: no dataset uploaded yet, as on a new stack.
+     */
+    datasetManifest?: string;
+    /**
+     * Keys under the dataset prefix without a manifest, as an upload that is under way or was
+     * interrupted leaves them; default none. (With a manifest, its objects are there.)
+     */
+    datasetKeys?: string[];
+}
 
 export class PipelineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     readonly calls: { token: string; inputs: any }[] = [];
 
-    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT) {}
+    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT, private readonly options: MockOptions = {}) {}
 
     /** The recorded resources of one type token, e.g. `aws:iam/role:Role`. */
     ofType(type: string): RecordedResource[] {
@@ -46,37 +52,50 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         this.calls.push({ token: args.token, inputs: args.inputs });
-        const { region, accountId } = this.account;
-        switch (args.token) {
-            case "aws:index/getRegion:getRegion":
-                return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { id: accountId, accountId, arn: `arn:aws:iam::${accountId}:user/ci`, userId: "AIDAEXAMPLEUSERID" };
-            case "aws:index/getPartition:getPartition":
-                return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
-            case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
-                const imageRegion = args.inputs.region ?? region;
-                const registryId = DLC_ACCOUNTS[imageRegion] ?? DEFAULT_DLC_ACCOUNT;
-                const tag = args.inputs.imageTag ?? "1";
-                const registryPath = `${registryId}.dkr.ecr.${imageRegion}.amazonaws.com/${args.inputs.repositoryName}:${tag}`;
-                return { ...args.inputs, id: registryId, registryId, registryPath };
+        try {
+            switch (args.token) {
+                // The stack's own bucket: what the test or plan says is in it (MockOptions).
+                case "aws:s3/getObject:getObject":
+                    return this.datasetObject(args.inputs);
+                case "aws:s3/getObjects:getObjects": {
+                    const query = args.inputs as { bucket: string; prefix?: string; maxKeys?: number };
+                    const keys = (this.options.datasetKeys ?? []).filter(k => k.startsWith(query.prefix ?? "")).slice(0, query.maxKeys ?? 1000);
+                    return { ...query, id: query.bucket, keys, commonPrefixes: [], owners: [], requestCharged: "" };
+                }
+                default:
+                    return answerDataSource(args.token, args.inputs, this.account);
             }
-            case "aws:ec2/getAmi:getAmi":
-                return {
-                    ...args.inputs,
-                    id: "ami-0d3b5e4c2a1f09876",
-                    imageId: "ami-0d3b5e4c2a1f09876",
-                    name: "Deep Learning OSS Nvidia Driver AMI GPU PyTorch 2.7 (Ubuntu 22.04) 20260915",
-                    architecture: "x86_64",
-                    ownerId: "898082745236",
-                    imageOwnerAlias: "amazon",
-                    creationDate: "2026-09-15T10:11:12.000Z",
-                    rootDeviceName: "/dev/sda1",
-                    state: "available",
-                };
-            default:
-                throw new Error(`plan/mocks.ts has no answer for data source ${args.token}: add a realistic one`);
+        } catch (e) {
+            // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
+            if (e instanceof Error) Object.assign(e, { details: e.message });
+            throw e;
         }
+    }
+
+    /**
+     * The one object the program reads, its dataset manifest: the given text, or the provider's own
+     * error for a missing object (its message for S3's 404 on HeadObject).
+     */
+    private datasetObject(inputs: Record<string, any>): Record<string, any> {
+        const { bucket, key } = inputs;
+        if (this.options.datasetManifest === undefined || !String(key).endsWith("/manifest.json")) {
+            const message = `reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`;
+            // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
+            throw Object.assign(new Error(message), { details: message });
+        }
+        const body = this.options.datasetManifest;
+        const etag = crypto.createHash("md5").update(body).digest("hex");
+        return {
+            ...inputs,
+            id: `${bucket}/${key}`,
+            arn: `arn:aws:s3:::${bucket}/${key}`,
+            contentType: "application/json",
+            contentLength: Buffer.byteLength(body),
+            etag,
+            versionId: `v-${etag.slice(0, 12)}`,
+            body,
+            bodyBase64: inputs.downloadBody === "true" ? Buffer.from(body).toString("base64") : undefined,
+        };
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
@@ -163,6 +182,20 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 return { id: `${accountId}:${resourceName}`, state: { name: resourceName, arn: `arn:aws:budgets::${accountId}:budget/${resourceName}` } };
             case "pulumi-nodejs:dynamic:Resource":
                 return { id: `dynamic-${suffix}`, state: dynamicResourceOutputs(inputs) };
+            case "pulumi-nodejs:dynamic/mlops:TrainingMetrics":
+                return { id: inputs.trainingJobName, state: { status: "Completed", ...recordedMetrics(inputs.metricNames) } };
+            case "pulumi-nodejs:dynamic/mlops:QualityGate":
+                return { id: inputs.endpointName, state: gateVerdict(inputs as QualityGateInputs) };
+            case "aws:lambda/functionUrl:FunctionUrl": {
+                const urlId = suffix.padEnd(32, "0");
+                return { id: inputs.qualifier ? `${inputs.functionName}/${inputs.qualifier}` : inputs.functionName, state: {
+                    urlId,
+                    functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`,
+                    functionArn: `arn:aws:lambda:${region}:${accountId}:function:${inputs.functionName}`,
+                } };
+            }
+            case "aws:cloudwatch/dashboard:Dashboard":
+                return { id: inputs.dashboardName, state: { dashboardArn: `arn:aws:cloudwatch::${accountId}:dashboard/${inputs.dashboardName}` } };
             default:
                 return { id: `${name}-id`, state: inputs.name === undefined ? {} : { name: resourceName } };
         }
@@ -178,9 +211,32 @@ const REPLACED_ON_ANY_CHANGE = new Set([
 function stableJson(value: unknown): string {
     if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
     if (value !== null && typeof value === "object") {
-        return `{${Object.keys(value as object).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+        return `{${Object.keys(value).sort().map(k => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
     }
     return JSON.stringify(value);
+}
+
+/**
+ * The final metrics SageMaker records for a training job of train.py (FinalMetricDataList): a
+ * plausible run of the seeds' ResNet-50 on the dog-breed data.
+ */
+export const MOCK_FINAL_METRICS: Record<string, number> = { "Test Loss": 0.6931, "Test Accuracy": 0.8125 };
+
+function recordedMetrics(names: unknown): { metrics: Record<string, number>; missing: string[] } {
+    const list = Array.isArray(names) ? names.map(String) : [];
+    const unknown = list.filter(n => MOCK_FINAL_METRICS[n] === undefined);
+    if (unknown.length > 0) throw new Error(`plan/mocks.ts has no final value for metric ${unknown.join(", ")}: add a realistic one`);
+    return { metrics: Object.fromEntries(list.map(n => [n, MOCK_FINAL_METRICS[n]])), missing: [] };
+}
+
+/**
+ * The quality gate judged as `pulumi up` judges it, on a stack whose endpoint serves nothing yet:
+ * a run below the bar fails the registration, as the gate's provider fails the update.
+ */
+function gateVerdict(inputs: QualityGateInputs): Record<string, unknown> {
+    const value = judgeAgainstBar(inputs);
+    const comparedWith = inputs.requireNoWorseThanServing ? judgeAgainstServing(inputs, value, { kind: "none" }) : "the bar only";
+    return { approvedModelDataUrl: inputs.modelDataUrl, value, comparedWith };
 }
 
 /**

@@ -1,39 +1,29 @@
-// Policy pack configuration, resolved the way the Pulumi CLI resolves it before `Configure`.
+// Policy pack configuration, resolved the way the Pulumi CLI resolves it before `Configure`
+// (pulumi/pulumi pkg/resource/analyzer/config.go):
+//   1. parse the `--policy-pack-config` file: each entry a level, or an object with an optional
+//      `enforcementLevel` and properties (`parsePolicyPackConfig`, with the CLI's wording);
+//   2. start every policy at the level `GetAnalyzerInfo` advertises, with the `default` of every
+//      property of its config schema (`createConfigWithDefaults`);
+//   3. apply the pack's initial config, then the file: in each layer `"all"` first sets every
+//      level, then each entry overrides a level and shallow-merges properties (`applyConfig`);
+//   4. validate each policy's properties against `{type: "object", properties, required}` built
+//      from its advertised schema (the CLI uses gojsonschema; the plan uses ajv).
+// The result, one entry per name, is what `Configure` sends.
 //
-// The CLI (pulumi/pulumi `pkg/resource/analyzer/config.go`, `ReconcilePolicyPackConfig`):
-//   1. starts every policy at its advertised level (`policy.enforcementLevel || pack default`, as
-//      `GetAnalyzerInfo` reports it) with the `default` of every `configSchema` property;
-//   2. applies the pack's programmatic initial config, then the `--policy-pack-config` file; in each
-//      layer `"all"` first sets every policy's level, then per-policy entries override the level and
-//      shallow-merge their properties over the defaults;
-//   3. validates each policy's properties against its schema and refuses to run when one fails.
-// The analyzer then sees `{...properties, enforcementLevel}` per policy, and `getConfig()` returns
-// the properties. This module reproduces those steps so the offline plan and the real preview agree.
+// The plan is stricter than the CLI in one respect: a name that is no policy of the pack, and a
+// property a policy's schema does not declare, are refused as typos, naming the closest known one.
+// (The CLI forwards both to the pack, which ignores them; the schema a pack advertises carries no
+// `additionalProperties`, so the CLI has no way to tell.)
 
-import type * as policy from "@pulumi/policy";
-import { validateJsonSchema } from "./json-schema";
-
-export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
-export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import { AnalyzerInfo, AnalyzerPolicyInfo, ENFORCEMENT_LEVELS, EnforcementLevel, PolicyConfig } from "./analyzer-client";
 
 /** The `--policy-pack-config` file format: a level, or an object with an optional level and properties. */
-export type PolicyPackConfig = Record<
-    string,
-    EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)
->;
+export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
 
-/** One policy's resolved configuration, as the analyzer receives it in `Configure`. */
-export interface ResolvedPolicyConfig {
-    enforcementLevel: EnforcementLevel;
-    properties: Record<string, unknown>;
-}
+export type { PolicyConfig as ResolvedPolicyConfig } from "./analyzer-client";
 
-interface ConfigLayerEntry {
-    enforcementLevel?: EnforcementLevel;
-    properties?: Record<string, unknown>;
-}
-
-/** Raised for a config the CLI would refuse; the message names the policy, the key and the value. */
+/** Raised for a config the plan refuses; the message names the policy, the key and the value. */
 export class PolicyConfigError extends Error {
     constructor(message: string) {
         super(message);
@@ -41,35 +31,39 @@ export class PolicyConfigError extends Error {
     }
 }
 
+interface ConfigLayerEntry {
+    enforcementLevel?: EnforcementLevel;
+    properties?: Record<string, unknown>;
+}
+
 function isLevel(value: unknown): value is EnforcementLevel {
     return typeof value === "string" && (ENFORCEMENT_LEVELS as readonly string[]).includes(value);
 }
 
-/** Parses one config layer exactly as `parsePolicyPackConfig` does, with the CLI's error wording. */
-export function parsePolicyPackConfig(config: unknown, source = "policy pack config"): Map<string, ConfigLayerEntry> {
+const ALLOWED_LEVELS = `allowed: ${ENFORCEMENT_LEVELS.join(", ")}`;
+
+/** Parses one config layer as `parsePolicyPackConfig` does, with the CLI's error wording. */
+export function parsePolicyPackConfig(config: unknown): Map<string, ConfigLayerEntry> {
     if (config === undefined || config === null) return new Map();
     if (typeof config !== "object" || Array.isArray(config)) {
-        throw new PolicyConfigError(`${source}: must be a JSON object mapping policy names to a level or an object (got ${JSON.stringify(config)})`);
+        throw new PolicyConfigError(`must be a JSON object mapping policy names to a level or an object (got ${JSON.stringify(config)})`);
     }
     const result = new Map<string, ConfigLayerEntry>();
     for (const [name, value] of Object.entries(config as Record<string, unknown>)) {
         let entry: ConfigLayerEntry;
         if (typeof value === "string") {
             if (!isLevel(value)) {
-                throw new PolicyConfigError(`${source}: parsing enforcement level for "${name}": "${value}" is not a valid enforcement level (allowed: ${ENFORCEMENT_LEVELS.join(", ")})`);
+                throw new PolicyConfigError(`parsing enforcement level for "${name}": "${value}" is not a valid enforcement level (${ALLOWED_LEVELS})`);
             }
             entry = { enforcementLevel: value };
         } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
             const { enforcementLevel, ...properties } = value as Record<string, unknown>;
             if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) {
-                throw new PolicyConfigError(`${source}: parsing enforcement level for "${name}": ${JSON.stringify(enforcementLevel)} is not a valid enforcement level (allowed: ${ENFORCEMENT_LEVELS.join(", ")})`);
+                throw new PolicyConfigError(`parsing enforcement level for "${name}": ${JSON.stringify(enforcementLevel)} is not a valid enforcement level (${ALLOWED_LEVELS})`);
             }
-            entry = {
-                enforcementLevel: enforcementLevel as EnforcementLevel | undefined,
-                properties: Object.keys(properties).length > 0 ? properties : undefined,
-            };
+            entry = { enforcementLevel: enforcementLevel, properties: Object.keys(properties).length > 0 ? properties : undefined };
         } else {
-            throw new PolicyConfigError(`${source}: parsing "${name}": ${JSON.stringify(value)} is not a valid value; must be a string or object`);
+            throw new PolicyConfigError(`parsing "${name}": ${JSON.stringify(value)} is not a valid value; must be a string or object`);
         }
         // Like the CLI, an empty entry is no entry.
         if (entry.enforcementLevel === undefined && entry.properties === undefined) continue;
@@ -78,79 +72,203 @@ export function parsePolicyPackConfig(config: unknown, source = "policy pack con
     return result;
 }
 
-function applyLayer(result: Map<string, ResolvedPolicyConfig>, layer: Map<string, ConfigLayerEntry>): void {
+function applyLayer(result: Map<string, PolicyConfig>, layer: ReadonlyMap<string, ConfigLayerEntry>): void {
     const all = layer.get("all");
     if (all?.enforcementLevel) {
-        for (const [name, cfg] of result) {
-            if (name === "all") continue;
-            result.set(name, { enforcementLevel: all.enforcementLevel, properties: cfg.properties });
-        }
+        for (const [name, cfg] of result) result.set(name, { enforcementLevel: all.enforcementLevel, properties: cfg.properties });
     }
+    // "all" itself is applied as an entry too, as the CLI does; the pack ignores a name it lacks.
     for (const [name, given] of layer) {
-        if (name === "all") continue;
         const current = result.get(name);
-        result.set(name, {
-            enforcementLevel: given.enforcementLevel ?? current?.enforcementLevel ?? "advisory",
-            properties: { ...(current?.properties ?? {}), ...(given.properties ?? {}) },
-        });
+        const level = given.enforcementLevel ?? current?.enforcementLevel;
+        if (level === undefined) {
+            // What the CLI's Configure refuses: an entry with no level to inherit.
+            throw new PolicyConfigError(`invalid enforcement level "" for "${name}"`);
+        }
+        result.set(name, { enforcementLevel: level, properties: { ...(current?.properties ?? {}), ...(given.properties ?? {}) } });
     }
 }
 
+/** Levenshtein distance, to suggest the closest known name for a typo. */
+function distance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+
+export function closest(name: string, known: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const k of known) {
+        const d = distance(name.toLowerCase(), k.toLowerCase());
+        if (d < bestDistance) [best, bestDistance] = [k, d];
+    }
+    // Only a plausible typo: a few edits, relative to the name's length.
+    return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function didYouMean(name: string, known: readonly string[]): string {
+    const c = closest(name, known);
+    return c ? ` (did you mean "${c}"?)` : "";
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new WeakMap<AnalyzerPolicyInfo, ValidateFunction>();
+
+/** The schema the CLI validates a policy's properties against, closed to undeclared properties. */
+function validatorOf(policy: AnalyzerPolicyInfo): ValidateFunction {
+    let validate = validators.get(policy);
+    if (!validate) {
+        const schema = policy.configSchema!;
+        validate = ajv.compile({
+            type: "object",
+            properties: schema.properties,
+            ...(schema.required && schema.required.length > 0 ? { required: schema.required } : {}),
+        });
+        validators.set(policy, validate);
+    }
+    return validate;
+}
+
+function show(value: unknown): string {
+    return JSON.stringify(value) ?? String(value);
+}
+
+/** One ajv error in the user's terms: the property's path, its value and what the schema allows. */
+function describe(error: ErrorObject, properties: Record<string, unknown>): string {
+    const segments = error.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const where = segments.join(".");
+    let value: unknown = properties;
+    for (const s of segments) value = (value as Record<string, unknown> | undefined)?.[s];
+    const p = error.params as Record<string, unknown>;
+    switch (error.keyword) {
+        case "required":
+            return `${[where, String(p.missingProperty)].filter(Boolean).join(".")} is required`;
+        case "additionalProperties":
+            return `${[where, String(p.additionalProperty)].filter(Boolean).join(".")} is not allowed here`;
+        case "type":
+            return `${where}: must be ${String(p.type)} (got ${show(value)})`;
+        case "enum":
+            return `${where}: must be one of ${(p.allowedValues as unknown[]).map(show).join(", ")} (got ${show(value)})`;
+        default:
+            return `${where || "(config)"}: ${error.message} (got ${show(value)})`;
+    }
+}
+
+/** Every problem with one policy's resolved properties, each naming the property. */
+function validatePolicy(policy: AnalyzerPolicyInfo, properties: Record<string, unknown>, refuseUndeclared: boolean): string[] {
+    const declared = Object.keys(policy.configSchema?.properties ?? {});
+    const problems: string[] = [];
+    for (const key of refuseUndeclared ? Object.keys(properties) : []) {
+        if (!declared.includes(key)) {
+            const allowed = declared.length > 0 ? `its properties: ${declared.join(", ")}` : "it takes no properties";
+            problems.push(`"${key}" is not a property of this rule${didYouMean(key, declared)}; ${allowed}`);
+        }
+    }
+    if (policy.configSchema) {
+        const validate = validatorOf(policy);
+        if (!validate(properties)) problems.push(...(validate.errors ?? []).map((e) => describe(e, properties)));
+    }
+    return problems;
+}
+
+export interface ResolveOptions {
+    /** Names the pack (when resolving from policy objects). */
+    packLabel?: string;
+    /** The pack's default level (when resolving from policy objects); "advisory" by default. */
+    packEnforcementLevel?: EnforcementLevel;
+    /**
+     * "refuse" (the plan): a rule name the pack lacks and a property a rule does not declare are
+     * errors. "forward" (exactly the CLI): they go to the pack, as `pulumi preview` sends them.
+     */
+    typos?: "refuse" | "forward";
+}
+
+/** What the resolution needs of `GetAnalyzerInfo`. */
+export type PackDescription = Pick<AnalyzerInfo, "name" | "policies" | "initialConfig">;
+
+/** The parts of a @pulumi/policy policy object that `GetAnalyzerInfo` advertises. */
+export interface PolicyObject {
+    name: string;
+    description?: string;
+    enforcementLevel?: EnforcementLevel;
+    configSchema?: { properties: Record<string, unknown>; required?: string[] };
+    tags?: string[];
+}
+
+/**
+ * The pack's policies as @pulumi/policy's server advertises them (`makeAnalyzerInfo`): a policy's
+ * own level, else the pack's (default "advisory"), its schema's properties and required list.
+ * For callers that have the policy objects and no served pack (the docs generator).
+ */
+export function describePolicies(policies: readonly PolicyObject[], packName: string, packLevel: EnforcementLevel = "advisory"): PackDescription {
+    return {
+        name: packName,
+        initialConfig: new Map(),
+        policies: policies.map((p) => ({
+            name: p.name,
+            description: p.description ?? "",
+            enforcementLevel: p.enforcementLevel ?? packLevel,
+            kind: "validateStack" in p ? "stack" : "resource",
+            tags: p.tags ?? [],
+            configSchema: p.configSchema && { properties: p.configSchema.properties as Record<string, Record<string, unknown>>, required: p.configSchema.required },
+        })),
+    };
+}
+
 export interface ResolvedPackConfig {
-    /** Per policy name (every policy of the pack, plus any extra names the file mentioned). */
-    policies: Map<string, ResolvedPolicyConfig>;
-    /** Names in the config that match no policy of the pack (the CLI silently ignores them). */
+    /** What `Configure` sends: every policy of the pack (and "all" when a layer set it). */
+    policies: Map<string, PolicyConfig>;
+    /** Names the file configures that are no policy of the pack (only when typos are forwarded). */
     unknownPolicyNames: string[];
 }
 
 /**
- * Resolves the configuration every policy receives, or throws `PolicyConfigError` for a config the
- * CLI would refuse (bad level, bad value type, a schema violation).
+ * Resolves the configuration every policy receives from the pack's advertised policies, its
+ * initial config and the `--policy-pack-config` file content, or throws `PolicyConfigError`
+ * listing every problem, each naming the rule and the property.
  */
-export function resolvePolicyPackConfig(
-    policies: policy.Policies,
-    config: PolicyPackConfig | undefined,
-    options: { packEnforcementLevel: EnforcementLevel; initialConfig?: PolicyPackConfig; packLabel: string },
-): ResolvedPackConfig {
-    const result = new Map<string, ResolvedPolicyConfig>();
-    for (const p of policies) {
+export function resolvePolicyPackConfig(info: PackDescription, config: unknown, options?: ResolveOptions): ResolvedPackConfig;
+/** The same from the pack's own policy objects (no process started), as `GetAnalyzerInfo` would describe them. */
+export function resolvePolicyPackConfig(policies: readonly PolicyObject[], config: unknown, options: ResolveOptions & { packLabel: string }): ResolvedPackConfig;
+export function resolvePolicyPackConfig(pack: PackDescription | readonly PolicyObject[], config: unknown, options: ResolveOptions = {}): ResolvedPackConfig {
+    const info = Array.isArray(pack)
+        ? describePolicies(pack as readonly PolicyObject[], options.packLabel ?? "policy pack", options.packEnforcementLevel)
+        : (pack as PackDescription);
+    const refuseTypos = (options.typos ?? "refuse") === "refuse";
+    const result = new Map<string, PolicyConfig>();
+    for (const p of info.policies) {
         const properties: Record<string, unknown> = {};
         for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
-            if (schema && typeof schema === "object" && "default" in schema) {
-                properties[key] = (schema as Record<string, unknown>).default;
-            }
+            if (schema && typeof schema === "object" && "default" in schema) properties[key] = schema.default;
         }
-        result.set(p.name, {
-            enforcementLevel: (p.enforcementLevel ?? options.packEnforcementLevel) as EnforcementLevel,
-            properties,
-        });
+        result.set(p.name, { enforcementLevel: p.enforcementLevel, properties });
     }
-    applyLayer(result, parsePolicyPackConfig(options.initialConfig, "initial policy pack config"));
+    const initial = new Map<string, ConfigLayerEntry>([...info.initialConfig].map(([k, v]) => [k, { enforcementLevel: v.enforcementLevel, properties: v.properties }]));
+    applyLayer(result, initial);
+
     const fileLayer = parsePolicyPackConfig(config);
-    const known = new Set(policies.map((p) => p.name));
-    for (const [name, entry] of fileLayer) {
-        // The CLI forwards entries for unknown names to Configure, which refuses one without a level.
-        if (name !== "all" && !known.has(name) && entry.enforcementLevel === undefined) {
-            throw new PolicyConfigError(`invalid enforcement level "" for "${name}": no policy of ${options.packLabel} has that name, so it has no level to inherit`);
+    const names = info.policies.map((p) => p.name);
+    const problems: string[] = [];
+    for (const name of fileLayer.keys()) {
+        if (refuseTypos && name !== "all" && !names.includes(name)) {
+            problems.push(`"${name}" is not a rule of ${info.name}${didYouMean(name, names)}`);
+            fileLayer.delete(name);
         }
     }
     applyLayer(result, fileLayer);
-
-    const errors: string[] = [];
-    for (const p of policies) {
-        if (!p.configSchema) continue;
-        const schema = {
-            type: "object",
-            properties: p.configSchema.properties,
-            required: p.configSchema.required,
-        };
-        for (const e of validateJsonSchema(schema, result.get(p.name)!.properties)) {
-            errors.push(`${p.name}: ${e.replace(/^\(root\): /, "")}`);
-        }
+    for (const p of info.policies) {
+        for (const problem of validatePolicy(p, result.get(p.name)!.properties, refuseTypos)) problems.push(`rule "${p.name}": ${problem}`);
     }
-    if (errors.length > 0) {
-        throw new PolicyConfigError(`validating policy config: ${options.packLabel}\n  ${errors.join("\n  ")}`);
-    }
-    const unknownPolicyNames = [...fileLayer.keys()].filter((n) => n !== "all" && !known.has(n));
+    if (problems.length > 0) throw new PolicyConfigError(problems.join("\n"));
+    const unknownPolicyNames = [...fileLayer.keys()].filter((n) => n !== "all" && !names.includes(n));
     return { policies: result, unknownPolicyNames };
 }

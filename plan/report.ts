@@ -6,6 +6,7 @@ import { renderCostMarkdown, renderCostText } from "./cost-report";
 import type { PlanReport } from "./make-plan";
 import { cell } from "./markdown";
 import { renderTree } from "./tree";
+import { originLine } from "./config-origin";
 
 function violationCounts(report: PlanReport): Map<string, { mandatory: number; advisory: number }> {
     const counts = new Map<string, { mandatory: number; advisory: number }>();
@@ -53,6 +54,23 @@ function notApplicableLines(report: PlanReport): string[] {
     return lines;
 }
 
+/**
+ * The stack outputs as `pulumi preview` lists them, one line per value: nested objects flattened
+ * to dotted keys (`dataset.status`), values that are not text as JSON.
+ */
+export function outputLines(outputs: Record<string, unknown>): string[] {
+    const lines: string[] = [];
+    const visit = (key: string, value: unknown) => {
+        if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
+            for (const [k, v] of Object.entries(value)) visit(`${key}.${k}`, v);
+        } else {
+            lines.push(`${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+        }
+    };
+    for (const [key, value] of Object.entries(outputs)) visit(key, value);
+    return lines;
+}
+
 function verdict(report: PlanReport): string {
     const { mandatory, advisory } = report.summary;
     return report.summary.passed
@@ -73,7 +91,7 @@ export function renderText(report: PlanReport): string {
     const ordered = [...report.violations].sort((a, b) => Number(b.enforcementLevel === "mandatory") - Number(a.enforcementLevel === "mandatory"));
     for (const v of ordered) {
         out.push(`  [${v.enforcementLevel}] ${v.policyName}  ${subject(v)}`);
-        for (const line of v.message.split("\n")) out.push(`      ${line}`);
+        for (const line of [...v.message.split("\n"), originLine(v) ?? []].flat()) out.push(`      ${line}`);
     }
     if (report.remediations.length > 0) {
         out.push("");
@@ -87,6 +105,10 @@ export function renderText(report: PlanReport): string {
     out.push(`Not applicable (${na.length}):`);
     if (na.length === 0) out.push("  none");
     for (const line of na) out.push(`  ${line}`);
+    out.push("");
+    const outputs = outputLines(report.outputs);
+    out.push(`Outputs (${outputs.length}):`);
+    for (const line of outputs) out.push(`  ${line}`);
     out.push("");
     out.push(...renderCostText(report.cost));
     for (const w of report.warnings) out.push(`warning: ${w}`);
@@ -110,7 +132,7 @@ export function renderMarkdown(report: PlanReport): string {
         for (const v of ordered) {
             const level = v.enforcementLevel === "mandatory" ? "🛑 mandatory" : `⚠️ ${v.enforcementLevel}`;
             const resource = v.urn ? `\`${v.resourceName ?? v.urn}\` (${v.resourceType ?? "?"})` : "stack";
-            out.push(`| ${level} | \`${v.policyName}\` | ${cell(resource)} | ${cell(v.message)} |`);
+            out.push(`| ${level} | \`${v.policyName}\` | ${cell(resource)} | ${cell([v.message, originLine(v) ?? []].flat().join("\n"))} |`);
         }
         out.push("");
     }
@@ -130,11 +152,19 @@ export function renderMarkdown(report: PlanReport): string {
         for (const line of na) out.push(`- ${line}`);
         out.push("</details>");
     }
+    const outputs = outputLines(report.outputs);
+    if (outputs.length > 0) {
+        out.push("");
+        out.push(`<details><summary>Stack outputs (${outputs.length})</summary>`);
+        out.push("");
+        for (const line of outputs) out.push(`- ${cell(line)}`);
+        out.push("</details>");
+    }
     if (report.warnings.length > 0) {
         out.push("");
         for (const w of report.warnings) out.push(`> warning: ${w}`);
     }
     out.push("");
-    out.push(`<sub>\`npm run plan -- --stack ${report.stack}\`: the program under Pulumi mocks, the pack evaluated as \`pulumi preview --policy-pack policies --policy-pack-config ${report.policyPack.config}\` would; no AWS credentials used.</sub>`);
+    out.push(`<sub>\`npm run -s plan -- --stack ${report.stack}\`: the program under Pulumi mocks, the pack served by @pulumi/policy and configured with \`${report.policyPack.config}\` as \`pulumi preview --policy-pack\` serves it; no AWS credentials used.</sub>`);
     return out.join("\n") + "\n";
 }

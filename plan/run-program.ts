@@ -11,22 +11,29 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
-import { loadStackConfig } from "./stack-config";
-import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
-import type { PlanResource, PlanResourceOptions } from "./policy-engine";
+import { describeError } from "./errors";
+import { findProjectDir, loadStackConfig, readProjectName } from "./stack-config";
 
-// Internal runtime modules (plain exports of @pulumi/pulumi, not in its public typings).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const runtimeSettings: { getMonitor(): any; waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const rpc: {
-    specialSigKey: string;
-    specialSecretSig: string;
-    specialResourceSig: string;
-    specialOutputValueSig: string;
-    unknownValue: string;
-} = require("@pulumi/pulumi/runtime/rpc");
+export { findProjectDir };
+import { DEFAULT_ACCOUNT, PipelineMocks } from "./mocks";
+import type * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
+import type { PlanResource, PlanResourceOptions } from "./analyzer-client";
+
+/** The two calls of the mock monitor the plan observes (the SDK's monitor client has more overloads). */
+interface MonitorCalls {
+    registerResource(req: resourcePb.RegisterResourceRequest, callback: (err: Error | null, resp?: resourcePb.RegisterResourceResponse) => void): unknown;
+    registerResourceOutputs(req: resourcePb.RegisterResourceOutputsRequest, callback: (err: Error | null, resp?: unknown) => void): unknown;
+}
+
+// The wire sentinels the SDK serializes secrets, resource references, output values and unknowns
+// with (public exports of `pulumi.runtime`).
+const rpc = pulumi.runtime;
+
+/** The SDK's queue of outstanding RPCs; exported by `pulumi.runtime` but not in its typings. */
+function waitForRPCs(): Promise<void> {
+    const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+    return wait ? wait() : new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 let collecting = 0;
 
@@ -72,17 +79,6 @@ interface Registration {
     outputs?: Record<string, unknown>;
 }
 
-/** Finds the Pulumi project that holds `file`: the nearest folder upwards with a Pulumi.yaml. */
-export function findProjectDir(file: string): string {
-    let dir = path.dirname(path.resolve(file));
-    for (;;) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        const up = path.dirname(dir);
-        if (up === dir) throw new Error(`no Pulumi.yaml in any folder above ${file}: a program must belong to a Pulumi project`);
-        dir = up;
-    }
-}
-
 /** Go `time.ParseDuration` subset used by custom timeouts ("5m", "1h30m", "90s") -> seconds. */
 export function durationSeconds(text: string): number {
     if (!text) return 0;
@@ -115,7 +111,7 @@ export function toAnalyzerValue(value: unknown, idOf: (urn: string) => string | 
     if (sig === rpc.specialResourceSig) {
         const urn = String(obj.urn);
         if ("id" in obj) {
-            const id = obj.id === "" || obj.id === undefined ? idOf(urn) : String(obj.id);
+            const id = typeof obj.id === "string" && obj.id !== "" ? obj.id : idOf(urn);
             return id === undefined || id === "" ? rpc.unknownValue : id;
         }
         return urn;
@@ -149,23 +145,33 @@ function packageOf(type: string): string {
 /** Version of the Node.js SDK that defines a package's resources (the default provider's version). */
 function packageVersion(pkg: string): string | undefined {
     try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        return require(`@pulumi/${pkg}/package.json`).version?.replace(/^v/, "");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package named by a type token, known only at run time
+        return (require(`@pulumi/${pkg}/package.json`) as { version?: string }).version?.replace(/^v/, "");
     } catch {
         return undefined;
     }
 }
 
-export async function runProgram(opts: { stack: string; program: string; projectDir?: string }): Promise<ProgramRun> {
+export interface RunProgramOptions {
+    stack: string;
+    program: string;
+    projectDir?: string;
+    /** The dataset manifest's text, as the stack's bucket would hold it; none: no dataset uploaded yet. */
+    datasetManifest?: string;
+    /** Keys under the dataset prefix when there is no manifest (an unfinished upload). */
+    datasetKeys?: string[];
+}
+
+export async function runProgram(opts: RunProgramOptions): Promise<ProgramRun> {
     const programFile = path.resolve(opts.program);
     if (!fs.existsSync(programFile)) throw new Error(`program ${opts.program} does not exist`);
     const projectDir = opts.projectDir ?? findProjectDir(programFile);
-    const project: string = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")).name;
+    const project = readProjectName(projectDir);
     const config = loadStackConfig(opts.stack, projectDir);
     const region = config["aws:region"] ?? DEFAULT_ACCOUNT.region;
 
     pulumi.runtime.setAllConfig(config);
-    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId });
+    const mocks = new PipelineMocks({ region, accountId: DEFAULT_ACCOUNT.accountId }, { datasetManifest: opts.datasetManifest, datasetKeys: opts.datasetKeys });
     await pulumi.runtime.setMocks(mocks, project, opts.stack, /* preview */ true);
 
     const registrations: Registration[] = [];
@@ -174,12 +180,12 @@ export async function runProgram(opts: { stack: string; program: string; project
     // only the last ancestor type); the program and the pack get the engine's URN, the mock
     // monitor keeps its own for its bookkeeping.
     const mockUrnOf = new Map<string, string>();
-    const monitor = runtimeSettings.getMonitor();
+    const monitor = pulumi.runtime.getMonitor() as unknown as MonitorCalls;
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: unknown, resp?: any) => void) => {
+    monitor.registerResource = (req, callback) => {
         const timeouts = req.getCustomtimeouts();
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((v: any, k: string) => {
+        req.getPropertydependenciesMap().forEach((v, k) => {
             propertyDependencies[k] = v.getUrnsList();
         });
         const reg: Registration = {
@@ -187,7 +193,7 @@ export async function runProgram(opts: { stack: string; program: string; project
             name: req.getName(),
             parent: req.getParent(),
             custom: req.getCustom(),
-            inputs: req.getObject()?.toJavaScript() ?? {},
+            inputs: (req.getObject()?.toJavaScript() as Record<string, unknown> | undefined) ?? {},
             dependencies: req.getDependenciesList(),
             propertyDependencies,
             provider: req.getProvider(),
@@ -206,7 +212,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         };
         registrations.push(reg);
         const urn = engineUrn(opts.stack, project, reg.parent, reg.type, reg.name);
-        register(req, (err: unknown, resp?: any) => {
+        register(req, (err, resp) => {
             if (!err && resp) {
                 mockUrnOf.set(urn, resp.getUrn());
                 resp.setUrn(urn);
@@ -219,7 +225,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         });
     };
     const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp?: any) => void) => {
+    monitor.registerResourceOutputs = (req, callback) => {
         const reg = byUrn.get(req.getUrn());
         if (reg) reg.outputs = req.getOutputs()?.toJavaScript() ?? {};
         const mockUrn = mockUrnOf.get(req.getUrn());
@@ -241,16 +247,16 @@ export async function runProgram(opts: { stack: string; program: string; project
     try {
         outputs = await pulumi.runtime.runInPulumiStack(async () => {
             // As @pulumi/pulumi/cmd/run does: a default export wins, and a function is called.
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
-            let exported = require(programFile);
-            if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = exported.default;
-            return exported instanceof Function ? await exported() : exported;
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path at run time, as the CLI loads it
+            let exported = require(programFile) as unknown;
+            if (exported && Object.getOwnPropertyDescriptor(exported, "default") !== undefined) exported = (exported as { default: unknown }).default;
+            return (exported instanceof Function ? await (exported as () => unknown)() : exported) as Record<string, unknown>;
         });
         // Rejections are reported after the microtask queue drains, and a failed registration can
         // reject further outputs a few turns later: wait until the RPC queue is drained and the
         // event loop has turned twice in a row with nothing new.
         for (let quiet = 0, seen = -1; quiet < 2; ) {
-            await runtimeSettings.waitForRPCs();
+            await waitForRPCs();
             await new Promise((resolve) => setTimeout(resolve, 0));
             quiet = failures.size === seen ? quiet + 1 : 0;
             seen = failures.size;
@@ -260,7 +266,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         collecting--;
     }
     if (failures.size > 0) {
-        const details = [...failures.values()].map((e) => (e instanceof Error ? e.stack ?? e.message : String(e)));
+        const details = [...failures.values()].map(describeError);
         throw new ProgramError(`the program failed during preview:\n${details.join("\n")}`);
     }
 
@@ -271,7 +277,7 @@ export async function runProgram(opts: { stack: string; program: string; project
         resources: toPlanResources(registrations, project, opts.stack, config),
         // Sorted by name, as the CLI lists outputs (and independent of the module loader's order).
         outputs: Object.fromEntries(
-            Object.entries(JSON.parse(JSON.stringify(outputs ?? {}, (_k, v) => (v instanceof pulumi.Resource ? undefined : v)))).sort(([a], [b]) =>
+            Object.entries(JSON.parse(JSON.stringify(outputs ?? {}, (_k, v: unknown) => (v instanceof pulumi.Resource ? undefined : v))) as Record<string, unknown>).sort(([a], [b]) =>
                 a < b ? -1 : a > b ? 1 : 0,
             ),
         ),
@@ -307,14 +313,14 @@ function toPlanResources(regs: Registration[], project: string, stack: string, c
     const resources: PlanResource[] = [];
     for (const r of regs) {
         if (!r.urn) continue; // its registration failed; the program run reports that error
-        const outputs = toAnalyzerValue(r.outputs ?? {}, idOf) as Record<string, any>;
+        const outputs = toAnalyzerValue(r.outputs ?? {}, idOf) as Record<string, unknown>;
         // Bridged (Terraform-based) providers such as aws report the id among the outputs too.
         if (r.custom && r.id && packageOf(r.type) === "aws" && outputs.id === undefined) outputs.id = r.id;
         const resource: PlanResource = {
             urn: r.urn,
             type: r.type,
             name: r.name,
-            props: toAnalyzerValue(r.inputs, idOf) as Record<string, any>,
+            props: toAnalyzerValue(r.inputs, idOf) as Record<string, unknown>,
             outputs,
             dependencies: r.dependencies,
             propertyDependencies: r.propertyDependencies,

@@ -19,14 +19,14 @@ export function loadStackConfig(stack: string, projectDir: string = path.join(__
             .filter((s): s is string => !!s);
         throw new Error(`no stack "${stack}": ${file} does not exist (stacks here: ${known.join(", ") || "none"})`);
     }
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-    const config: Record<string, unknown> = doc.config ?? {};
+    const doc = (YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null) ?? {};
+    const config = doc.config ?? {};
     const projectName = readProjectName(projectDir);
     const flat: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
         // Pulumi lets the project's own namespace be omitted in stack files.
         const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
-        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+        if (value !== null && typeof value === "object" && "secure" in (value)) {
             throw new Error(`${fullKey} is a secret; the offline tools cannot decrypt secrets, pass it another way`);
         }
         flat[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
@@ -34,7 +34,19 @@ export function loadStackConfig(stack: string, projectDir: string = path.join(__
     return flat;
 }
 
-function readProjectName(projectDir: string): string {
-    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"));
+/** The project name from `Pulumi.yaml` in `projectDir`. */
+export function readProjectName(projectDir: string): string {
+    const project = YAML.parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name: string };
     return project.name;
+}
+
+/** Finds the Pulumi project that holds `file`: the nearest folder upwards with a Pulumi.yaml. */
+export function findProjectDir(file: string): string {
+    let dir = path.dirname(path.resolve(file));
+    for (;;) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        const up = path.dirname(dir);
+        if (up === dir) throw new Error(`no Pulumi.yaml in any folder above ${file}: a program must belong to a Pulumi project`);
+        dir = up;
+    }
 }

@@ -2,7 +2,6 @@ import * as assert from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
 import { builtinModules } from "module";
-import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { LAMBDA_RUNTIME, bundleHandler } from "../../lambda/bundle";
@@ -60,10 +59,10 @@ describe("lambda bundle: self-contained, deterministic, deployable as index.hand
             cwd: dir,
             env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_PATH: "", ...sdkEnv(fake.url), ENDPOINT_NAME: "dog-breeds" },
         });
-        const last = JSON.parse(stdout.trim().split("\n").at(-1)!);
+        const last = JSON.parse(stdout.trim().split("\n").at(-1)!) as { type: string; response: { statusCode: number; body: string } };
         assert.strictEqual(last.type, "function");
         assert.strictEqual(last.response.statusCode, 200, JSON.stringify(last.response));
-        assert.strictEqual(JSON.parse(last.response.body).predictions.length, 3);
+        assert.strictEqual((JSON.parse(last.response.body) as { predictions: unknown[] }).predictions.length, 3);
         assert.strictEqual(fake.invocations.length, 1);
     });
 });

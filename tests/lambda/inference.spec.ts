@@ -27,7 +27,7 @@ describe("lambda/inference: jittered retries within the deadline", () => {
     function virtualTime(start = 1_000_000) {
         const sleeps: number[] = [];
         let t = start;
-        return { sleeps, now: () => t, sleep: async (ms: number) => void (sleeps.push(ms), (t += ms)) };
+        return { sleeps, now: () => t, sleep: (ms: number) => Promise.resolve(void (sleeps.push(ms), (t += ms))) };
     }
     const call = (opts: { deadlineIn: number; maxAttempts: number; random: () => number; clock: ReturnType<typeof virtualTime> }) =>
         invokeEndpoint({

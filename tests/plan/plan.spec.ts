@@ -4,7 +4,9 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "../../plan/cli";
 import { policies as packPolicies } from "../../policies/pack";
-import { FAILING, FAILING_ASYNC, INSECURE, planJson, runPlan } from "./run-plan";
+import { FAILING, FAILING_ASYNC, INSECURE, planJson, PROBE_PACK, runNpmPlan, runPlan } from "./run-plan";
+
+const CHATTY = path.join("tests", "plan", "fixtures", "data-sources", "chatty.ts");
 
 function tempConfig(content: unknown): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
@@ -225,32 +227,78 @@ describe("offline plan: policy config handling", () => {
         assert.match(run.stderr, /"lambda-runtime-supported": "strict" is not a valid enforcement level/);
     });
 
-    it("refuses a value its configSchema rejects with exit 2, naming policy and key", async () => {
+    it("refuses a value its configSchema rejects with exit 2, naming rule, property and value", async () => {
         const run = await runPlan(["--stack", "dev", "--program", INSECURE, "--policy-config", tempConfig({ "lambda-reserved-concurrency": { maxReservedConcurrency: "ten" } })]);
         assert.strictEqual(run.code, 2);
-        assert.match(run.stderr, /lambda-reserved-concurrency: maxReservedConcurrency: Invalid type. Expected: integer, given: string/);
+        assert.match(run.stderr, /rule "lambda-reserved-concurrency": maxReservedConcurrency: must be integer \(got "ten"\)/);
+        assert.strictEqual(run.stdout, "");
+    });
+
+    it("refuses a typo in a rule's property or in a rule's name with exit 2, naming both and the closest", async () => {
+        const dev = JSON.parse(fs.readFileSync(path.join("policies", "config", "dev.json"), "utf8"));
+        const typoProperty = { ...dev, "lambda-reserved-concurrency": { maxReservedConcurency: 5 } };
+        const property = await runPlan(["--stack", "dev", "--policy-config", tempConfig(typoProperty)]);
+        assert.strictEqual(property.code, 2, property.stderr);
+        assert.match(property.stderr, /rule "lambda-reserved-concurrency": "maxReservedConcurency" is not a property of this rule \(did you mean "maxReservedConcurrency"\?\)/);
+        const typoName = { ...dev, "lambda-reserved-concurency": "mandatory" };
+        const name = await runPlan(["--stack", "dev", "--policy-config", tempConfig(typoName)]);
+        assert.strictEqual(name.code, 2, name.stderr);
+        assert.match(name.stderr, /"lambda-reserved-concurency" is not a rule of mlops-guardrails \(did you mean "lambda-reserved-concurrency"\?\)/);
+        assert.doesNotMatch(name.stderr, /\n\s+at /, "no stack trace");
     });
 });
 
 describe("offline plan: exit codes for usage and run errors", () => {
     it("parses flags, with = or a separate value", () => {
-        assert.deepStrictEqual(parseArgs(["--stack", "dev", "--program=x.ts", "--markdown"]), { stack: "dev", program: "x.ts", policyConfig: undefined, format: "markdown" });
-        assert.deepStrictEqual(parseArgs(["--stack=prod", "--policy-config", "c.json", "--json"]), { stack: "prod", program: undefined, policyConfig: "c.json", format: "json" });
+        assert.deepStrictEqual(parseArgs(["--stack", "dev", "--program=x.ts", "--markdown"]), {
+            stack: "dev", program: "x.ts", policyPack: undefined, policyConfig: undefined, datasetManifest: undefined, format: "markdown", help: false,
+        });
+        assert.deepStrictEqual(parseArgs(["-s", "prod", "--policy-pack", "p", "--policy-config", "c.json", "--json", "--dataset-manifest", "m.json"]), {
+            stack: "prod", program: undefined, policyPack: "p", policyConfig: "c.json", datasetManifest: "m.json", format: "json", help: false,
+        });
     });
 
     it("rejects bad command lines naming the problem", () => {
         const bad = (argv: string[], message: RegExp) => assert.throws(() => parseArgs(argv), message);
         bad([], /--stack is required/);
-        bad(["--stack"], /--stack needs a value/);
-        bad(["--stack", "dev", "--verbose"], /unknown argument "--verbose"/);
+        bad(["--stack"], /^UsageError: --stack needs a value$/);
+        bad(["--stack", "dev", "--verbose"], /^UsageError: unknown option --verbose$/);
+        bad(["--stack", "dev", "extra"], /unexpected argument "extra"/);
         bad(["--stack", "dev", "--json", "--markdown"], /--json and --markdown exclude each other/);
+    });
+
+    it("prints the usage on stdout and exits 0 for --help", async () => {
+        const run = await runPlan(["--help"]);
+        assert.strictEqual(run.code, 0);
+        assert.match(run.stdout, /^usage: npm run -s plan -- --stack <name>/);
     });
 
     it("exits 2 with the usage line when --stack is missing", async () => {
         const run = await runPlan([]);
         assert.strictEqual(run.code, 2);
-        assert.match(run.stderr, /error: --stack is required\nusage: npm run plan -- --stack <name>/);
+        assert.match(run.stderr, /error: --stack is required\nusage: npm run -s plan -- --stack <name>/);
         assert.strictEqual(run.stdout, "");
+    });
+
+    it("exits 2 for a --policy-pack folder that is no policy pack", async () => {
+        const run = await runPlan(["--stack", "dev", "--program", INSECURE, "--policy-pack", "tests"]);
+        assert.strictEqual(run.code, 2);
+        assert.match(run.stderr, /policy pack tests has no PulumiPolicy.yaml/);
+    });
+
+    it("exits 3, naming the pack and its error, when the policy pack cannot start", async () => {
+        const run = await runPlan(["--stack", "dev", "--program", INSECURE, "--policy-pack", path.join("tests", "plan", "fixtures", "broken-pack"), "--policy-config", tempConfig({})]);
+        assert.strictEqual(run.code, 3, run.stderr);
+        assert.match(run.stderr, /the policy pack in .*broken-pack exited \(code \d+\) before serving:[\s\S]*the broken pack refuses to load/);
+        assert.strictEqual(run.stdout, "");
+    });
+
+    it("evaluates another pack given with --policy-pack and its --policy-config", async () => {
+        const { code, report } = await planJson(["--stack", "dev", "--program", INSECURE, "--policy-pack", PROBE_PACK, "--policy-config", tempConfig({ "notebook-root-access-disabled": "mandatory" })]);
+        assert.strictEqual(report.policyPack.name, "probe");
+        assert.strictEqual(report.policyPack.version, "1.2.3");
+        assert.ok(report.violations.some((v: V) => v.policyName === "notebook-root-access-disabled" && v.enforcementLevel === "mandatory" && v.resourceName === "notebook"));
+        assert.strictEqual(code, 1);
     });
 
     it("exits 2 for a stack without a Pulumi.<stack>.yaml, listing the stacks there", async () => {
@@ -275,8 +323,35 @@ describe("offline plan: exit codes for usage and run errors", () => {
         const run = await runPlan(["--stack", "dev", "--program", FAILING_ASYNC, "--json"]);
         assert.strictEqual(run.code, 3);
         assert.strictEqual(run.stdout, "");
-        assert.match(run.stderr, /the program failed during preview:\nError: error serializing property "vpcId": no default VPC in this account \(lookup failed\)/);
+        assert.match(run.stderr, /the program failed during preview:\nerror serializing property "vpcId": no default VPC in this account \(lookup failed\)\n {4}at tests\/fixtures\/failing\/async.ts:\d+:\d+\n$/);
+        assert.doesNotMatch(run.stderr, /node_modules/, "no JavaScript stack");
         assert.strictEqual(run.stderr.match(/no default VPC/g)!.length, 1, run.stderr);
+    });
+});
+
+describe("offline plan: stdout carries only the document", () => {
+    it("npm run -s plan -- --stack dev --json: stdout parses as the report, diagnostics are on stderr", async () => {
+        const run = await runNpmPlan(["--stack", "dev", "--json"]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        const report = JSON.parse(run.stdout);
+        assert.strictEqual(report.stack, "dev");
+        assert.strictEqual(report.summary.passed, true);
+    });
+
+    it("npm run -s plan -- --markdown: stdout is the comment alone, even when the program prints", async () => {
+        const run = await runNpmPlan(["--stack", "dev", "--program", CHATTY, "--policy-pack", PROBE_PACK, "--policy-config", tempConfig({ all: "disabled" }), "--markdown"]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.match(run.stdout, /^### ✅ Offline plan: stack `dev`\n/);
+        assert.doesNotMatch(run.stdout, /chatty program/);
+        assert.match(run.stderr, /a chatty program says hello on stdout/);
+        assert.match(run.stderr, /a chatty program warns on stderr/);
+    });
+
+    it("--json: a program that prints on stdout does not break the document", async () => {
+        const run = await runPlan(["--stack", "dev", "--program", CHATTY, "--policy-pack", PROBE_PACK, "--policy-config", tempConfig({ all: "disabled" }), "--json"]);
+        assert.strictEqual(run.code, 0, run.stderr);
+        assert.strictEqual(JSON.parse(run.stdout).project, "mlops-data-sources");
+        assert.match(run.stderr, /a chatty program says hello on stdout/);
     });
 });
 

@@ -1,5 +1,5 @@
-// Runs the offline plan the way `npm run plan` does (ts-node --transpile-only plan/cli.ts), in a
-// child process: every plan needs a fresh Pulumi runtime, and the exit code is part of the contract.
+// Runs the offline plan the way a user does, in a child process: every plan needs a fresh Pulumi
+// runtime, and the exit code and what goes to stdout and stderr are part of the contract.
 import { spawn } from "child_process";
 import * as path from "path";
 
@@ -7,6 +7,8 @@ export const REPO = path.resolve(__dirname, "..", "..");
 export const INSECURE = path.join("tests", "fixtures", "insecure", "index.ts");
 export const FAILING = path.join("tests", "fixtures", "failing", "index.ts");
 export const FAILING_ASYNC = path.join("tests", "fixtures", "failing", "async.ts");
+export const DATA_SOURCES = path.join("tests", "plan", "fixtures", "data-sources", "index.ts");
+export const PROBE_PACK = path.join("tests", "plan", "fixtures", "probe-pack");
 
 export interface PlanRun {
     code: number | null;
@@ -14,10 +16,9 @@ export interface PlanRun {
     stderr: string;
 }
 
-export function runPlan(args: string[], env: Record<string, string> = {}): Promise<PlanRun> {
-    const tsNode = require.resolve("ts-node/dist/bin.js");
+function run(command: string, args: string[], env: Record<string, string>): Promise<PlanRun> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [tsNode, "--transpile-only", "plan/cli.ts", ...args], { cwd: REPO, env: { ...process.env, ...env } });
+        const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -25,6 +26,16 @@ export function runPlan(args: string[], env: Record<string, string> = {}): Promi
         child.on("error", reject);
         child.on("close", (code) => resolve({ code, stdout, stderr }));
     });
+}
+
+/** The package's `mlops-plan` command (its `bin`), as `npx mlops-plan` runs it. */
+export function runPlan(args: string[], env: Record<string, string> = {}): Promise<PlanRun> {
+    return run(process.execPath, [path.join(REPO, "plan", "main.js"), ...args], env);
+}
+
+/** `npm run -s plan -- <args>`, the command the docs give. */
+export function runNpmPlan(args: string[], env: Record<string, string> = {}): Promise<PlanRun> {
+    return run("npm", ["run", "-s", "plan", "--", ...args], env);
 }
 
 /** Runs the plan with --json and parses its report; fails with stderr when the output is not JSON. */

@@ -1,5 +1,4 @@
-// The pull-request workflows are part of the product: these tests pin what they must do (issue 3,
-// point 5) so an edit that drops a check, a stack or a permission fails here, not silently in CI.
+// The pull-request workflows are part of the product: these tests pin what they must do, so an edit that drops a check, a stack or a permission fails here, not silently in CI.
 
 import * as assert from "assert";
 import * as fs from "fs";
@@ -40,6 +39,17 @@ describe("workflow pull-request.yml: tests and the offline plan on every pull re
         const comment = job.steps.find((s: any) => String(s.uses).startsWith("actions/github-script@"));
         assert.match(comment.with.script, /createComment/);
         assert.match(comment.with.script, /readFileSync\("plan.md"/);
+    });
+
+    it("puts the cost of the change beside each stack's plan: the base branch's estimate, this one's, the difference", () => {
+        const base = job.steps.find((s: any) => String(s.uses).startsWith("actions/checkout@") && s.with?.path);
+        assert.ok(base, "no checkout of the base branch");
+        assert.strictEqual(base.with.ref, "${{ github.event.pull_request.base.sha }}");
+        const plan = runs.find((r) => /npm run --silent plan -- --stack "\$stack" --markdown/.test(r)) ?? "";
+        assert.match(plan, new RegExp(`cd ${base.with.path.replace(".", "\\.")} && npm run --silent plan -- --stack "\\$stack" --json`));
+        assert.match(plan, /npm run --silent plan:cost-diff -- --base "base-\$stack\.json" --head "head-\$stack\.json" --markdown >> plan\.md/);
+        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { scripts: Record<string, string> };
+        assert.ok(pkg.scripts["plan:cost-diff"], "package.json has no plan:cost-diff script");
     });
 
     it("fails the job when a plan has a mandatory violation or cannot run", () => {

@@ -1,10 +1,16 @@
 // Test harness for the pack's rules: resources as the engine hands them to the analyzer, evaluated
-// with plan/policy-engine.ts (the in-process replica of the Pulumi analyzer server), so the tests
-// exercise the same enforcement-level, config-default and not-applicable behaviour as the CLI.
+// by the pack itself, served by @pulumi/policy's own analyzer in its own process and driven as the
+// offline plan drives it (plan/policy-pack.ts, plan/policy-engine.ts). The pack starts once per
+// mocha process; each check configures it (the policy under test at its level and config, every
+// other policy disabled) and analyzes the given resources, so the tests see exactly the
+// enforcement-level, config-default, not-applicable and message behaviour of a real preview.
 
 import * as assert from "assert";
+import * as path from "path";
 import { policies } from "../../policies/pack";
-import { evaluatePack as evaluateWithEngine, EvaluationResult, PlanResource, PolicyPackConfig, Violation } from "../../plan/policy-engine";
+import { analyzeWithConfig, EvaluationResult, PlanResource, PolicyPackConfig, Violation } from "../../plan/policy-engine";
+import { resolvePolicyPackConfig } from "../../plan/policy-config";
+import { PolicyPackProcess } from "../../plan/policy-pack";
 
 export type { PlanResource, Violation } from "../../plan/policy-engine";
 
@@ -16,7 +22,7 @@ export function urnOf(type: string, name: string): string {
 }
 
 /** A resource with the given inputs/outputs; `deps` are property dependencies (prop -> resources). */
-export function res(type: string, name: string, props: Record<string, any>, deps: Record<string, PlanResource[]> = {}): PlanResource {
+export function res(type: string, name: string, props: Record<string, unknown>, deps: Record<string, PlanResource[]> = {}): PlanResource {
     const propertyDependencies: Record<string, string[]> = {};
     for (const [k, list] of Object.entries(deps)) propertyDependencies[k] = list.map((r) => r.urn);
     const dependencies = [...new Set(Object.values(propertyDependencies).flat())];
@@ -29,29 +35,69 @@ export function policyNamed(name: string) {
     return p;
 }
 
+let launched: Promise<PolicyPackProcess> | undefined;
+
+/** The pack, started on first use and stopped when the process exits. */
+function servedPack(): Promise<PolicyPackProcess> {
+    launched ??= PolicyPackProcess.launch({
+        packDir: path.join(__dirname, "..", "..", "policies"),
+        stack: { stack: "test", project: "mlops", dryRun: true },
+    });
+    return launched;
+}
+
+// The pack holds one configuration at a time: evaluations run one after the other.
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = queue.then(work);
+    queue = result.catch(() => undefined);
+    return result;
+}
+
+/**
+ * Evaluates the named policies of the pack (every other one disabled) on `resources`, with
+ * `config` as a `--policy-pack-config` file would hold it. The configuration is resolved against
+ * the whole pack as the CLI resolves it (typos are forwarded to the pack, not refused first as the
+ * plan refuses them, so that the rules' own refusal is what the tests see).
+ */
+export function evaluatePack(
+    selected: readonly { name: string }[],
+    resources: PlanResource[],
+    config?: unknown,
+    expect: { packName?: string; packVersion?: string } = {},
+): Promise<EvaluationResult> {
+    return exclusive(async () => {
+        const pack = await servedPack();
+        if (expect.packName !== undefined) assert.strictEqual(pack.info.name, expect.packName, "the served pack's name");
+        if (expect.packVersion !== undefined) assert.strictEqual(pack.info.version, expect.packVersion, "the served pack's version");
+        const names = new Set(selected.map((p) => p.name));
+        for (const name of names) {
+            if (!pack.info.policies.some((p) => p.name === name)) throw new Error(`no policy named ${name} in the pack`);
+        }
+        // Exactly what the CLI sends: a typo reaches the pack, whose rules refuse it themselves.
+        const resolved = resolvePolicyPackConfig(pack.info, config, { typos: "forward" });
+        const configure = new Map(resolved.policies);
+        for (const p of pack.info.policies) {
+            if (!names.has(p.name)) configure.set(p.name, { ...configure.get(p.name)!, enforcementLevel: "disabled" });
+        }
+        return { ...(await analyzeWithConfig(pack, resources, configure)), config: resolved };
+    });
+}
+
 /**
  * Runs ONE policy of the pack on `resources` with the optional per-policy config (the object the
  * stack's JSON file would hold under the policy's name). Returns its violations.
  */
 export async function check(policyName: string, resources: PlanResource[], config?: Record<string, unknown> | string): Promise<Violation[]> {
-    const packConfig: PolicyPackConfig | undefined = config === undefined ? undefined : ({ [policyName]: config } as PolicyPackConfig);
-    const result = await evaluateWithEngine([policyNamed(policyName)], resources, packConfig, { packName: "mlops-guardrails", packVersion: "0.1.0" });
+    const packConfig = config === undefined ? undefined : ({ [policyName]: config } as PolicyPackConfig);
+    const result = await evaluatePack([{ name: policyName }], resources, packConfig);
     return result.violations.filter((v) => v.policyName === policyName);
 }
 
 /** Same as `check` but also returns the not-applicable reasons. */
 export async function checkFull(policyName: string, resources: PlanResource[], config?: Record<string, unknown>) {
     const packConfig = config === undefined ? undefined : ({ [policyName]: config } as PolicyPackConfig);
-    return evaluateWithEngine([policyNamed(policyName)], resources, packConfig);
-}
-
-/**
- * Evaluates the named policies of the pack (pass `policies` for all of them) on `resources`, with
- * `config` as a `--policy-pack-config` file would hold it.
- */
-export function evaluatePack(selected: readonly { name: string }[], resources: PlanResource[], config?: PolicyPackConfig): Promise<EvaluationResult> {
-    const names = new Set(selected.map((p) => p.name));
-    return evaluateWithEngine(policies.filter((p) => names.has(p.name)), resources, config, { packName: "mlops-guardrails", packVersion: "0.1.0" });
+    return evaluatePack([{ name: policyName }], resources, packConfig);
 }
 
 export function assertNone(violations: Violation[]): void {

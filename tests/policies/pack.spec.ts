@@ -5,9 +5,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { packName, policies } from "../../policies/pack";
-import { evaluatePack, type PolicyPackConfig } from "../../plan/policy-engine";
+import type { PolicyPackConfig } from "../../plan/policy-engine";
 import { resolveConfig } from "../../policies/lib/rule";
-import { check, res } from "./helpers";
+import { check, evaluatePack, res } from "./helpers";
 
 const POLICIES_DIR = path.join(__dirname, "..", "..", "policies");
 const readJson = <T>(f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8")) as T;

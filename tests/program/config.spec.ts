@@ -15,7 +15,7 @@ function problemsOf(parse: () => unknown): string[] {
         return [];
     } catch (e) {
         assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return (e as ConfigError).problems;
+        return (e).problems;
     }
 }
 
@@ -36,8 +36,8 @@ describe("stack configuration", () => {
         assert.deepStrictEqual((c.tuning as Record<string, unknown>).learningRate, { min: 0.001, max: 0.1 });
         assert.deepStrictEqual((c.tuning as Record<string, unknown>).batchSizes, [32, 64, 128, 256, 512]);
         assert.deepStrictEqual(c.training.runs, [
-            { name: "single", instanceType: "ml.m5.xlarge", instanceCount: 1 },
-            { name: "multi", instanceType: "ml.m5.xlarge", instanceCount: 3 },
+            { enabled: true, name: "single", instanceType: "ml.m5.xlarge", instanceCount: 1 },
+            { enabled: true, name: "multi", instanceType: "ml.m5.xlarge", instanceCount: 3 },
         ]);
         assert.deepStrictEqual(c.endpoint.variant, {
             kind: "instance", instanceType: "ml.m5.large", minInstances: 1, maxInstances: 4,
@@ -110,8 +110,16 @@ describe("stack configuration", () => {
                 "mlops:lambda.provisionedConcurrency must be <= lambda.reservedConcurrency (got 3 > 2)"],
             ["a log retention CloudWatch does not offer", { lambda: { logRetentionDays: 31 } },
                 "mlops:lambda.logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 31)"],
-            ["CORS open to everyone", { lambda: { corsAllowOrigin: "*" } },
-                `mlops:lambda.corsAllowOrigin must be one https origin like https://app.example.com ('*' is refused: CORS must name who may call) (got "*")`],
+            ["CORS open to everyone", { lambda: { url: { enabled: true, allowOrigins: ["*"] } } },
+                `mlops:lambda.url.allowOrigins[0] must be an https origin like https://app.example.com ('*' is refused: CORS must name who may call) (got "*")`],
+            ["CORS origins without a front door", { lambda: { url: { allowOrigins: ["https://app.example.com"] } } },
+                `mlops:lambda.url.allowOrigins has no effect unless lambda.url.enabled is true: there is no URL to call (got ["https://app.example.com"])`],
+            ["CORS credentials for no named origin", { lambda: { url: { enabled: true, allowCredentials: true } } },
+                "mlops:lambda.url.allowCredentials needs at least one origin in lambda.url.allowOrigins: credentials are only ever allowed for named origins"],
+            ["the former one-origin CORS key", { lambda: { corsAllowOrigin: "https://app.example.com" } },
+                "mlops:lambda.corsAllowOrigin is not a known setting (known here: enabled, memoryMb, timeoutSeconds, reservedConcurrency, provisionedConcurrency, logRetentionDays, url, allowHttpUrls, xrayTracing)"],
+            ["an accuracy bar above 1", { endpoint: { minTestAccuracy: 80 } }, "mlops:endpoint.minTestAccuracy must be a number from 0 to 1 (got 80)"],
+            ["progress lines less often than hourly", { tuning: { progressMinutes: 90 } }, "mlops:tuning.progressMinutes must be a whole number from 1 to 60 (got 90)"],
             ["a notebook without internet and without a subnet", { notebook: { directInternetAccess: false } },
                 "mlops:notebook.subnetId and mlops:notebook.vpcId are required when notebook.directInternetAccess is false (a notebook without direct internet lives in a VPC subnet)"],
             ["a malformed subnet id", { notebook: { vpcId: "vpc-0123456789abcdef0", subnetId: "subnet-xyz" } },
@@ -263,7 +271,7 @@ describe("stack configuration", () => {
             error = e;
         }
         assert.ok(pulumi.RunError.isInstance(error), "pulumi preview prints a RunError's message alone");
-        assert.strictEqual((error as Error).message, [
+        assert.strictEqual((error).message, [
             "invalid configuration of stack dev (4 problems):",
             "  - mlops:tuning.batchSizes must be a non-empty list of distinct values, each a whole number from 1 to 4096 (got [])",
             "  - mlops:endpoint.maxInstance is not a known setting; did you mean mlops:endpoint.maxInstances?",

@@ -65,7 +65,7 @@ describe("least privilege", () => {
                 expected.push({ action: "xray:PutTraceSegments", resource: "*" }, { action: "xray:PutTelemetryRecords", resource: "*" });
             }
             assert.deepStrictEqual(allowed(statements), expected);
-            assert.match(endpointArn, /^arn:aws:sagemaker:us-east-1:123456789012:endpoint\/mlops-\w+-endpoint$/);
+            assert.match(endpointArn as string, /^arn:aws:sagemaker:us-east-1:123456789012:endpoint\/mlops-\w+-endpoint$/);
             assert.ok(statements.every(s => !s.Condition), "no condition needed, the resources are exact");
             assert.deepStrictEqual(trustOf(role).map(t => t.Principal), [{ Service: "lambda.amazonaws.com" }]);
         });

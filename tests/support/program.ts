@@ -7,6 +7,8 @@ import { ProgramRun, runProgram } from "../../plan/run-program";
 
 export const PROJECT_DIR = path.join(__dirname, "..", "..");
 const PROGRAM = path.join(PROJECT_DIR, "index.ts");
+/** The offline plan's sample manifest: a small dataset in the dogImages layout. */
+export const SAMPLE_MANIFEST = fs.readFileSync(path.join(PROJECT_DIR, "plan", "sample-dataset-manifest.json"), "utf8");
 
 type Overrides = Record<string, unknown>;
 
@@ -25,19 +27,30 @@ function merge(base: unknown, over: unknown): unknown {
     return out;
 }
 
+export interface StackRunOptions {
+    /**
+     * The dataset manifest's text in the stack's bucket (default: the sample manifest, so that the
+     * stack trains and serves); `null`: no dataset uploaded yet, as on a new stack.
+     */
+    datasetManifest?: string | null;
+    /** Keys under the dataset prefix without a manifest: an upload under way or cut off. */
+    datasetKeys?: string[];
+}
+
 /**
  * Runs index.ts under the mocks for a stack, optionally with config overrides merged into the
  * stack's file (keys as in the file: `mlops:endpoint`), exactly as the offline plan runs it.
  */
-export async function runStack(stack: "dev" | "prod", overrides: Overrides = {}): Promise<ProgramRun> {
-    const base = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8"));
+export async function runStack(stack: "dev" | "prod", overrides: Overrides = {}, options: StackRunOptions = {}): Promise<ProgramRun> {
+    const datasetManifest = options.datasetManifest === null ? undefined : options.datasetManifest ?? SAMPLE_MANIFEST;
+    const base = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-stack-"));
     try {
         fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.stringify({ config: merge(base.config, overrides) }));
         // The program registers resources when it is loaded: load it afresh for every run.
         delete require.cache[require.resolve(PROGRAM)];
-        return await runProgram({ stack, program: PROGRAM, projectDir: dir });
+        return await runProgram({ stack, program: PROGRAM, projectDir: dir, datasetManifest, datasetKeys: options.datasetKeys });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -56,7 +69,7 @@ export function one(run: ProgramRun, type: string, nameIncludes = ""): PlanResou
 }
 
 /** The outputs the mocks gave a resource (ids, ARNs, names) merged over its inputs. */
-export function outputsOf(r: PlanResource): Record<string, any> {
+export function outputsOf(r: PlanResource): Record<string, unknown> {
     return { ...r.props, ...(r.outputs ?? {}) };
 }
 

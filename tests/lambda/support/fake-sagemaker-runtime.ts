@@ -108,7 +108,7 @@ export async function startFakeSageMakerRuntime(options: { endpoints?: string[];
             const route = /^\/endpoints\/([^/?]+)\/invocations$/.exec((req.url ?? "").split("?")[0]);
             if (req.method !== "POST" || !route) return sendError(res, 404, "UnknownOperationException", { message: "Unknown operation" });
             const endpointName = decodeURIComponent(route[1]);
-            const header = (n: string) => (typeof req.headers[n] === "string" ? (req.headers[n] as string) : undefined);
+            const header = (n: string) => (typeof req.headers[n] === "string" ? (req.headers[n]) : undefined);
             const invocation: Invocation = {
                 endpointName,
                 contentType: header("content-type"),
@@ -194,7 +194,7 @@ export async function startFakeSageMakerRuntime(options: { endpoints?: string[];
 
 if (require.main === module) {
     const port = Number(process.argv[2] ?? 0);
-    startFakeSageMakerRuntime({ port }).then((fake) => {
+    void startFakeSageMakerRuntime({ port }).then((fake) => {
         process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`);
         process.on("SIGTERM", () => void fake.close().then(() => process.exit(0)));
     });

@@ -147,7 +147,7 @@ async function startStuckListener(): Promise<{ port: number; stop: () => void }>
         stdio: ["ignore", "pipe", "inherit"],
     });
     const port = await new Promise<number>((resolve, reject) => {
-        child.stdout!.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
+        child.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim())));
         child.once("error", reject);
     });
     const filler = await new Promise<net.Socket>((resolve, reject) => {
@@ -228,20 +228,20 @@ async function main(): Promise<void> {
     for (const s of SSRF_CASES) {
         let lookups = 0;
         const seen: Record<string, number> = {};
-        const resolve = async (host: string): Promise<ResolvedAddress[]> => {
+        const resolve = (host: string): Promise<ResolvedAddress[]> => {
             lookups++;
             const answers = s.dns?.[host];
-            if (!answers) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+            if (!answers) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" }));
             const n = seen[host] ?? 0;
             seen[host] = n + 1;
-            return answers[Math.min(n, answers.length - 1)].map((address) => ({ address, family: net.isIP(address) }));
+            return Promise.resolve(answers[Math.min(n, answers.length - 1)].map((address) => ({ address, family: net.isIP(address) })));
         };
         const logs: string[] = [];
         const handler = createHandler({ env: configs[s.config], resolve, log: (l) => logs.push(l) });
         const context: InvocationContext | undefined = s.remainingMs ? { getRemainingTimeInMillis: () => s.remainingMs! } : undefined;
         const res = await handler({ url: port(s.url) }, context);
-        const body = JSON.parse(res.body);
-        results.push({ name: s.name, expected: s.expected, status: res.statusCode, code: body.error?.code, message: body.error?.message, lookups, log: JSON.parse(logs[0]) });
+        const body = JSON.parse(res.body) as { error?: { code?: string; message?: string } };
+        results.push({ name: s.name, expected: s.expected, status: res.statusCode, code: body.error?.code, message: body.error?.message, lookups, log: JSON.parse(logs[0]) as Record<string, unknown> });
     }
 
     await new Promise((r) => setTimeout(r, 200));
