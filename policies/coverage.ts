@@ -29,7 +29,7 @@ export interface NotCovered {
 const S3_ACCESS_LOGS: NotCovered = {
     verdict: "conflicts",
     reason:
-        "prod requires SSE-KMS on every bucket (s3-bucket-encryption requireKms) and S3 delivers server access logs only to a bucket encrypted with SSE-S3; object access is recorded by the account's CloudTrail S3 data events, outside the stack, instead of a second, differently encrypted bucket.",
+        "prod requires SSE-KMS on every bucket (s3-bucket-encryption requireKms) and S3 delivers server access logs only to a target bucket encrypted with SSE-S3; the design leaves the record of object access to CloudTrail S3 data events, an account-level trail outside the stack, instead of a second, differently encrypted bucket.",
 };
 const S3_OBJECT_LOCK: NotCovered = {
     verdict: "conflicts",
@@ -55,7 +55,7 @@ const EBS_OPTIMIZED: NotCovered = {
 };
 const LAMBDA_DLQ: NotCovered = {
     verdict: "conflicts",
-    reason: "the function is invoked synchronously (its URL or a direct Invoke), where a failure returns to the caller; a dead-letter queue or failure destination only receives events of asynchronous invocations, which the pipeline never makes.",
+    reason: "the function is invoked synchronously (a direct Invoke, an API Gateway or function URL integration), where a failure returns to the caller; a dead-letter queue or failure destination only receives events of asynchronous invocations, which the pipeline never makes.",
 };
 const LAMBDA_IN_VPC: NotCovered = {
     verdict: "conflicts",
