@@ -19,6 +19,8 @@ const props = {
     skipped: undefined,
     empty: "",
     unicode: "données ✓ 数据",
+    long: `${"é✓".repeat(200)}${"x".repeat(5000)}`,
+    [`a key long enough to be written as bytes: ${"k".repeat(80)}`]: 1,
     list: [1, "two", null, undefined, { three: [3] }, []],
     nested: { a: { b: { c: "deep" } }, e: {} },
     unknown: UNKNOWN,
