@@ -27,7 +27,7 @@ const props = {
     asset: { "4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", text: "x" },
 };
 /** What the SDK would send: JSON semantics (undefined dropped from objects, null in arrays). */
-const asJson = JSON.parse(JSON.stringify(props));
+const asJson = JSON.parse(JSON.stringify(props)) as Parameters<typeof Struct.fromJavaScript>[0];
 
 describe("plan: the Analyzer wire format (analyzer-wire.ts) against the generated stubs", () => {
     it("encodes properties as the same google.protobuf.Struct the generated code reads", () => {
