@@ -12,9 +12,13 @@ import * as path from "path";
 
 const REPO = path.resolve(__dirname, "..");
 
+/** The whole pipeline is planned (jobs included), as pull requests plan it. */
+const SAMPLE_MANIFEST = "plan/sample-dataset-manifest.json";
+
 /** Runs the program under the mocks as the plan does, without the pack: the plan's own process, alone. */
 const PROGRAM_ALONE = (stack: string) => `require("module").enableCompileCache?.(); require("./plan/typescript-loader").registerFastTypeScript();
-require("./plan/run-program.ts").runProgram({ stack: ${JSON.stringify(stack)}, program: "index.ts" }).then(() => process.exit(0));`;
+const datasetManifest = require("fs").readFileSync(${JSON.stringify(SAMPLE_MANIFEST)}, "utf8");
+require("./plan/run-program.ts").runProgram({ stack: ${JSON.stringify(stack)}, program: "index.ts", datasetManifest }).then(() => process.exit(0));`;
 
 /** Starts the pack as the plan does and exits once it serves: the plan's other process, alone. */
 const PACK_ALONE = `require("./plan/typescript-loader").registerFastTypeScript();
@@ -71,8 +75,8 @@ function main(): void {
             ms: [],
         },
         {
-            label: `offline plan: npm run -s plan -- --stack ${stack} --json`,
-            command: [node, "plan/main.js", "--stack", stack, "--json"],
+            label: `offline plan: npm run -s plan -- --stack ${stack} --json (sample dataset)`,
+            command: [node, "plan/main.js", "--stack", stack, "--dataset-manifest", SAMPLE_MANIFEST, "--json"],
             ms: [],
         },
         {

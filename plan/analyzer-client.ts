@@ -182,6 +182,16 @@ export function providerUrn(ref: string): string {
     return parts.length > 4 ? parts.slice(0, 4).join("::") : ref;
 }
 
+/** The type a URN names (the last of its qualified type chain). */
+function urnType(urn: string): string {
+    return (urn.split("::")[2] ?? "").split("$").pop() ?? "";
+}
+
+/** The name a URN names. */
+function urnName(urn: string): string {
+    return urn.split("::").slice(3).join("::");
+}
+
 function resourceOptions(r: PlanResource): analyzerPb.AnalyzerResourceOptions {
     const o = r.opts ?? {};
     const opts = new analyzerPb.AnalyzerResourceOptions();
@@ -221,8 +231,9 @@ class ProviderMarshaller {
         const urn = providerUrn(r.provider);
         let provider = this.cache.get(urn);
         if (!provider) {
-            const p = this.index.get(urn);
-            if (!p) throw new Error(`${r.urn} names provider ${r.provider}, which is not among the resources`);
+            // A provider outside the analyzed set (a test analyzing one resource of a stack) is
+            // known by its URN alone: its type and name, no inputs.
+            const p = this.index.get(urn) ?? { urn, type: urnType(urn), name: urnName(urn), props: {} };
             provider = new analyzerPb.AnalyzerProviderResource();
             provider.setType(p.type);
             provider.setUrn(p.urn);

@@ -65,11 +65,20 @@ function writeValue(box: Box, w: BinaryWriter): void {
     if (v === null || v === undefined || (typeof v === "number" && !Number.isFinite(v))) w.writeEnum(1, 0);
     else if (typeof v === "number") w.writeDouble(2, v);
     else if (typeof v === "bigint") w.writeDouble(2, Number(v));
-    else if (typeof v === "string") w.writeString(3, v);
+    else if (typeof v === "string") writeString(w, 3, v);
     else if (typeof v === "boolean") w.writeBool(4, v);
     else if (Array.isArray(v)) w.writeMessage(6, v, writeList);
     else if (typeof v === "object") w.writeMessage(5, v, writeStruct);
     else w.writeEnum(1, 0);
+}
+
+/**
+ * A string field. Long strings (a Lambda's bundled code is half a megabyte) are encoded to UTF-8 by
+ * Buffer, natively, and written as the length-delimited bytes a string field is on the wire.
+ */
+function writeString(w: BinaryWriter, field: number, value: string): void {
+    if (value.length < 64) w.writeString(field, value);
+    else w.writeBytes(field, Buffer.from(value, "utf8"));
 }
 
 function writeList(items: unknown[], w: BinaryWriter): void {
@@ -77,7 +86,7 @@ function writeList(items: unknown[], w: BinaryWriter): void {
 }
 
 function writeEntry(entry: [string, unknown], w: BinaryWriter): void {
-    w.writeString(1, entry[0]);
+    writeString(w, 1, entry[0]);
     w.writeMessage(2, { v: entry[1] }, writeValue);
 }
 

@@ -19,13 +19,15 @@ const props = {
     skipped: undefined,
     empty: "",
     unicode: "données ✓ 数据",
+    long: `${"é✓".repeat(200)}${"x".repeat(5000)}`,
+    [`a key long enough to be written as bytes: ${"k".repeat(80)}`]: 1,
     list: [1, "two", null, undefined, { three: [3] }, []],
     nested: { a: { b: { c: "deep" } }, e: {} },
     unknown: UNKNOWN,
     asset: { "4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", text: "x" },
 };
 /** What the SDK would send: JSON semantics (undefined dropped from objects, null in arrays). */
-const asJson = JSON.parse(JSON.stringify(props));
+const asJson = JSON.parse(JSON.stringify(props)) as Parameters<typeof Struct.fromJavaScript>[0];
 
 describe("plan: the Analyzer wire format (analyzer-wire.ts) against the generated stubs", () => {
     it("encodes properties as the same google.protobuf.Struct the generated code reads", () => {

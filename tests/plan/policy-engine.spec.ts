@@ -260,6 +260,11 @@ describe("policy engine: the probe pack served by @pulumi/policy", function () {
             });
         });
 
+        it("names a provider outside the analyzed resources by its URN, with no inputs", async () => {
+            const { violations } = await evaluatePack(pack, [echoed], only("echo"));
+            assert.deepStrictEqual(JSON.parse(violations[0].message.split("\n")[1]).provider, { type: "pulumi:providers:aws", name: "default_7_48_0", urn: providerUrn, props: {} });
+        });
+
         it("gives stack policies the provider too", async () => {
             const { violations } = await evaluatePack(pack, [provider, echoed], only("echo-stack"));
             assert.strictEqual(JSON.parse(violations[0].message.split("\n")[1]).provider, "default_7_48_0");
