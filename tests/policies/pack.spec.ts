@@ -13,8 +13,8 @@ const POLICIES_DIR = path.join(__dirname, "..", "..", "policies");
 const readJson = <T>(f: string) => JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, f), "utf8")) as T;
 
 /**
- * Rules that need a VPC subnet (with NAT or VPC endpoints) or a KMS key: advisory in dev
- *. ec2-no-public-ip belongs here: without a private subnet of the stack's
+ * Rules that need a VPC subnet (with NAT or VPC endpoints) or a KMS key: advisory in dev.
+ * ec2-no-public-ip belongs here: without a private subnet of the stack's
  * own, the default VPC has no NAT, so a public IP (with no inbound rule) is the trainer's only way out.
  */
 const VPC_OR_KMS_RULES = ["sagemaker-notebook-no-direct-internet", "sagemaker-notebook-in-vpc", "sagemaker-notebook-kms", "sagemaker-endpoint-config-kms", "ec2-no-public-ip", "ec2-instance-in-subnet"];
