@@ -53,9 +53,9 @@ export interface PlanResource {
     type: string;
     name: string;
     /** The resource's inputs: what `Analyze` (resource policies) sees. */
-    props: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON whose shape is each resource type's; tests read it freely
+    props: Record<string, unknown>;
     /** The resource's outputs: what `AnalyzeStack` (stack policies) sees. Absent: stack policies see `props`. */
-    outputs?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- as props
+    outputs?: Record<string, unknown>;
     parent?: string;
     dependencies?: string[];
     propertyDependencies?: Record<string, string[]>;

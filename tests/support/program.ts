@@ -4,6 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import type { PlanResource } from "../../plan/policy-engine";
 import { ProgramRun, runProgram } from "../../plan/run-program";
+import { type ArgsOfClass, type AwsClass, tokenOf } from "../../policies/lib/resource-types";
 
 export const PROJECT_DIR = path.join(__dirname, "..", "..");
 const PROGRAM = path.join(PROJECT_DIR, "index.ts");
@@ -66,6 +67,26 @@ export function one(run: ProgramRun, type: string, nameIncludes = ""): PlanResou
         throw new Error(`expected exactly one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ""}, found ${found.map(r => r.name).join(", ") || "none"}`);
     }
     return found[0];
+}
+
+/** A resource whose inputs are typed as its class's Args, resolved (what the program passed). */
+export type TypedResource<C extends AwsClass> = Omit<PlanResource, "props"> & { props: ArgsOfClass<C> };
+
+/** `r`'s inputs typed as `cls`'s Args; throws when `r` is of another type. */
+export function typed<C extends AwsClass>(r: PlanResource, cls: C): TypedResource<C> {
+    const token = tokenOf(cls);
+    if (r.type !== token) throw new Error(`${r.name} is a ${r.type}, not a ${token}`);
+    return r as unknown as TypedResource<C>;
+}
+
+/** The resources of `cls`'s type, typed. */
+export function allOf<C extends AwsClass>(run: ProgramRun, cls: C): TypedResource<C>[] {
+    return ofType(run, tokenOf(cls)).map((r) => typed(r, cls));
+}
+
+/** The one resource of `cls`'s type (whose name includes `nameIncludes`), typed. */
+export function oneOf<C extends AwsClass>(run: ProgramRun, cls: C, nameIncludes = ""): TypedResource<C> {
+    return typed(one(run, tokenOf(cls), nameIncludes), cls);
 }
 
 /** The outputs the mocks gave a resource (ids, ARNs, names) merged over its inputs. */
