@@ -5,14 +5,17 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import { parseManifest } from "../../dataset/manifest";
+import type { PlanReport } from "../../plan/make-plan";
+import { loadWorkflow, stepOf } from "../support/workflows";
 import { planJson, REPO, runPlan } from "./run-plan";
 
 const SAMPLE = path.join("plan", "sample-dataset-manifest.json");
 const JOB_TYPES = ["aws:sagemaker/trainingJob:TrainingJob", "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", "aws:sagemaker/endpoint:Endpoint",
     "aws:lambda/function:Function", "aws:ec2/instance:Instance"];
-const countOf = (report: any, type: string) => (report.resources as { type: string }[]).filter((r) => r.type === type).length;
+const countOf = (report: PlanReport, type: string) => report.resources.filter((r) => r.type === type).length;
+/** The stack outputs these tests read (index.ts's `dataset` output). */
+const datasetOutput = (report: PlanReport) => (report.outputs as { dataset: { status: string; contentHash?: string } }).dataset;
 
 describe("offline plan: the dataset decides what trains", () => {
     it("plans no job for a stack without a dataset manifest, and says why and what to run", async () => {
@@ -20,7 +23,7 @@ describe("offline plan: the dataset decides what trains", () => {
         assert.strictEqual(code, 0, stderr);
         for (const type of JOB_TYPES) assert.strictEqual(countOf(report, type), 0, `${type} without a dataset`);
         assert.deepStrictEqual(report.cost.trainingRuns, []);
-        assert.match(report.outputs.dataset.status, /^no dataset yet .*Upload it with `npm run dataset:upload -- --stack dev`, then run `pulumi up` again$/);
+        assert.match(datasetOutput(report).status, /^no dataset yet .*Upload it with `npm run dataset:upload -- --stack dev`, then run `pulumi up` again$/);
         assert.match(stderr, /warning: \[runtime\] no dataset yet/);
         const text = await runPlan(["--stack", "dev"]);
         assert.match(text.stdout, /\n {2}dataset\.status: no dataset yet \(no s3:\/\/mlops-dev-data-123456789012-us-east-1\/datasets\/dogImages\/manifest\.json\)/);
@@ -31,9 +34,9 @@ describe("offline plan: the dataset decides what trains", () => {
             const { code, report, stderr } = await planJson(["--stack", stack, "--dataset-manifest", SAMPLE]);
             assert.strictEqual(code, 0, stderr);
             for (const type of JOB_TYPES) assert.ok(countOf(report, type) > 0, `no ${type}`);
-            assert.deepStrictEqual(report.cost.trainingRuns.map((r: { name: string }) => r.name).sort(), [`mlops-${stack}-train-multi`, `mlops-${stack}-train-single`]);
+            assert.deepStrictEqual(report.cost.trainingRuns.map((r) => r.name).sort(), [`mlops-${stack}-train-multi`, `mlops-${stack}-train-single`]);
             assert.strictEqual(report.cost.tuningJobs.length, 1);
-            assert.strictEqual(report.outputs.dataset.contentHash, JSON.parse(fs.readFileSync(path.join(REPO, SAMPLE), "utf8")).contentHash);
+            assert.strictEqual(datasetOutput(report).contentHash, (JSON.parse(fs.readFileSync(path.join(REPO, SAMPLE), "utf8")) as { contentHash: string }).contentHash);
         });
     }
 
@@ -59,8 +62,8 @@ describe("offline plan: the dataset decides what trains", () => {
     });
 
     it("is how pull requests plan every stack", () => {
-        const wf = YAML.parse(fs.readFileSync(path.join(REPO, ".github", "workflows", "pull-request.yml"), "utf8"));
-        const plan = wf.jobs["test-and-plan"].steps.find((s: { id?: string }) => s.id === "plan").run as string;
+        const wf = loadWorkflow("pull-request.yml");
+        const plan = stepOf(wf.jobs["test-and-plan"], (s) => s.id === "plan", "id: plan").run ?? "";
         assert.match(plan, /npm run --silent plan -- --stack "\$stack" --markdown --dataset-manifest plan\/sample-dataset-manifest\.json /);
     });
 });

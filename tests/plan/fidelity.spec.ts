@@ -12,7 +12,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { AnalyzerDiagnostic, indexResources, PlanResource } from "../../plan/analyzer-client";
-import { PACK_DIR, readPolicyConfig } from "../../plan/make-plan";
+import { PACK_DIR, PlanReport, readPolicyConfig } from "../../plan/make-plan";
 import { resolvePolicyPackConfig } from "../../plan/policy-config";
 import { PolicyPackProcess } from "../../plan/policy-pack";
 import { policies as packPolicies } from "../../policies/pack";
@@ -25,7 +25,7 @@ interface Served {
 }
 
 /** The CLI's engine, one request at a time. */
-async function servedVerdict(pack: PolicyPackProcess, report: any): Promise<Served> {
+async function servedVerdict(pack: PolicyPackProcess, report: PlanReport): Promise<Served> {
     const resources: PlanResource[] = report.resources;
     const index = indexResources(resources);
     const config = resolvePolicyPackConfig(pack.info, readPolicyConfig(path.resolve(report.policyPack.config)));
@@ -47,7 +47,7 @@ async function servedVerdict(pack: PolicyPackProcess, report: any): Promise<Serv
     return { diagnostics, notApplicable: notApplicable.sort(), remediations };
 }
 
-function planNotApplicable(report: any): string[] {
+function planNotApplicable(report: PlanReport): string[] {
     const flat: string[] = [];
     for (const g of report.notApplicable) {
         if (g.urns.length === 0) flat.push(`${g.policyName}|${g.reason}|`);
@@ -93,7 +93,7 @@ describe("fidelity: the pack started and driven as the Pulumi CLI does agrees wi
             const served = await servedVerdict(pack!, report);
             assert.deepStrictEqual(
                 served.diagnostics,
-                report.violations.map((v: any) => ({ policyName: v.policyName, enforcementLevel: v.enforcementLevel, urn: v.urn, message: v.message })),
+                report.violations.map((v) => ({ policyName: v.policyName, enforcementLevel: v.enforcementLevel, urn: v.urn, message: v.message })),
             );
             assert.deepStrictEqual(served.notApplicable, planNotApplicable(report));
             assert.strictEqual(served.remediations, report.remediations.length);

@@ -2,6 +2,7 @@
 // runtime, and the exit code and what goes to stdout and stderr are part of the contract.
 import { spawn } from "child_process";
 import * as path from "path";
+import type { PlanReport } from "../../plan/make-plan";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const INSECURE = path.join("tests", "fixtures", "insecure", "index.ts");
@@ -39,10 +40,10 @@ export function runNpmPlan(args: string[], env: Record<string, string> = {}): Pr
 }
 
 /** Runs the plan with --json and parses its report; fails with stderr when the output is not JSON. */
-export async function planJson(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: any; stderr: string }> {
+export async function planJson(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: PlanReport; stderr: string }> {
     const run = await runPlan([...args, "--json"], env);
     try {
-        return { code: run.code, report: JSON.parse(run.stdout), stderr: run.stderr };
+        return { code: run.code, report: JSON.parse(run.stdout) as PlanReport, stderr: run.stderr };
     } catch {
         throw new Error(`plan ${args.join(" ")} exited ${run.code} without JSON:\n${run.stderr}\n${run.stdout.slice(0, 2000)}`);
     }
