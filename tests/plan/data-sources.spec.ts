@@ -6,12 +6,49 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
+import * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
 import { answerDataSource, zonesOf } from "../../plan/data-sources";
+import type { PlanReport } from "../../plan/make-plan";
+import { type AwsClass, tokenOf } from "../../policies/lib/resource-types";
+import { typed } from "../support/program";
+import type * as DataSourcesProgram from "./fixtures/data-sources";
 import { planJson, PROBE_PACK, runPlan } from "./run-plan";
 
+/** What the provider answers, by data source token: @pulumi/aws's result types. */
+interface Answers {
+    "aws:iam/getPolicyDocument:getPolicyDocument": aws.iam.GetPolicyDocumentResult;
+    "aws:index/getAvailabilityZones:getAvailabilityZones": aws.GetAvailabilityZonesResult;
+    "aws:index/getPartition:getPartition": aws.GetPartitionResult;
+    "aws:index/getCallerIdentity:getCallerIdentity": aws.GetCallerIdentityResult;
+    "aws:index/getRegion:getRegion": aws.GetRegionResult;
+    "aws:ec2/getVpc:getVpc": aws.ec2.GetVpcResult;
+    "aws:ec2/getSubnets:getSubnets": aws.ec2.GetSubnetsResult;
+    "aws:ec2/getSubnet:getSubnet": aws.ec2.GetSubnetResult;
+    "aws:ec2/getAmi:getAmi": aws.ec2.GetAmiResult;
+}
+
 const ACCOUNT = { region: "eu-west-1", accountId: "210987654321" };
-const ask = (token: string, inputs: Record<string, unknown> = {}, account = ACCOUNT) => answerDataSource(token, inputs, account) as Record<string, any>;
+const ask = <T extends keyof Answers>(token: T, inputs: Record<string, unknown> = {}, account = ACCOUNT) => answerDataSource(token, inputs, account) as unknown as Answers[T];
 const POLICY_DOCUMENT = "aws:iam/getPolicyDocument:getPolicyDocument";
+
+/** A policy document as the provider renders it to JSON (the fields these tests read). */
+interface RenderedDocument {
+    Version: string;
+    Id?: string;
+    Statement: { Sid?: string; Effect: string; Principal?: unknown; Condition?: Record<string, unknown> }[];
+}
+const parseDocument = (json: string) => JSON.parse(json) as RenderedDocument;
+
+/** The stack outputs of fixtures/data-sources, as the plan reports them. */
+type DataSourcesOutputs = pulumi.Unwrap<typeof DataSourcesProgram>;
+
+/** The report's first resource of `cls`'s type, typed. */
+function firstOf<C extends AwsClass>(report: PlanReport, cls: C) {
+    const found = report.resources.find((r) => r.type === tokenOf(cls));
+    assert.ok(found, `no ${tokenOf(cls)} in the plan`);
+    return typed(found, cls);
+}
 
 describe("plan: data sources answered as the provider would", () => {
     describe("aws.iam.getPolicyDocument", () => {
@@ -37,7 +74,7 @@ describe("plan: data sources answered as the provider would", () => {
         });
 
         it("renders principals by type (merged, sorted) and keeps only {\"*\": \"*\"} as \"*\"", () => {
-            const statement = (principals: unknown) => JSON.parse(ask(POLICY_DOCUMENT, { statements: [{ actions: ["sts:AssumeRole"], principals }] }).json).Statement[0].Principal;
+            const statement = (principals: unknown) => parseDocument(ask(POLICY_DOCUMENT, { statements: [{ actions: ["sts:AssumeRole"], principals }] }).json).Statement[0].Principal;
             assert.strictEqual(statement([{ type: "*", identifiers: ["*"] }]), "*");
             assert.deepStrictEqual(statement([{ type: "AWS", identifiers: ["*"] }]), { AWS: "*" });
             assert.deepStrictEqual(
@@ -51,7 +88,7 @@ describe("plan: data sources answered as the provider would", () => {
         });
 
         it("renders conditions by test and variable, values in their order, single values unwrapped", () => {
-            const doc = JSON.parse(ask(POLICY_DOCUMENT, {
+            const doc = parseDocument(ask(POLICY_DOCUMENT, {
                 statements: [{
                     actions: ["s3:*"],
                     resources: ["*"],
@@ -68,14 +105,14 @@ describe("plan: data sources answered as the provider would", () => {
                 StringEquals: { "aws:PrincipalOrgID": ["o-b", "o-a", "o-c"] },
                 StringLike: { "s3:prefix": "home/${aws:username}/*" },
             });
-            assert.deepStrictEqual(Object.keys(doc.Statement[0].Condition), ["Bool", "StringEquals", "StringLike"]);
+            assert.deepStrictEqual(Object.keys(doc.Statement[0].Condition ?? {}), ["Bool", "StringEquals", "StringLike"]);
         });
 
         it("merges source and override documents by Sid, and refuses what the provider refuses", () => {
             const source = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "A", Effect: "Allow", Action: "s3:GetObject", Resource: "*" }, { Sid: "B", Effect: "Allow", Action: "s3:PutObject", Resource: "*" }] });
             const override = JSON.stringify({ Statement: [{ Sid: "B", Effect: "Deny", Action: "s3:PutObject", Resource: "*" }] });
-            const doc = JSON.parse(ask(POLICY_DOCUMENT, { sourcePolicyDocuments: [source], overridePolicyDocuments: [override], statements: [{ sid: "C", actions: ["s3:ListBucket"], resources: ["*"] }] }).json);
-            assert.deepStrictEqual(doc.Statement.map((s: any) => `${s.Sid}:${s.Effect}`), ["A:Allow", "B:Deny", "C:Allow"]);
+            const doc = parseDocument(ask(POLICY_DOCUMENT, { sourcePolicyDocuments: [source], overridePolicyDocuments: [override], statements: [{ sid: "C", actions: ["s3:ListBucket"], resources: ["*"] }] }).json);
+            assert.deepStrictEqual(doc.Statement.map((s) => `${s.Sid}:${s.Effect}`), ["A:Allow", "B:Deny", "C:Allow"]);
             assert.throws(() => ask(POLICY_DOCUMENT, { statements: [{ sid: "X", actions: ["a:b"] }, { sid: "X", actions: ["c:d"] }] }), /duplicate Sid \(X\)/);
             assert.throws(() => ask(POLICY_DOCUMENT, { statements: [{ sid: "not-alphanumeric", actions: ["a:b"] }] }), /must only include alphanumeric characters/);
             assert.throws(() => ask(POLICY_DOCUMENT, { version: "2008-10-17", statements: [{ actions: ["a:b"], resources: ["&{aws:username}"] }] }), /not supported in document version 2008-10-17/);
@@ -103,8 +140,8 @@ describe("plan: data sources answered as the provider would", () => {
             assert.strictEqual(ask("aws:ec2/getVpc:getVpc", { id: vpc.id }).id, vpc.id);
             const ids = ask("aws:ec2/getSubnets:getSubnets", { filters: [{ name: "vpc-id", values: [vpc.id] }, { name: "default-for-az", values: ["true"] }] }).ids;
             assert.strictEqual(ids.length, 3);
-            const subnets = ids.map((id: string) => ask("aws:ec2/getSubnet:getSubnet", { id }));
-            assert.deepStrictEqual(subnets.map((s: any) => [s.availabilityZone, s.cidrBlock, s.vpcId, s.defaultForAz]), [
+            const subnets = ids.map((id) => ask("aws:ec2/getSubnet:getSubnet", { id }));
+            assert.deepStrictEqual(subnets.map((s) => [s.availabilityZone, s.cidrBlock, s.vpcId, s.defaultForAz]), [
                 ["eu-west-1a", "172.31.0.0/20", vpc.id, true],
                 ["eu-west-1b", "172.31.16.0/20", vpc.id, true],
                 ["eu-west-1c", "172.31.32.0/20", vpc.id, true],
@@ -144,7 +181,7 @@ describe("plan: data sources answered as the provider would", () => {
         });
 
         it("names the token of a data source it does not emulate", () => {
-            assert.throws(() => ask("aws:rds/getEngineVersion:getEngineVersion", { engine: "postgres" }), /the offline plan cannot answer data source aws:rds\/getEngineVersion:getEngineVersion: it is not one the plan emulates/);
+            assert.throws(() => answerDataSource("aws:rds/getEngineVersion:getEngineVersion", { engine: "postgres" }, ACCOUNT), /the offline plan cannot answer data source aws:rds\/getEngineVersion:getEngineVersion: it is not one the plan emulates/);
         });
     });
 
@@ -160,12 +197,12 @@ describe("plan: data sources answered as the provider would", () => {
         it("runs, and its resources carry the values the provider would compute", async () => {
             const { code, report, stderr } = await planJson(["--stack", "dev", "--program", path.join(DS, "index.ts"), "--policy-pack", PROBE_PACK, "--policy-config", allDisabled()]);
             assert.strictEqual(code, 0, stderr);
-            const out = report.outputs;
+            const out = report.outputs as DataSourcesOutputs;
             assert.strictEqual(report.region, "eu-west-1");
             assert.deepStrictEqual([out.accountId, out.partitionName, out.regionName], ["123456789012", "aws", "eu-west-1"]);
             assert.deepStrictEqual([out.zoneNames, out.zoneIds], [["eu-west-1a", "eu-west-1b", "eu-west-1c"], ["euw1-az1", "euw1-az2", "euw1-az3"]]);
             assert.deepStrictEqual([out.vpcCidr, out.subnetIds.length, out.subnet.id, out.subnet.vpcId, out.subnet.zone], ["172.31.0.0/16", 3, out.subnetIds[0], out.vpcId, "eu-west-1a"]);
-            assert.deepStrictEqual(JSON.parse(out.trustPolicy), {
+            assert.deepStrictEqual(parseDocument(out.trustPolicy), {
                 Version: "2012-10-17",
                 Statement: [{
                     Effect: "Allow",
@@ -175,10 +212,10 @@ describe("plan: data sources answered as the provider would", () => {
                 }],
             });
             assert.strictEqual(out.trustPolicyId, String(zlib.crc32(out.trustPolicy)));
-            const byType = (t: string) => report.resources.find((r: any) => r.type === t);
-            assert.strictEqual(byType("aws:iam/role:Role").props.assumeRolePolicy, out.trustPolicy);
-            assert.strictEqual(byType("aws:iam/rolePolicy:RolePolicy").props.policy, out.permissionsPolicy);
-            assert.deepStrictEqual(JSON.parse(out.permissionsPolicy).Statement[1], {
+            const byType = <C extends AwsClass>(cls: C) => firstOf(report, cls);
+            assert.strictEqual(byType(aws.iam.Role).props.assumeRolePolicy, out.trustPolicy);
+            assert.strictEqual(byType(aws.iam.RolePolicy).props.policy, out.permissionsPolicy);
+            assert.deepStrictEqual(parseDocument(out.permissionsPolicy).Statement[1], {
                 Sid: "DenyInsecureTransport",
                 Effect: "Deny",
                 Action: "s3:*",
@@ -186,8 +223,8 @@ describe("plan: data sources answered as the provider would", () => {
                 Principal: "*",
                 Condition: { Bool: { "aws:SecureTransport": "false" } },
             });
-            assert.strictEqual(byType("aws:ec2/securityGroup:SecurityGroup").props.vpcId, out.vpcId);
-            assert.deepStrictEqual([byType("aws:ec2/instance:Instance").props.subnetId, byType("aws:ec2/instance:Instance").props.ami], [out.subnet.id, "ami-0d3b5e4c2a1f09876"]);
+            assert.strictEqual(byType(aws.ec2.SecurityGroup).props.vpcId, out.vpcId);
+            assert.deepStrictEqual([byType(aws.ec2.Instance).props.subnetId, byType(aws.ec2.Instance).props.ami], [out.subnet.id, "ami-0d3b5e4c2a1f09876"]);
         });
 
         it("exits 3 naming the data source it cannot emulate", async () => {
