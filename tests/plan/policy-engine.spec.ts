@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import type { PlanResource } from "../../plan/analyzer-client";
-import { evaluatePack, PolicyConfigError, PolicyEvaluationError } from "../../plan/policy-engine";
+import { evaluatePack, PolicyConfigError, PolicyEvaluationError, type Violation } from "../../plan/policy-engine";
 import { PolicyPackProcess } from "../../plan/policy-pack";
 
 const PROBE_PACK = path.join(__dirname, "fixtures", "probe-pack");
@@ -18,9 +18,19 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::mlops::${type}::${name}`;
 
-function res(type: string, name: string, props: Record<string, any>, extra: Partial<PlanResource> = {}): PlanResource {
+function res(type: string, name: string, props: Record<string, unknown>, extra: Partial<PlanResource> = {}): PlanResource {
     return { urn: urn(type, name), type, name, props, ...extra };
 }
+
+/** What an echo policy reports on its message's second line: what the analyzer handed it. */
+interface Echoed {
+    config?: unknown;
+    props?: unknown;
+    /** The provider resource (resource policies) or its name (stack policies). */
+    provider?: unknown;
+    opts?: unknown;
+}
+const echoedBy = (v: Violation) => JSON.parse(v.message.split("\n")[1]) as Echoed;
 
 const NOTEBOOK = "aws:sagemaker/notebookInstance:NotebookInstance";
 const ECHO = "probe:index:Echo";
@@ -39,7 +49,7 @@ const OWN_LEVEL: Record<string, string> = {
 };
 
 /** A config with only the named policies on, at their own level. */
-const only = (...names: string[]): Record<string, string> => Object.fromEntries([["all", "disabled"], ...names.map((n) => [n, OWN_LEVEL[n]])]);
+const only = (...names: string[]): Record<string, string> => Object.fromEntries([["all", "disabled"], ...names.map((n): [string, string] => [n, OWN_LEVEL[n]])]);
 
 describe("policy engine: the probe pack served by @pulumi/policy", function () {
     this.timeout(300000);
@@ -110,7 +120,7 @@ describe("policy engine: the probe pack served by @pulumi/policy", function () {
     describe("config", () => {
         const echoed = async (config: unknown) => {
             const { violations, config: resolved } = await evaluatePack(pack, [res(ECHO, "e", {})], { ...only("echo"), ...(config as object) });
-            return { seen: JSON.parse(violations[0].message.split("\n")[1]).config, resolved: resolved.policies.get("echo") };
+            return { seen: echoedBy(violations[0]).config, resolved: resolved.policies.get("echo") };
         };
 
         it("sends schema defaults merged with the file, and getConfig hides the level", async () => {
@@ -248,7 +258,7 @@ describe("policy engine: the probe pack served by @pulumi/policy", function () {
 
         it("gives resource policies the provider's inputs and the resource options, as the engine does", async () => {
             const { violations } = await evaluatePack(pack, [provider, echoed], only("echo"));
-            const seen = JSON.parse(violations[0].message.split("\n")[1]);
+            const seen = echoedBy(violations[0]);
             assert.deepStrictEqual(seen.provider, { type: "pulumi:providers:aws", name: "default_7_48_0", urn: providerUrn, props: { region: "eu-west-1", version: "7.48.0" } });
             assert.deepStrictEqual(seen.opts, {
                 protect: true,
@@ -262,12 +272,12 @@ describe("policy engine: the probe pack served by @pulumi/policy", function () {
 
         it("names a provider outside the analyzed resources by its URN, with no inputs", async () => {
             const { violations } = await evaluatePack(pack, [echoed], only("echo"));
-            assert.deepStrictEqual(JSON.parse(violations[0].message.split("\n")[1]).provider, { type: "pulumi:providers:aws", name: "default_7_48_0", urn: providerUrn, props: {} });
+            assert.deepStrictEqual(echoedBy(violations[0]).provider, { type: "pulumi:providers:aws", name: "default_7_48_0", urn: providerUrn, props: {} });
         });
 
         it("gives stack policies the provider too", async () => {
             const { violations } = await evaluatePack(pack, [provider, echoed], only("echo-stack"));
-            assert.strictEqual(JSON.parse(violations[0].message.split("\n")[1]).provider, "default_7_48_0");
+            assert.strictEqual(echoedBy(violations[0]).provider, "default_7_48_0");
         });
     });
 });
