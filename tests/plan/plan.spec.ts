@@ -2,8 +2,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as aws from "@pulumi/aws";
 import { parseArgs } from "../../plan/cli";
+import type { PlanReport } from "../../plan/make-plan";
 import { policies as packPolicies } from "../../policies/pack";
+import { typed } from "../support/program";
 import { FAILING, FAILING_ASYNC, INSECURE, planJson, PROBE_PACK, runNpmPlan, runPlan } from "./run-plan";
 
 const CHATTY = path.join("tests", "plan", "fixtures", "data-sources", "chatty.ts");
@@ -15,11 +18,9 @@ function tempConfig(content: unknown): string {
     return file;
 }
 
-type V = { policyName: string; enforcementLevel: string; resourceName?: string; message: string; kind: string; urn?: string };
-
 describe("offline plan: the insecure variant fails with each expected violation named", () => {
     let code: number | null;
-    let report: any;
+    let report: PlanReport;
     before(async () => {
         ({ code, report } = await planJson(["--stack", "dev", "--program", INSECURE]));
     });
@@ -71,14 +72,14 @@ describe("offline plan: the insecure variant fails with each expected violation 
     ];
     for (const [policyName, resourceName] of expected) {
         it(`reports ${policyName} on ${resourceName}`, () => {
-            const found = (report.violations as V[]).filter((v) => v.policyName === policyName && v.resourceName === resourceName);
-            assert.ok(found.length > 0, `no ${policyName} violation on ${resourceName}; got ${JSON.stringify((report.violations as V[]).map((v) => `${v.policyName}@${v.resourceName}`))}`);
+            const found = report.violations.filter((v) => v.policyName === policyName && v.resourceName === resourceName);
+            assert.ok(found.length > 0, `no ${policyName} violation on ${resourceName}; got ${JSON.stringify(report.violations.map((v) => `${v.policyName}@${v.resourceName}`))}`);
         });
     }
 
     it("makes the issue's headline mistakes mandatory, with messages that say what is wrong", () => {
         const find = (policyName: string, resourceName: string) =>
-            (report.violations as V[]).filter((v) => v.policyName === policyName && v.resourceName === resourceName);
+            report.violations.filter((v) => v.policyName === policyName && v.resourceName === resourceName);
         const fullAccess = find("iam-no-managed-full-access", "inference-role");
         assert.ok(fullAccess.some((v) => v.enforcementLevel === "mandatory" && /AmazonSageMakerFullAccess/.test(v.message)), JSON.stringify(fullAccess));
         assert.ok(find("sagemaker-notebook-root-access-disabled", "notebook").some((v) => v.enforcementLevel === "mandatory"));
@@ -87,15 +88,15 @@ describe("offline plan: the insecure variant fails with each expected violation 
     });
 
     it("fails the cost budget with the worst cases it computed", () => {
-        assert.ok((report.violations as V[]).some((v) => v.policyName === "cost-budget" && v.enforcementLevel === "mandatory"));
-        const run = report.cost.trainingRuns.find((r: any) => r.name === "train-huge");
+        assert.ok(report.violations.some((v) => v.policyName === "cost-budget" && v.enforcementLevel === "mandatory"));
+        const run = report.cost.trainingRuns.find((r) => r.name === "train-huge");
         assert.ok(run && run.usd > 100000, JSON.stringify(report.cost.trainingRuns));
         assert.ok(report.cost.monthly.totalUsd > 100000);
     });
 });
 
 describe("offline plan: JSON shape", () => {
-    let report: any;
+    let report: PlanReport;
     before(async () => {
         ({ report } = await planJson(["--stack", "dev", "--program", INSECURE]));
     });
@@ -116,7 +117,7 @@ describe("offline plan: JSON shape", () => {
     });
 
     it("counts in the summary what the lists hold", () => {
-        const mandatory = report.violations.filter((v: V) => v.enforcementLevel === "mandatory").length;
+        const mandatory = report.violations.filter((v) => v.enforcementLevel === "mandatory").length;
         assert.deepStrictEqual(report.summary, {
             resources: report.resources.length,
             mandatory,
@@ -130,55 +131,62 @@ describe("offline plan: JSON shape", () => {
         const [stack] = report.resources;
         assert.strictEqual(stack.type, "pulumi:pulumi:Stack");
         assert.strictEqual(stack.name, "mlops-insecure-dev");
-        const byName = new Map<string, any>(report.resources.map((r: any) => [r.name, r]));
-        const provider = byName.get("default_7_48_0");
+        const named = (name: string) => {
+            const found = report.resources.find((r) => r.name === name);
+            assert.ok(found, `no resource named ${name}`);
+            return found;
+        };
+        const provider = named("default_7_48_0");
         assert.strictEqual(provider.type, "pulumi:providers:aws");
         assert.strictEqual(provider.props.region, "us-east-1");
-        const bucket = byName.get("data");
-        const policy = byName.get("data-policy");
+        const bucket = typed(named("data"), aws.s3.Bucket);
+        const policy = typed(named("data-policy"), aws.s3.BucketPolicy);
         assert.strictEqual(bucket.urn, "urn:pulumi:dev::mlops-insecure::aws:s3/bucket:Bucket::data");
         assert.strictEqual(bucket.parent, stack.urn);
-        assert.ok(bucket.provider.startsWith(`${provider.urn}::`));
+        assert.ok(bucket.provider?.startsWith(`${provider.urn}::`));
         assert.strictEqual(bucket.props.forceDestroy, true);
-        assert.match(bucket.outputs.arn, /^arn:aws:s3:::/);
-        assert.ok(policy.dependencies.includes(bucket.urn));
-        assert.deepStrictEqual(policy.propertyDependencies.bucket, [bucket.urn]);
+        // Casts to string hide no check: assert.match fails on anything but text, and a policy that is
+        // not JSON text has no Statement to read.
+        assert.match(bucket.outputs?.arn as string, /^arn:aws:s3:::/);
+        assert.ok(policy.dependencies?.includes(bucket.urn));
+        assert.deepStrictEqual(policy.propertyDependencies?.bucket, [bucket.urn]);
         // Inputs built from another resource's outputs are resolved (a deployed stack's preview).
-        assert.match(JSON.parse(policy.props.policy).Statement[0].Resource, /^arn:aws:s3:::data-[0-9a-f]{7}\/\*$/);
+        const document = JSON.parse(policy.props.policy as string) as { Statement: { Resource: string }[] };
+        assert.match(document.Statement[0].Resource, /^arn:aws:s3:::data-[0-9a-f]{7}\/\*$/);
     });
 
     it("gives each violation policy, level, kind, message and the resource it concerns", () => {
         const allowed = ["policyName", "enforcementLevel", "kind", "message", "urn", "resourceName", "resourceType", "severity"];
-        for (const v of report.violations as V[]) {
+        for (const v of report.violations) {
             assert.deepStrictEqual(Object.keys(v).filter((k) => !allowed.includes(k)), []);
             for (const k of ["policyName", "enforcementLevel", "kind", "message"] as const) assert.strictEqual(typeof v[k], "string");
             assert.ok(["mandatory", "advisory"].includes(v.enforcementLevel));
             assert.ok(["resource", "stack"].includes(v.kind));
-            if (v.urn) assert.ok(report.resources.some((r: any) => r.urn === v.urn && r.name === v.resourceName));
+            if (v.urn) assert.ok(report.resources.some((r) => r.urn === v.urn && r.name === v.resourceName));
         }
-        assert.ok(report.violations.every((v: V) => v.kind !== "resource" || v.urn));
+        assert.ok(report.violations.every((v) => v.kind !== "resource" || v.urn));
     });
 
     it("lists every policy of the pack in order with its resolved level, and groups not-applicable reasons", () => {
-        assert.deepStrictEqual(report.policies.map((p: any) => p.name), packPolicies.map((p) => p.name));
+        assert.deepStrictEqual(report.policies.map((p) => p.name), packPolicies.map((p) => p.name));
         for (const p of report.policies) {
             assert.ok(["advisory", "mandatory", "remediate", "disabled"].includes(p.enforcementLevel));
             assert.ok(["resource", "stack"].includes(p.kind));
-            assert.strictEqual(p.violations, report.violations.filter((v: V) => v.policyName === p.name).length);
+            assert.strictEqual(p.violations, report.violations.filter((v) => v.policyName === p.name).length);
         }
         for (const g of report.notApplicable) {
             assert.strictEqual(typeof g.policyName, "string");
             assert.strictEqual(typeof g.reason, "string");
             assert.ok(Array.isArray(g.urns));
         }
-        const kms = report.notApplicable.find((g: any) => g.policyName === "kms-key-rotation");
+        const kms = report.notApplicable.find((g) => g.policyName === "kms-key-rotation");
         assert.ok(kms && kms.urns.length === report.resources.length, "no KMS key in the fixture: the rule applies to nothing");
     });
 
     it("carries the cost estimate and the stack outputs", () => {
         assert.strictEqual(report.cost.currency, "USD");
         assert.ok(Array.isArray(report.cost.assumptions) && report.cost.assumptions.length > 0);
-        assert.match(report.outputs.bucketName, /^data-[0-9a-f]{7}$/);
+        assert.match(report.outputs.bucketName as string, /^data-[0-9a-f]{7}$/);
     });
 });
 
@@ -211,7 +219,7 @@ describe("offline plan: policy config handling", () => {
         const { code, report } = await planJson(["--stack", "dev", "--program", INSECURE, "--policy-config", tempConfig({ all: "disabled" })]);
         assert.strictEqual(code, 0);
         assert.deepStrictEqual(report.violations, []);
-        assert.ok(report.policies.every((p: any) => p.enforcementLevel === "disabled" && p.evaluated === 0));
+        assert.ok(report.policies.every((p) => p.enforcementLevel === "disabled" && p.evaluated === 0));
     });
 
     it('downgrades everything with {"all": "advisory"}: violations stay, exit 0', async () => {
@@ -235,7 +243,7 @@ describe("offline plan: policy config handling", () => {
     });
 
     it("refuses a typo in a rule's property or in a rule's name with exit 2, naming both and the closest", async () => {
-        const dev = JSON.parse(fs.readFileSync(path.join("policies", "config", "dev.json"), "utf8"));
+        const dev = JSON.parse(fs.readFileSync(path.join("policies", "config", "dev.json"), "utf8")) as Record<string, unknown>;
         const typoProperty = { ...dev, "lambda-reserved-concurrency": { maxReservedConcurency: 5 } };
         const property = await runPlan(["--stack", "dev", "--policy-config", tempConfig(typoProperty)]);
         assert.strictEqual(property.code, 2, property.stderr);
@@ -297,7 +305,7 @@ describe("offline plan: exit codes for usage and run errors", () => {
         const { code, report } = await planJson(["--stack", "dev", "--program", INSECURE, "--policy-pack", PROBE_PACK, "--policy-config", tempConfig({ "notebook-root-access-disabled": "mandatory" })]);
         assert.strictEqual(report.policyPack.name, "probe");
         assert.strictEqual(report.policyPack.version, "1.2.3");
-        assert.ok(report.violations.some((v: V) => v.policyName === "notebook-root-access-disabled" && v.enforcementLevel === "mandatory" && v.resourceName === "notebook"));
+        assert.ok(report.violations.some((v) => v.policyName === "notebook-root-access-disabled" && v.enforcementLevel === "mandatory" && v.resourceName === "notebook"));
         assert.strictEqual(code, 1);
     });
 
@@ -333,7 +341,7 @@ describe("offline plan: stdout carries only the document", () => {
     it("npm run -s plan -- --stack dev --json: stdout parses as the report, diagnostics are on stderr", async () => {
         const run = await runNpmPlan(["--stack", "dev", "--json"]);
         assert.strictEqual(run.code, 0, run.stderr);
-        const report = JSON.parse(run.stdout);
+        const report = JSON.parse(run.stdout) as PlanReport;
         assert.strictEqual(report.stack, "dev");
         assert.strictEqual(report.summary.passed, true);
     });
@@ -350,7 +358,7 @@ describe("offline plan: stdout carries only the document", () => {
     it("--json: a program that prints on stdout does not break the document", async () => {
         const run = await runPlan(["--stack", "dev", "--program", CHATTY, "--policy-pack", PROBE_PACK, "--policy-config", tempConfig({ all: "disabled" }), "--json"]);
         assert.strictEqual(run.code, 0, run.stderr);
-        assert.strictEqual(JSON.parse(run.stdout).project, "mlops-data-sources");
+        assert.strictEqual((JSON.parse(run.stdout) as PlanReport).project, "mlops-data-sources");
         assert.match(run.stderr, /a chatty program says hello on stdout/);
     });
 });
@@ -368,7 +376,7 @@ describe("offline plan: the project's stacks pass (integration of program, pack 
     for (const stack of ["dev", "prod"]) {
         it(`${stack}: exits 0 with zero mandatory violations`, async () => {
             const { code, report, stderr } = await planJson(["--stack", stack]);
-            const mandatory = (report.violations as V[]).filter((v) => v.enforcementLevel === "mandatory");
+            const mandatory = report.violations.filter((v) => v.enforcementLevel === "mandatory");
             assert.deepStrictEqual(mandatory.map((v) => `${v.policyName} on ${v.resourceName}: ${v.message}`), [], stderr);
             assert.strictEqual(code, 0);
             assert.ok(report.resources.length > 20, `only ${report.resources.length} resources`);
