@@ -114,7 +114,7 @@ describe("policies: IAM", () => {
     });
 
     describe("iam-role-trust-matches-use (stack)", () => {
-        const fnUsing = (role: ReturnType<typeof lambdaRole>) => res("aws:lambda/function:Function", "fn", { role: role.props.arn as string, runtime: "nodejs24.x" }, { role: [role] });
+        const fnUsing = (role: ReturnType<typeof lambdaRole>) => res("aws:lambda/function:Function", "fn", { role: role.props.arn, runtime: "nodejs24.x" }, { role: [role] });
         it("accepts each role trusting exactly its user's service (joined by ARN, name or dependency)", async () => {
             const fnRole = lambdaRole();
             const nbRole = notebookRole();
@@ -122,7 +122,7 @@ describe("policies: IAM", () => {
             assertNone(await check("iam-role-trust-matches-use", [
                 fnRole, nbRole, trainerRole,
                 fnUsing(fnRole),
-                res("aws:sagemaker/notebookInstance:NotebookInstance", "nb", { roleArn: nbRole.props.arn as string }),
+                res("aws:sagemaker/notebookInstance:NotebookInstance", "nb", { roleArn: nbRole.props.arn }),
                 res("aws:sagemaker/trainingJob:TrainingJob", "job", { roleArn: UNKNOWN_STRING }, { roleArn: [nbRole] }),
                 res("aws:iam/instanceProfile:InstanceProfile", "profile", { role: "trainer-role" }),
             ]));
@@ -133,7 +133,7 @@ describe("policies: IAM", () => {
             const both = res(ROLE, "fn-role", { name: "fn-role", arn: "arn:aws:iam::123456789012:role/fn-role", assumeRolePolicy: doc({ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" }) });
             assertViolation(await check("iam-role-trust-matches-use", [both, fnUsing(both)]), "also trusts ec2.amazonaws.com", 1);
             const shared = lambdaRole();
-            const v = await check("iam-role-trust-matches-use", [shared, fnUsing(shared), res("aws:sagemaker/model:Model", "model", { executionRoleArn: shared.props.arn as string })]);
+            const v = await check("iam-role-trust-matches-use", [shared, fnUsing(shared), res("aws:sagemaker/model:Model", "model", { executionRoleArn: shared.props.arn })]);
             assertViolation(v, "role fn-role is shared by fn, model, which run under lambda.amazonaws.com and sagemaker.amazonaws.com", 1);
         });
         it("roles nobody uses are left to iam-role-trust-restricted", async () => {

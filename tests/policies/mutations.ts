@@ -137,14 +137,14 @@ export class Variant {
 
     /** A string output of a resource (its id, name, ARN) as the mocks invented it. */
     out(r: PlanResource, key: string): string {
-        const value = (r.outputs ?? r.props)[key] as unknown;
+        const value = (r.outputs ?? r.props)[key];
         if (typeof value !== "string") throw new Error(`${r.name} has no string output ${key}`);
         return value;
     }
 
     /** A string input of a resource. */
     input(r: PlanResource, key: string): string {
-        const value = r.props[key] as unknown;
+        const value = r.props[key];
         if (typeof value !== "string") throw new Error(`${r.name} has no string input ${key}`);
         return value;
     }
