@@ -1,8 +1,10 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- the mock runtime hands each resource its inputs as untyped JSON (MockResourceArgs.inputs is any), shaped by the resource type */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { judgeAgainstBar, judgeAgainstServing, QualityGateInputs } from "../components/quality-gate";
 import { answerDataSource } from "./data-sources";
+
+/** Resource inputs and outputs, and invoke arguments and results: JSON as the SDK marshals it. */
+type Json = Record<string, unknown>;
 
 /**
  * Pulumi mocks that answer like AWS would, so the program runs with no credentials: used by the
@@ -13,10 +15,33 @@ import { answerDataSource } from "./data-sources";
 export interface RecordedResource {
     type: string;
     name: string;
-    inputs: Record<string, any>;
-    state: Record<string, any>;
-    id: string;
+    inputs: Json;
+    state: Json;
+    /** Undefined where an input the id comes from is missing; the SDK then registers no id. */
+    id: string | undefined;
     custom: boolean;
+}
+
+/**
+ * The inputs the mocks read to invent outputs (names, keys, what a resource points at): text or a
+ * flag where the program sets them; absent where it leaves them to AWS.
+ */
+interface NamingInputs {
+    name?: string;
+    namePrefix?: string;
+    bucket?: string;
+    bucketPrefix?: string;
+    key?: string;
+    role?: string;
+    trainingJobName?: string;
+    resourceId?: string;
+    functionName?: string;
+    qualifier?: string;
+    publish?: boolean;
+    dashboardName?: string;
+    endpointName?: string;
+    metricNames?: unknown;
+    tuningJobName?: unknown;
 }
 
 export interface MockAccount {
@@ -41,7 +66,7 @@ export interface MockOptions {
 
 export class PipelineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
-    readonly calls: { token: string; inputs: any }[] = [];
+    readonly calls: { token: string; inputs: Json }[] = [];
 
     constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT, private readonly options: MockOptions = {}) {}
 
@@ -50,20 +75,21 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
         return this.resources.filter(r => r.type === type);
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-        this.calls.push({ token: args.token, inputs: args.inputs });
+    call(args: pulumi.runtime.MockCallArgs): Json {
+        const inputs = args.inputs as Json;
+        this.calls.push({ token: args.token, inputs });
         try {
             switch (args.token) {
                 // The stack's own bucket: what the test or plan says is in it (MockOptions).
                 case "aws:s3/getObject:getObject":
-                    return this.datasetObject(args.inputs);
+                    return this.datasetObject(inputs);
                 case "aws:s3/getObjects:getObjects": {
-                    const query = args.inputs as { bucket: string; prefix?: string; maxKeys?: number };
+                    const query = inputs as { bucket: string; prefix?: string; maxKeys?: number };
                     const keys = (this.options.datasetKeys ?? []).filter(k => k.startsWith(query.prefix ?? "")).slice(0, query.maxKeys ?? 1000);
                     return { ...query, id: query.bucket, keys, commonPrefixes: [], owners: [], requestCharged: "" };
                 }
                 default:
-                    return answerDataSource(args.token, args.inputs, this.account);
+                    return answerDataSource(args.token, inputs, this.account);
             }
         } catch (e) {
             // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
@@ -76,8 +102,8 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
      * The one object the program reads, its dataset manifest: the given text, or the provider's own
      * error for a missing object (its message for S3's 404 on HeadObject).
      */
-    private datasetObject(inputs: Record<string, any>): Record<string, any> {
-        const { bucket, key } = inputs;
+    private datasetObject(inputs: Json): Json {
+        const { bucket, key } = inputs as { bucket: string; key: string };
         if (this.options.datasetManifest === undefined || !String(key).endsWith("/manifest.json")) {
             const message = `reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`;
             // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
@@ -98,8 +124,8 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
         };
     }
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        const inputs = args.inputs ?? {};
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Json } {
+        const inputs = (args.inputs ?? {}) as Json;
         const { id, state } = args.custom === false
             ? { id: "", state: {} }
             : this.resourceOutputs(args.type, args.name, inputs);
@@ -109,11 +135,12 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
     }
 
     /** The outputs AWS would add to a resource's inputs: ids, ARNs, generated names. */
-    private resourceOutputs(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+    private resourceOutputs(type: string, name: string, json: Json): { id: string | undefined; state: Json } {
         const { region, accountId } = this.account;
+        const inputs = json as NamingInputs;
         // Resources whose every input forces replacement get a new auto-name whenever an input
         // changes, as a Pulumi replacement would give them; others keep one name per logical name.
-        const identity = REPLACED_ON_ANY_CHANGE.has(type) ? `${type}/${name}/${stableJson(inputs)}` : `${type}/${name}`;
+        const identity = REPLACED_ON_ANY_CHANGE.has(type) ? `${type}/${name}/${stableJson(json)}` : `${type}/${name}`;
         const suffix = crypto.createHash("sha256").update(identity).digest("hex").slice(0, 7);
         const generated = `${name}-${suffix}`;
         const resourceName: string = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${suffix}` : generated);
@@ -141,8 +168,11 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
                 return { id: resourceName, state: { name: resourceName, arn: sm("notebook-instance", resourceName), url: `${resourceName}.notebook.${region}.sagemaker.aws` } };
             case "aws:sagemaker/notebookInstanceLifecycleConfiguration:NotebookInstanceLifecycleConfiguration":
                 return { id: resourceName, state: { name: resourceName, arn: sm("notebook-instance-lifecycle-config", resourceName) } };
-            case "aws:sagemaker/trainingJob:TrainingJob":
-                return { id: inputs.trainingJobName, state: { arn: sm("training-job", inputs.trainingJobName) } };
+            case "aws:sagemaker/trainingJob:TrainingJob": {
+                // The program names its jobs; without a name the job gets the generated one.
+                const jobName = inputs.trainingJobName ?? generated;
+                return { id: jobName, state: { arn: sm("training-job", jobName) } };
+            }
             case "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob":
                 return { id: resourceName, state: { name: resourceName, arn: sm("hyper-parameter-tuning-job", resourceName), status: "InProgress" } };
             case "aws:sagemaker/model:Model":
@@ -185,7 +215,8 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
             case "pulumi-nodejs:dynamic/mlops:TrainingMetrics":
                 return { id: inputs.trainingJobName, state: { status: "Completed", ...recordedMetrics(inputs.metricNames) } };
             case "pulumi-nodejs:dynamic/mlops:QualityGate":
-                return { id: inputs.endpointName, state: gateVerdict(inputs as QualityGateInputs) };
+                // Its inputs are the QualityGateInputs components/quality-gate.ts registers it with.
+                return { id: inputs.endpointName, state: gateVerdict(json as unknown as QualityGateInputs) };
             case "aws:lambda/functionUrl:FunctionUrl": {
                 const urlId = suffix.padEnd(32, "0");
                 return { id: inputs.qualifier ? `${inputs.functionName}/${inputs.qualifier}` : inputs.functionName, state: {
@@ -243,7 +274,7 @@ function gateVerdict(inputs: QualityGateInputs): Record<string, unknown> {
  * What the tuning-result reader (a dynamic resource) would output after a real tuning job: the
  * best training job and the hyperparameters SageMaker chose, within the job's own ranges.
  */
-function dynamicResourceOutputs(inputs: Record<string, any>): Record<string, any> {
+function dynamicResourceOutputs(inputs: NamingInputs): Json {
     if (typeof inputs.tuningJobName !== "string") {
         return {};
     }
