@@ -12,7 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import { CreateRequest } from "@pulumi/pulumi/proto/provider_pb";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { type JavaScriptValue, Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { qualityGateProvider } from "../../components/quality-gate";
 import { trainingMetricsProvider } from "../../components/training-metrics";
 import { tuningResultProvider } from "../../components/tuning-result";
@@ -51,7 +51,7 @@ async function serialised(provider: pulumi.dynamic.ResourceProvider): Promise<st
     return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
 }
 
-function create(plugin: Plugin, type: string, properties: Record<string, unknown>): Promise<Record<string, unknown>> {
+function create(plugin: Plugin, type: string, properties: Record<string, JavaScriptValue>): Promise<Record<string, unknown>> {
     const req = new CreateRequest();
     req.setUrn(`urn:pulumi:dev::mlops::pulumi-nodejs:dynamic/mlops:${type}::test`);
     req.setProperties(Struct.fromJavaScript(properties));
