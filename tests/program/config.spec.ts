@@ -14,7 +14,7 @@ function problemsOf(parse: () => unknown): string[] {
         parse();
         return [];
     } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
         return (e).problems;
     }
 }
