@@ -9,7 +9,7 @@ import {
     SCALABLE_DIMENSION, ScalingReleaseInputs, ScalingReleaseOutputs, scalingReleaseProvider, variantResourceId, variantsToRelease,
 } from "../../components/variant-scaling-release";
 import type { ProgramRun } from "../../plan/run-program";
-import { one, oneOf, runStack, typedProvider } from "../support/program";
+import { one, oneOf, runStack } from "../support/program";
 import { registered, Registered, registrationsOf } from "../support/registrations";
 
 const INSTANCE: InstanceVariant = {
@@ -43,7 +43,7 @@ const releaseOf = (all: Registered[]) => registered(all, "pulumi-nodejs:dynamic:
 const releaseInputsOf = (all: Registered[]) => releaseOf(all).inputs as unknown as ScalingReleaseInputs;
 /** The release's state after a run with these inputs (what diff receives as olds). */
 const stateOf = (inputs: ScalingReleaseInputs): ScalingReleaseOutputs => ({ ...inputs, released: [] });
-const provider = typedProvider<ScalingReleaseInputs, ScalingReleaseOutputs>(scalingReleaseProvider);
+const provider = scalingReleaseProvider;
 
 describe("endpoint changes that AWS refuses while the variant is autoscaled", () => {
     describe("the resource graph of the stack", () => {

@@ -4,13 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { ModelEndpoint } from "../../components/model-endpoint";
 import { ModelRelease } from "../../components/model-release";
 import {
-    judgeAgainstBar, judgeAgainstServing, QualityGateInputs, QualityGateOutputs, qualityGateProvider, trainingJobOfArtifact,
+    judgeAgainstBar, judgeAgainstServing, QualityGateInputs, qualityGateProvider, trainingJobOfArtifact,
 } from "../../components/quality-gate";
-import { finalMetrics, TrainingMetricsInputs, TrainingMetricsOutputs, trainingMetricsProvider } from "../../components/training-metrics";
+import { finalMetrics, trainingMetricsProvider } from "../../components/training-metrics";
 import { MOCK_FINAL_METRICS, PipelineMocks } from "../../plan/mocks";
 import type { ProgramRun } from "../../plan/run-program";
 import { fakeSageMakerEnv, FakeSageMaker, SageMakerError, startFakeSageMaker } from "../support/fake-sagemaker";
-import { defined, ofType, one, oneOf, outputsOf, runStack, stackOutputs, typedProvider } from "../support/program";
+import { defined, ofType, one, oneOf, outputsOf, runStack, stackOutputs } from "../support/program";
 import METRICS from "../../training/metrics.json";
 
 const NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
@@ -18,8 +18,8 @@ const QUALITY: string = METRICS.qualityGate.name;
 
 const JOB = "mlops-dev-single-0123456789";
 const ARTIFACT = `s3://mlops-dev-data-1a2b3c/training/${JOB}/output/model.tar.gz`;
-const metricsReader = typedProvider<TrainingMetricsInputs, TrainingMetricsOutputs>(trainingMetricsProvider);
-const gateProvider = typedProvider<QualityGateInputs, QualityGateOutputs>(qualityGateProvider);
+const metricsReader = trainingMetricsProvider;
+const gateProvider = qualityGateProvider;
 const candidate = (over: Partial<QualityGateInputs> = {}): QualityGateInputs => ({
     runName: "single",
     trainingJobName: JOB,

@@ -2,11 +2,10 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import {
-    describeTuningProgress, judgeTuningJob, TuningJobDescription, TuningResultInputs, TuningResultOutputs, tuningResultProvider,
+    describeTuningProgress, judgeTuningJob, TuningJobDescription, tuningResultProvider,
 } from "../../components/tuning-result";
-import { typedProvider } from "../support/program";
 
-const provider = typedProvider<TuningResultInputs, TuningResultOutputs>(tuningResultProvider);
+const provider = tuningResultProvider;
 
 const best = {
     TrainingJobName: "mlops-dev-hpo-1a2b3c4d-002-abcdef12",

@@ -193,10 +193,3 @@ export function serializedAsset(value: unknown, what: string): SerializedAsset {
     return value as SerializedAsset;
 }
 
-/**
- * `provider` seen with the inputs and outputs its component declares: the components type their
- * providers as plain `ResourceProvider`, whose results are `any`.
- */
-export function typedProvider<Inputs, Outputs>(provider: pulumi.dynamic.ResourceProvider): pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
-    return provider as pulumi.dynamic.ResourceProvider<Inputs, Outputs>;
-}
