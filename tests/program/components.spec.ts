@@ -61,7 +61,7 @@ describe("components", () => {
     });
 
     describe("Notebook", () => {
-        it("is the seeds' ml.t3.medium, without root access, on IMDSv2, with its own role", () => {
+        it("is an ml.t3.medium, without root access, on IMDSv2, with its own role", () => {
             const nb = oneOf(dev, aws.sagemaker.NotebookInstance).props;
             assert.strictEqual(nb.instanceType, "ml.t3.medium");
             assert.strictEqual(nb.rootAccess, "Disabled");
@@ -94,7 +94,7 @@ describe("components", () => {
     });
 
     describe("Tuning", () => {
-        it("searches the seeds' ranges for the lowest Test Loss, scraped with the shared regex", () => {
+        it("searches the by-hand project's ranges for the lowest Test Loss, scraped with the shared regex", () => {
             const job = oneOf(dev, aws.sagemaker.HyperParameterTuningJob).props;
             assert.deepStrictEqual(job.config.objective, { metricName: "Test Loss", type: "Minimize" });
             assert.deepStrictEqual(job.config.parameterRanges?.continuousParameterRanges,
@@ -147,7 +147,7 @@ describe("components", () => {
             assert.match(job.trainingJobName, /^mlops-dev-single-[0-9a-f]{10}$/);
         });
 
-        it("runs the seeds' single and multi-instance comparison, every host on its shard", () => {
+        it("runs the by-hand project's single and multi-instance comparison, every host on its shard", () => {
             const single = oneOf(dev, aws.sagemaker.TrainingJob, "single").props;
             const multi = oneOf(dev, aws.sagemaker.TrainingJob, "multi").props;
             assert.deepStrictEqual([single.resourceConfig?.instanceType, single.resourceConfig?.instanceCount], ["ml.m5.xlarge", 1]);
@@ -266,7 +266,7 @@ describe("components", () => {
             assert.strictEqual(endpoint.endpointConfigName, outputsOfOne(dev, aws.sagemaker.EndpointConfiguration).name);
         });
 
-        it("scales the instance variant on invocations per instance (seed defaults 1..4, target 5, cooldowns 30 s)", () => {
+        it("scales the instance variant on invocations per instance (by-hand defaults 1..4, target 5, cooldowns 30 s)", () => {
             const target = oneOf(dev, aws.appautoscaling.Target).props;
             assert.deepStrictEqual(target, {
                 ...target,
