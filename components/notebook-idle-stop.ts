@@ -2,7 +2,7 @@
  * The notebook's on-start lifecycle script: every 5 minutes, ask the local Jupyter server
  * whether any kernel is busy or has been used recently; after `idleMinutes` of no activity, the
  * instance stops itself (its role may stop only this notebook). A stopped notebook costs only
- * its volume, which is the seeds' most common forgotten bill.
+ * its volume; a notebook left running is the most common forgotten bill of a by-hand setup.
  */
 export function idleStopScript(idleMinutes: number): string {
     return `#!/bin/bash

@@ -146,7 +146,7 @@ const INPUT_KEYS: (keyof QualityGateInputs)[] = [
     "runName", "trainingJobName", "modelDataUrl", "metrics", "metricName", "minimum", "requireNoWorseThanServing", "endpointName", "region",
 ];
 
-export const qualityGateProvider: pulumi.dynamic.ResourceProvider = {
+export const qualityGateProvider: pulumi.dynamic.ResourceProvider<QualityGateInputs, QualityGateOutputs> = {
     async create(inputs: QualityGateInputs) {
         return { id: inputs.endpointName, outs: await evaluateGate(inputs) };
     },

@@ -51,7 +51,7 @@ async function readTrainingMetrics(inputs: TrainingMetricsInputs): Promise<Train
     return { ...inputs, status: d.TrainingJobStatus ?? "Unknown", ...finalMetrics(d, inputs.metricNames) };
 }
 
-export const trainingMetricsProvider: pulumi.dynamic.ResourceProvider = {
+export const trainingMetricsProvider: pulumi.dynamic.ResourceProvider<TrainingMetricsInputs, TrainingMetricsOutputs> = {
     async create(inputs: TrainingMetricsInputs) {
         return { id: inputs.trainingJobName, outs: await readTrainingMetrics(inputs) };
     },
@@ -63,7 +63,9 @@ export const trainingMetricsProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id: string, _olds: TrainingMetricsOutputs, news: TrainingMetricsInputs) {
         return { outs: await readTrainingMetrics(news) };
     },
-    async read(id: string, props: TrainingMetricsOutputs) {
+    async read(id: string, props?: TrainingMetricsOutputs) {
+        // `pulumi refresh` hands back the recorded state; an import by id alone has nothing to read from.
+        if (!props) throw new Error(`training metrics ${id} cannot be imported by id: the program creates it from the job it names`);
         return { id, props: await readTrainingMetrics(props) };
     },
     // Nothing to delete: the job and its metrics belong to SageMaker.

@@ -119,7 +119,7 @@ async function waitForTuningJob(inputs: TuningResultInputs): Promise<TuningResul
     }
 }
 
-export const tuningResultProvider: pulumi.dynamic.ResourceProvider = {
+export const tuningResultProvider: pulumi.dynamic.ResourceProvider<TuningResultInputs, TuningResultOutputs> = {
     async create(inputs: TuningResultInputs) {
         const outs = await waitForTuningJob(inputs);
         return { id: inputs.tuningJobName, outs };
@@ -133,7 +133,9 @@ export const tuningResultProvider: pulumi.dynamic.ResourceProvider = {
     update(_id: string, olds: TuningResultOutputs, news: TuningResultInputs) {
         return Promise.resolve({ outs: { ...olds, ...news } });
     },
-    async read(id: string, props: TuningResultOutputs) {
+    async read(id: string, props?: TuningResultOutputs) {
+        // `pulumi refresh` hands back the recorded state; an import by id alone has nothing to read from.
+        if (!props) throw new Error(`tuning result ${id} cannot be imported by id: the program creates it from the job it names`);
         return { id, props: await waitForTuningJob(props) };
     },
     // Nothing to delete: the tuning job belongs to the HyperParameterTuningJob resource.

@@ -109,7 +109,7 @@ async function releaseChangingVariants(inputs: ScalingReleaseInputs): Promise<st
     }
 }
 
-export const scalingReleaseProvider: pulumi.dynamic.ResourceProvider = {
+export const scalingReleaseProvider: pulumi.dynamic.ResourceProvider<ScalingReleaseInputs, ScalingReleaseOutputs> = {
     async create(inputs: ScalingReleaseInputs) {
         const released = await releaseChangingVariants(inputs);
         return { id: `${inputs.endpointName}-scaling-release`, outs: { ...inputs, released } };

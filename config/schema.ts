@@ -56,7 +56,7 @@ const dataset = section({
 
 const notebook = section({
     enabled: flag("create the SageMaker notebook").default(true),
-    instanceType: instanceType("notebook", "the notebook instance (the seeds' ml.t3.medium)").default("ml.t3.medium"),
+    instanceType: instanceType("notebook", "the notebook instance").default("ml.t3.medium"),
     idleMinutes: integer({ min: 5, max: 1440 }, "the notebook stops itself after this many idle minutes").default(60),
     volumeSizeGb: integer({ min: 5, max: 16384 }, "the notebook's ML storage volume, GB").default(5),
     directInternetAccess: flag("off: the notebook lives in `subnetId` and reaches AWS through the VPC").default(true),
@@ -225,7 +225,7 @@ RULE_DOCS.push(`\`endpoint.serverless\` excludes every instance setting (${INSTA
 
 const gpuTrainer = section({
     enabled: flag("create the one-shot EC2 GPU training run").default(true),
-    instanceType: instanceType("ec2", "the EC2 GPU instance (the seeds' g4dn.xlarge)").default("g4dn.xlarge"),
+    instanceType: instanceType("ec2", "the EC2 GPU instance").default("g4dn.xlarge"),
     spot: flag("one-time spot (terminated on interruption; the next run resumes from S3 checkpoints)").default(true),
     rootVolumeGb: integer({ min: 75, max: 16384 }, "the Deep Learning AMI itself needs 75").default(100),
     vpcId: vpcId("with `subnetId`: a private subnet, no public IP (default VPC with a public IP otherwise)").optional(),

@@ -1,7 +1,7 @@
 import { parseArgs as parseNodeArgs } from "util";
 import { UsageError, describe } from "./errors";
 
-/** The seeds' public copy of the dataset (Udacity dog project). */
+/** Udacity's public copy of the dataset (the dog-breed project). */
 export const DEFAULT_SOURCE = "https://s3-us-west-1.amazonaws.com/udacity-aind/dog-project/dogImages.zip";
 
 /** S3 refuses parts below 5 MiB (except the last) and above 5 GiB. */

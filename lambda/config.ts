@@ -79,7 +79,7 @@ function origin(env: Env, name: string): string | undefined {
     const raw = env[name];
     if (raw === undefined || raw.trim() === "") return undefined;
     const v = raw.trim();
-    // One exact origin (scheme://host[:port]); "*" is deliberately not allowed (the seeds' mistake).
+    // One exact origin (scheme://host[:port]); "*" is deliberately not allowed (the by-hand project's mistake).
     let parsed: URL | undefined;
     try {
         parsed = new URL(v);

@@ -3,8 +3,8 @@ import { RequestError, badRequest } from "./errors";
 import { ImageKind, detectImage } from "./image";
 
 /**
- * Turns whatever the function was invoked with into a validated prediction request: the seeds'
- * direct event `{"url": ...}` / `{"image": ...}` with optional `topK`, or the same object as the
+ * Turns whatever the function was invoked with into a validated prediction request: the
+ * by-hand project's direct event `{"url": ...}` / `{"image": ...}` with optional `topK`, or the same object as the
  * JSON body (plain or base64) of an API Gateway HTTP API (v2), REST API (v1) or function URL event.
  */
 

@@ -245,16 +245,29 @@ class ProviderMarshaller {
     }
 }
 
+/** What `AnalyzeRequest` and the stack's `AnalyzerResource` both say of a resource. */
+interface ResourceMessage {
+    setType(value: string): unknown;
+    setUrn(value: string): unknown;
+    setName(value: string): unknown;
+    setOptions(value: analyzerPb.AnalyzerResourceOptions): unknown;
+    setProvider(value: analyzerPb.AnalyzerProviderResource): unknown;
+}
+
+/** Fills in `message` the resource's identity, options and provider, as the CLI does for both. */
+function describeResource<M extends ResourceMessage>(message: M, r: PlanResource, providers: ProviderMarshaller): M {
+    message.setType(r.type);
+    message.setUrn(r.urn);
+    message.setName(r.name);
+    message.setOptions(resourceOptions(r));
+    const provider = providers.of(r);
+    if (provider) message.setProvider(provider);
+    return message;
+}
+
 /** The request the CLI sends for one resource, to `Analyze` and to `Remediate` alike, but its properties. */
 function analyzeEnvelope(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzeRequest {
-    const req = new analyzerPb.AnalyzeRequest();
-    req.setType(r.type);
-    req.setUrn(r.urn);
-    req.setName(r.name);
-    req.setOptions(resourceOptions(r));
-    const provider = providers.of(r);
-    if (provider) req.setProvider(provider);
-    return req;
+    return describeResource(new analyzerPb.AnalyzeRequest(), r, providers);
 }
 
 function analyzeRequest(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzeRequest {
@@ -265,13 +278,7 @@ function analyzeRequest(r: PlanResource, providers: ProviderMarshaller): analyze
 
 /** One resource of the `AnalyzeStack` request, but its properties (its outputs). */
 function stackResourceEnvelope(r: PlanResource, providers: ProviderMarshaller): analyzerPb.AnalyzerResource {
-    const ar = new analyzerPb.AnalyzerResource();
-    ar.setType(r.type);
-    ar.setUrn(r.urn);
-    ar.setName(r.name);
-    ar.setOptions(resourceOptions(r));
-    const provider = providers.of(r);
-    if (provider) ar.setProvider(provider);
+    const ar = describeResource(new analyzerPb.AnalyzerResource(), r, providers);
     ar.setParent(r.parent ?? "");
     ar.setDependenciesList(r.dependencies ?? []);
     const deps = ar.getPropertydependenciesMap();

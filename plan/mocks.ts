@@ -249,7 +249,7 @@ function stableJson(value: unknown): string {
 
 /**
  * The final metrics SageMaker records for a training job of train.py (FinalMetricDataList): a
- * plausible run of the seeds' ResNet-50 on the dog-breed data.
+ * plausible run of ResNet-50 on the dog-breed data.
  */
 export const MOCK_FINAL_METRICS: Record<string, number> = { "Test Loss": 0.6931, "Test Accuracy": 0.8125 };
 

@@ -14,7 +14,7 @@ error body, with the status set on the serving context (TorchServe's ts/context.
 set_response_status). The toolkit passes that context as the trailing argument when the signature
 has room for it; it is the one Context object TorchServe keeps for the model and refills per batch.
 
-Nothing here touches the network: there is no URL input (the seeds' endpoint fetched any URL it was
+Nothing here touches the network: there is no URL input (the by-hand project's endpoint fetched any URL it was
 given) and the model is rebuilt from labels.json + model.pth, never from downloaded weights.
 """
 import base64

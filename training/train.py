@@ -3,7 +3,7 @@
 
     python train.py --data <dir> --model-dir <dir> --checkpoint-dir <dir> [--epochs N ...]
 
-Transfer learning as the seeds (ImageNet ResNet-50, frozen backbone, new head) but with the seeds'
+Transfer learning as in the by-hand project (ImageNet ResNet-50, frozen backbone, new head) but with its
 defects fixed: real epochs with early stopping on validation loss (best weights kept), the GPU with
 mixed precision when present, ImageNet normalization, unshuffled evaluation, per-sample metrics in
 the format the tuning job's regex reads (training/metrics.json), data-parallel training across

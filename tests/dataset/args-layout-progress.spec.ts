@@ -8,7 +8,7 @@ import { VerifiedFile } from "../../dataset/verify";
 import { Capture } from "./fixtures";
 
 describe("dataset:upload flags", () => {
-    it("defaults to the seeds' public zip, 16 objects at once and 8 MiB parts", () => {
+    it("defaults to Udacity's public zip, 16 objects at once and 8 MiB parts", () => {
         const o = parseArgs(["--stack", "dev"]);
         assert.deepStrictEqual(o, {
             stack: "dev", source: DEFAULT_SOURCE, bucket: undefined, prefix: undefined, region: undefined,

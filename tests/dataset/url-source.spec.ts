@@ -92,7 +92,7 @@ describe("dataset:upload from a URL (local HTTP server on 127.0.0.1)", () => {
         assert.strictEqual(s3.created().length, 0);
     });
 
-    it("by default allows https only: the seeds' public URL passes, http and other schemes do not", () => {
+    it("by default allows https only: Udacity's public URL passes, http and other schemes do not", () => {
         assert.strictEqual(checkDownloadUrl(DEFAULT_SOURCE).host, "s3-us-west-1.amazonaws.com");
         assert.throws(() => checkDownloadUrl("http://s3-us-west-1.amazonaws.com/udacity-aind/dog-project/dogImages.zip"), /only https URLs/);
         assert.throws(() => checkDownloadUrl("ftp://example.com/dogImages.zip"), /only https URLs/);

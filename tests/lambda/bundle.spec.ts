@@ -10,6 +10,17 @@ import { jpegBytes, sdkEnv } from "./support/fixtures";
 
 const run = promisify(execFile);
 
+function withoutBuildCache<T>(f: () => T): T {
+    const before = process.env.MLOPS_BUILD_CACHE;
+    process.env.MLOPS_BUILD_CACHE = "off";
+    try {
+        return f();
+    } finally {
+        if (before === undefined) delete process.env.MLOPS_BUILD_CACHE;
+        else process.env.MLOPS_BUILD_CACHE = before;
+    }
+}
+
 /** A check that would still pass with node_modules reachable proves nothing: make sure none is. */
 function nodeModulesAbove(dir: string): string | undefined {
     for (let d = dir; ; d = path.dirname(d)) {
@@ -37,7 +48,26 @@ describe("lambda bundle: self-contained, deterministic, deployable as index.hand
 
     it("targets the runtime the component deploys", () => assert.strictEqual(LAMBDA_RUNTIME, "nodejs24.x"));
 
-    it("is byte-identical across builds", () => assert.strictEqual(bundleHandler().sha256, bundle.sha256));
+    it("is byte-identical across builds, with and without the build cache", () => {
+        assert.strictEqual(bundleHandler().sha256, bundle.sha256);
+        assert.strictEqual(withoutBuildCache(() => bundleHandler()).sha256, bundle.sha256);
+    });
+
+    it("rebuilds when a file the bundle was built from changes", () => {
+        const source = fs.mkdtempSync(path.join("/tmp", "lambda-bundle-src-"));
+        try {
+            const entry = path.join(source, "entry.ts");
+            fs.writeFileSync(path.join(source, "answer.ts"), "export const answer: number = 41;\n");
+            fs.writeFileSync(entry, 'import { answer } from "./answer";\nexport const handler = () => answer;\n');
+            const first = bundleHandler(entry);
+            assert.strictEqual(bundleHandler(entry).code, first.code, "unchanged inputs: the same bundle");
+            fs.writeFileSync(path.join(source, "answer.ts"), "export const answer: number = 42;\n");
+            const second = bundleHandler(entry);
+            assert.ok(second.code.includes("42") && !second.code.includes("41"), second.code);
+        } finally {
+            fs.rmSync(source, { recursive: true, force: true });
+        }
+    });
 
     it("requires nothing but Node built-ins (the SDK is inside)", () => {
         // `[require("...")]` is the SDK's error text telling users how to add optional CRT packages, not a call.

@@ -40,7 +40,7 @@ describe("policies: instance types and counts", () => {
     });
 
     describe("sagemaker-training-limits", () => {
-        it("accepts the seeds' single and multi runs", async () => {
+        it("accepts the by-hand project's single and multi runs", async () => {
             assertNone(await check("sagemaker-training-limits", [training(), training({ resourceConfig: { instanceType: "ml.m5.xlarge", instanceCount: 3 } })]));
         });
         it("rejects a type off the list, too many instances, a long runtime, and a missing runtime", async () => {
@@ -62,7 +62,7 @@ describe("policies: instance types and counts", () => {
     });
 
     describe("sagemaker-tuning-limits", () => {
-        it("accepts the seeds' tuning job", async () => {
+        it("accepts the by-hand project's tuning job", async () => {
             assertNone(await check("sagemaker-tuning-limits", [tuning()]));
         });
         it("rejects too many jobs, too much parallelism, a per-job type off the list and multi-instance jobs", async () => {

@@ -244,6 +244,21 @@ const model = (v: Variant) => v.one(T.model, "endpoint-model");
 const endpointConfig = (v: Variant) => v.one(T.endpointConfig, "endpoint-config");
 const target = (v: Variant) => v.one(T.target, "endpoint-scaling");
 const scaling = (v: Variant) => v.one(T.scalingPolicy, "endpoint-invocations");
+/** Adds a weekday-morning scheduled action on the endpoint's scaling target with `capacity`. */
+const businessHoursSchedule = (v: Variant, capacity: { minCapacity: number; maxCapacity: number }): void =>
+    void v.add(
+        T.scheduledAction,
+        v.name("business-hours"),
+        {
+            name: v.name("business-hours"),
+            serviceNamespace: "sagemaker",
+            resourceId: target(v).props.resourceId,
+            scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+            schedule: "cron(0 8 ? * MON-FRI *)",
+            scalableTargetAction: capacity,
+        },
+        { resourceId: [target(v)] },
+    );
 const training = (v: Variant, run = "single") => v.one(T.trainingJob, `train-${run}`);
 const tuning = (v: Variant) => v.one(T.tuningJob, "tuning");
 const trainer = (v: Variant) => v.one(T.instance, "gpu-trainer");
@@ -545,20 +560,7 @@ export const INSECURE: Mutation[] = [
         name: "scheduled action scales to 50 instances",
         stack: "prod",
         rule: "sagemaker-autoscaling-bounds",
-        change: (v) =>
-            void v.add(
-                T.scheduledAction,
-                v.name("business-hours"),
-                {
-                    name: v.name("business-hours"),
-                    serviceNamespace: "sagemaker",
-                    resourceId: target(v).props.resourceId,
-                    scalableDimension: "sagemaker:variant:DesiredInstanceCount",
-                    schedule: "cron(0 8 ? * MON-FRI *)",
-                    scalableTargetAction: { minCapacity: 2, maxCapacity: 50 },
-                },
-                { resourceId: [target(v)] },
-            ),
+        change: (v) => businessHoursSchedule(v, { minCapacity: 2, maxCapacity: 50 }),
     },
 
     // SageMaker: training and tuning jobs
@@ -818,20 +820,7 @@ export const SECURE: SecureVariant[] = [
     {
         name: "scheduled scaling for business hours within the caps",
         stack: "prod",
-        change: (v) =>
-            void v.add(
-                T.scheduledAction,
-                v.name("business-hours"),
-                {
-                    name: v.name("business-hours"),
-                    serviceNamespace: "sagemaker",
-                    resourceId: target(v).props.resourceId,
-                    scalableDimension: "sagemaker:variant:DesiredInstanceCount",
-                    schedule: "cron(0 8 ? * MON-FRI *)",
-                    scalableTargetAction: { minCapacity: 3, maxCapacity: 6 },
-                },
-                { resourceId: [target(v)] },
-            ),
+        change: (v) => businessHoursSchedule(v, { minCapacity: 3, maxCapacity: 6 }),
     },
     {
         name: "serverless endpoint variant where dev allows one",

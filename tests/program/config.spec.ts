@@ -14,7 +14,7 @@ function problemsOf(parse: () => unknown): string[] {
         parse();
         return [];
     } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
         return (e).problems;
     }
 }
@@ -29,7 +29,7 @@ const TRAINING_TYPES = "ml.m5.{large,xlarge,2xlarge,4xlarge,12xlarge,24xlarge}, 
     "ml.p3.{2xlarge,8xlarge,16xlarge}, ml.p4d.24xlarge";
 
 describe("stack configuration", () => {
-    it("defaults to the seeds' choices", () => {
+    it("defaults to the by-hand project's choices", () => {
         const c = parseStackConfig({}, ctx);
         assert.strictEqual(c.notebook.instanceType, "ml.t3.medium");
         assert.strictEqual(c.tuning.instanceType, "ml.m5.xlarge");

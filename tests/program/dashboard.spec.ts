@@ -1,8 +1,9 @@
 import * as assert from "assert";
+import * as aws from "@pulumi/aws";
 import { ALIAS_NAME } from "../../components/inference-function";
 import type { ProgramRun } from "../../plan/run-program";
 import { MOCK_FINAL_METRICS } from "../../plan/mocks";
-import { ofType, one, outputsOf, runStack } from "../support/program";
+import { allOf, oneOf, outputsOfOne, parseJson, runStack } from "../support/program";
 import METRICS from "../../training/metrics.json";
 
 const METRIC_NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
@@ -10,28 +11,34 @@ const METRIC_NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => 
 interface Line { namespace: string; name: string; dimensions: Record<string, string>; options: Record<string, unknown> }
 interface Graph { title: string; lines: Line[]; expressions: string[] }
 
+/** A widget of a dashboard body, as far as the tests read it. */
+type Widget = { x: number; width: number } & (
+    | { type: "metric"; properties: { title: string; region: string; metrics: unknown[][] } }
+    | { type: "text"; properties: { markdown: string } }
+);
+
 /** Every metric widget of a dashboard body, its lines split into namespace, name, dimensions and options. */
-function graphsOf(body: string): { graphs: Graph[]; texts: string[]; widgets: any[] } {
-    const widgets = JSON.parse(body).widgets as any[];
-    const graphs = widgets.filter(w => w.type === "metric").map(w => {
+function graphsOf(body: string): { graphs: Graph[]; texts: string[]; widgets: Widget[] } {
+    const widgets = parseJson<{ widgets: Widget[] }>(body, "the dashboard body").widgets;
+    const graphs = widgets.flatMap(w => (w.type === "metric" ? [w] : [])).map(w => {
         const lines: Line[] = [];
         const expressions: string[] = [];
-        for (const entry of w.properties.metrics as unknown[][]) {
+        for (const entry of w.properties.metrics) {
             const last = entry[entry.length - 1];
             const options = (typeof last === "object" && last !== null ? last : {}) as Record<string, unknown>;
             if (typeof options.expression === "string") {
                 expressions.push(options.expression);
                 continue;
             }
-            const strings = entry.filter(e => typeof e === "string") as string[];
+            const strings = entry.filter(e => typeof e === "string");
             assert.ok(strings.length >= 2 && strings.length % 2 === 0, `a metric line is namespace, name and dimension pairs: ${JSON.stringify(entry)}`);
             const dimensions: Record<string, string> = {};
             for (let i = 2; i < strings.length; i += 2) dimensions[strings[i]] = strings[i + 1];
             lines.push({ namespace: strings[0], name: strings[1], dimensions, options });
         }
-        return { title: w.properties.title as string, lines, expressions };
+        return { title: w.properties.title, lines, expressions };
     });
-    return { graphs, texts: widgets.filter(w => w.type === "text").map(w => w.properties.markdown), widgets };
+    return { graphs, texts: widgets.flatMap(w => (w.type === "text" ? [w.properties.markdown] : [])), widgets };
 }
 
 describe("stack dashboard", () => {
@@ -44,17 +51,16 @@ describe("stack dashboard", () => {
 
     /** What the watched resources are called, read from the resources themselves. */
     function watched(run: ProgramRun) {
-        const endpoint = outputsOf(one(run, "aws:sagemaker/endpoint:Endpoint")).name as string;
-        const config = one(run, "aws:sagemaker/endpointConfiguration:EndpointConfiguration").props;
-        const variant = config.productionVariants[0].variantName as string;
-        const fn = outputsOf(one(run, "aws:lambda/function:Function")).name as string;
-        const aliases = ofType(run, "aws:lambda/alias:Alias").map(a => a.props.name as string);
-        const jobs = ofType(run, "aws:sagemaker/trainingJob:TrainingJob").map(j => j.props.trainingJobName as string);
+        const endpoint = outputsOfOne(run, aws.sagemaker.Endpoint).name;
+        const variant = oneOf(run, aws.sagemaker.EndpointConfiguration).props.productionVariants[0].variantName;
+        const fn = outputsOfOne(run, aws.lambda.Function).name;
+        const aliases = allOf(run, aws.lambda.Alias).map(a => a.props.name);
+        const jobs = allOf(run, aws.sagemaker.TrainingJob).map(j => j.props.trainingJobName);
         return { endpoint, variant, fn, alias: aliases[0], jobs };
     }
 
     function check(run: ProgramRun) {
-        const dashboard = one(run, "aws:cloudwatch/dashboard:Dashboard").props;
+        const dashboard = oneOf(run, aws.cloudwatch.Dashboard).props;
         const { graphs, texts, widgets } = graphsOf(dashboard.dashboardBody);
         const w = watched(run);
         const all = graphs.flatMap(g => g.lines);
@@ -126,7 +132,7 @@ describe("stack dashboard", () => {
             instanceType: undefined, minInstances: undefined, maxInstances: undefined, targetInvocationsPerInstance: undefined,
             scaleInCooldownSeconds: undefined, scaleOutCooldownSeconds: undefined, serverless: { memorySizeMb: 2048, maxConcurrency: 5 },
         } });
-        const { graphs } = graphsOf(one(serverless, "aws:cloudwatch/dashboard:Dashboard").props.dashboardBody);
+        const { graphs } = graphsOf(oneOf(serverless, aws.cloudwatch.Dashboard).props.dashboardBody);
         assert.deepStrictEqual(graphs.flatMap(g => g.expressions), []);
         assert.ok(!graphs.flatMap(g => g.lines).some(l => l.name === "InvocationsPerInstance"));
         assert.ok(graphs.flatMap(g => g.lines).some(l => l.name === "ModelLatency"));

@@ -10,21 +10,16 @@ import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
+import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
+import { CreateRequest } from "@pulumi/pulumi/proto/provider_pb";
+import { type JavaScriptValue, Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { qualityGateProvider } from "../../components/quality-gate";
 import { trainingMetricsProvider } from "../../components/training-metrics";
 import { tuningResultProvider } from "../../components/tuning-result";
 import { fakeSageMakerEnv, FakeSageMaker, startFakeSageMaker } from "../support/fake-sagemaker";
 import { PROJECT_DIR } from "../support/program";
 
-// Generated protobuf/gRPC stubs (JavaScript without usable typings here).
-// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
-const providerPb: any = require("@pulumi/pulumi/proto/provider_pb");
-// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
-const providerGrpc: any = require("@pulumi/pulumi/proto/provider_grpc_pb");
-// eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any -- generated JavaScript stubs without typings: the test speaks raw gRPC
-const structPb: any = require("google-protobuf/google/protobuf/struct_pb");
-
-interface Plugin { child: ChildProcess; client: any; lines: string[]; stderr: () => string }
+interface Plugin { child: ChildProcess; client: ResourceProviderClient; lines: string[]; stderr: () => string }
 
 async function launchPlugin(env: Record<string, string>): Promise<Plugin> {
     const script = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
@@ -48,7 +43,7 @@ async function launchPlugin(env: Record<string, string>): Promise<Plugin> {
         });
         child.on("exit", code => reject(new Error(`the plugin exited ${code}; stderr:\n${stderr}`)));
     });
-    const client = new providerGrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     return { child, client, lines, stderr: () => stderr };
 }
 
@@ -56,12 +51,12 @@ async function serialised(provider: pulumi.dynamic.ResourceProvider): Promise<st
     return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
 }
 
-function create(plugin: Plugin, type: string, properties: Record<string, unknown>): Promise<Record<string, any>> {
-    const req = new providerPb.CreateRequest();
+function create(plugin: Plugin, type: string, properties: Record<string, JavaScriptValue>): Promise<Record<string, unknown>> {
+    const req = new CreateRequest();
     req.setUrn(`urn:pulumi:dev::mlops::pulumi-nodejs:dynamic/mlops:${type}::test`);
-    req.setProperties(structPb.Struct.fromJavaScript(properties));
-    return new Promise((resolve, reject) => plugin.client.create(req, (err: Error | null, resp: any) =>
-        (err ? reject(err) : resolve(resp.getProperties().toJavaScript()))));
+    req.setProperties(Struct.fromJavaScript(properties));
+    return new Promise((resolve, reject) => plugin.client.create(req, (err, resp) =>
+        (err ? reject(err) : resolve(resp.getProperties()?.toJavaScript() ?? {}))));
 }
 
 describe("dynamic providers in the real dynamic-provider plugin process", function () {

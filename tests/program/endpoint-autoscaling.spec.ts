@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { InstanceVariant, ServerlessVariant } from "../../config";
 import { ModelEndpoint, VARIANT_NAME } from "../../components/model-endpoint";
@@ -8,7 +9,7 @@ import {
     SCALABLE_DIMENSION, ScalingReleaseInputs, ScalingReleaseOutputs, scalingReleaseProvider, variantResourceId, variantsToRelease,
 } from "../../components/variant-scaling-release";
 import type { ProgramRun } from "../../plan/run-program";
-import { one, runStack } from "../support/program";
+import { one, oneOf, runStack } from "../support/program";
 import { registered, Registered, registrationsOf } from "../support/registrations";
 
 const INSTANCE: InstanceVariant = {
@@ -38,8 +39,11 @@ function buildEndpoint(variant: InstanceVariant | ServerlessVariant): Promise<Re
 }
 
 const releaseOf = (all: Registered[]) => registered(all, "pulumi-nodejs:dynamic:Resource", "scaling-release");
+/** The inputs the release was registered with: what its provider receives. */
+const releaseInputsOf = (all: Registered[]) => releaseOf(all).inputs as unknown as ScalingReleaseInputs;
 /** The release's state after a run with these inputs (what diff receives as olds). */
-const stateOf = (inputs: Record<string, any>): ScalingReleaseOutputs => ({ ...(inputs as ScalingReleaseInputs), released: [] });
+const stateOf = (inputs: ScalingReleaseInputs): ScalingReleaseOutputs => ({ ...inputs, released: [] });
+const provider = scalingReleaseProvider;
 
 describe("endpoint changes that AWS refuses while the variant is autoscaled", () => {
     describe("the resource graph of the stack", () => {
@@ -63,7 +67,7 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
             const endpoint = order("aws:sagemaker/endpoint:Endpoint");
             const target = order("aws:appautoscaling/target:Target");
             const policy = order("aws:appautoscaling/policy:Policy");
-            assert.ok(release < endpoint && endpoint < target && target < policy, `registration order ${[release, endpoint, target, policy]}`);
+            assert.ok(release < endpoint && endpoint < target && target < policy, `registration order ${[release, endpoint, target, policy].join(", ")}`);
             const endpointUrn = one(dev, "aws:sagemaker/endpoint:Endpoint").urn;
             const targetResource = one(dev, "aws:appautoscaling/target:Target");
             assert.ok(targetResource.dependencies?.includes(endpointUrn), "the target waits for the endpoint (its resourceId is the endpoint's name)");
@@ -74,8 +78,8 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
         it("keeps one variant name, which SageMaker's blue/green deployments require", async () => {
             const bigger = await runStack("dev", { "mlops:endpoint": { instanceType: "ml.m5.xlarge" } });
             for (const run of [dev, bigger]) {
-                const config = one(run, "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
-                assert.deepStrictEqual(config.props.productionVariants.map((v: { variantName: string }) => v.variantName), [VARIANT_NAME]);
+                const config = oneOf(run, aws.sagemaker.EndpointConfiguration);
+                assert.deepStrictEqual(config.props.productionVariants.map(v => v.variantName), [VARIANT_NAME]);
             }
             assert.deepStrictEqual(one(bigger, "pulumi-nodejs:dynamic:Resource", "scaling-release").props.variants,
                 [{ variantName: VARIANT_NAME, instanceType: "ml.m5.xlarge" }]);
@@ -100,15 +104,14 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
             const after = await buildEndpoint({ ...INSTANCE, minInstances: 2, maxInstances: 6 });
             assert.strictEqual(registered(after, "aws:appautoscaling/target:Target").replacementTrigger,
                 registered(before, "aws:appautoscaling/target:Target").replacementTrigger);
-            const diff = await scalingReleaseProvider.diff!("r", stateOf(releaseOf(before).inputs),
-                releaseOf(after).inputs as unknown as ScalingReleaseInputs);
+            const diff = await provider.diff!("r", stateOf(releaseInputsOf(before)), releaseInputsOf(after));
             assert.strictEqual(diff.changes, false);
         });
 
         it("runs the release (an update) when the instance type changes or the variant turns serverless, never replacing it", async () => {
-            const before = releaseOf(await buildEndpoint(INSTANCE)).inputs;
-            for (const after of [releaseOf(await buildEndpoint({ ...INSTANCE, instanceType: "ml.c5.xlarge" })), releaseOf(await buildEndpoint(SERVERLESS))]) {
-                const diff = await scalingReleaseProvider.diff!("r", stateOf(before), after.inputs as unknown as ScalingReleaseInputs);
+            const before = releaseInputsOf(await buildEndpoint(INSTANCE));
+            for (const after of [releaseInputsOf(await buildEndpoint({ ...INSTANCE, instanceType: "ml.c5.xlarge" })), releaseInputsOf(await buildEndpoint(SERVERLESS))]) {
+                const diff = await provider.diff!("r", stateOf(before), after);
                 assert.deepStrictEqual({ changes: diff.changes, replaces: diff.replaces }, { changes: true, replaces: [] });
             }
         });
@@ -116,7 +119,7 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
         it("has no scalable target for a serverless variant, and tells the release so", async () => {
             const serverless = await buildEndpoint(SERVERLESS);
             assert.strictEqual(serverless.filter(r => r.type.startsWith("aws:appautoscaling/")).length, 0);
-            assert.deepStrictEqual(releaseOf(serverless).inputs.variants, [{ variantName: VARIANT_NAME, instanceType: null }]);
+            assert.deepStrictEqual(releaseInputsOf(serverless).variants, [{ variantName: VARIANT_NAME, instanceType: null }]);
             const endpoint = registered(serverless, "aws:sagemaker/endpoint:Endpoint");
             assert.ok(endpoint.dependencies.includes(releaseOf(serverless).urn!));
         });
@@ -151,8 +154,10 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
             deregisterError?: { type: string; message: string };
         }
         let server: http.Server;
-        let aws: FakeAws;
-        let requests: { target: string; body: any }[];
+        let fakeAws: FakeAws;
+        /** The fields of the requests that the fake reads or the tests check. */
+        interface RequestBody { EndpointName?: string; EndpointConfigName?: string; ResourceIds?: string[]; ResourceId?: string }
+        let requests: { target: string; body: RequestBody }[];
         const saved = { ...process.env };
 
         const inputs = (instanceType: string | null, variantName = "primary"): ScalingReleaseInputs =>
@@ -161,13 +166,13 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
 
         beforeEach(async () => {
             requests = [];
-            aws = { targets: new Set() };
+            fakeAws = { targets: new Set() };
             server = http.createServer((req, res) => {
                 let text = "";
                 req.on("data", c => (text += c));
                 req.on("end", () => {
                     const target = String(req.headers["x-amz-target"]);
-                    const body = JSON.parse(text || "{}");
+                    const body = JSON.parse(text || "{}") as RequestBody;
                     requests.push({ target, body });
                     const reply = (status: number, payload: object) => {
                         res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
@@ -176,23 +181,23 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
                     const fail = (type: string, message: string) => reply(400, { __type: type, message });
                     switch (target) {
                         case "SageMaker.DescribeEndpoint":
-                            if (!aws.variants) return fail("ValidationException", `Could not find endpoint "${body.EndpointName}".`);
+                            if (!fakeAws.variants) return fail("ValidationException", `Could not find endpoint "${body.EndpointName}".`);
                             return reply(200, { EndpointName: body.EndpointName, EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${body.EndpointName}`,
                                 EndpointConfigName: "mlops-dev-endpoint-config-1234567", EndpointStatus: "InService", CreationTime: 1700000000, LastModifiedTime: 1700000000 });
                         case "SageMaker.DescribeEndpointConfig":
                             return reply(200, { EndpointConfigName: body.EndpointConfigName, EndpointConfigArn: "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/x",
-                                ProductionVariants: aws.variants!.map(v => ({ ModelName: "m", InitialInstanceCount: 1, ...v })), CreationTime: 1700000000 });
+                                ProductionVariants: fakeAws.variants!.map(v => ({ ModelName: "m", InitialInstanceCount: 1, ...v })), CreationTime: 1700000000 });
                         case "AnyScaleFrontendService.DescribeScalableTargets":
                             return reply(200, {
-                                ScalableTargets: (body.ResourceIds as string[]).filter(id => aws.targets.has(id)).map(id => ({
+                                ScalableTargets: (body.ResourceIds ?? []).filter(id => fakeAws.targets.has(id)).map(id => ({
                                     ServiceNamespace: "sagemaker", ResourceId: id, ScalableDimension: SCALABLE_DIMENSION, MinCapacity: 1, MaxCapacity: 4,
                                     RoleARN: "arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
                                     CreationTime: 1700000000,
                                 })),
                             });
                         case "AnyScaleFrontendService.DeregisterScalableTarget":
-                            if (aws.deregisterError) return fail(aws.deregisterError.type, aws.deregisterError.message);
-                            if (!aws.targets.delete(body.ResourceId)) return fail("ObjectNotFoundException", "No scalable target found for service namespace: sagemaker");
+                            if (fakeAws.deregisterError) return fail(fakeAws.deregisterError.type, fakeAws.deregisterError.message);
+                            if (!body.ResourceId || !fakeAws.targets.delete(body.ResourceId)) return fail("ObjectNotFoundException", "No scalable target found for service namespace: sagemaker");
                             return reply(200, {});
                         default:
                             return fail("UnknownOperationException", target);
@@ -213,12 +218,12 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
         });
 
         it("deregisters the running variant before an update to another instance type", async () => {
-            aws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
-            aws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
-            const { outs } = await scalingReleaseProvider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.xlarge"));
+            fakeAws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
+            fakeAws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
+            const { outs } = await provider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.xlarge"));
             assert.deepStrictEqual(deregistrations(), [{ ServiceNamespace: "sagemaker", ScalableDimension: SCALABLE_DIMENSION, ResourceId: "endpoint/mlops-dev-endpoint/variant/primary" }]);
-            assert.deepStrictEqual(outs.released, ["endpoint/mlops-dev-endpoint/variant/primary"]);
-            assert.strictEqual(aws.targets.size, 0, "UpdateEndpoint now finds no registered variant whose type changes");
+            assert.deepStrictEqual(outs?.released, ["endpoint/mlops-dev-endpoint/variant/primary"]);
+            assert.strictEqual(fakeAws.targets.size, 0, "UpdateEndpoint now finds no registered variant whose type changes");
             assert.deepStrictEqual(requests.map(r => r.target), [
                 "SageMaker.DescribeEndpoint", "SageMaker.DescribeEndpointConfig",
                 "AnyScaleFrontendService.DescribeScalableTargets", "AnyScaleFrontendService.DeregisterScalableTarget",
@@ -226,34 +231,34 @@ describe("endpoint changes that AWS refuses while the variant is autoscaled", ()
         });
 
         it("leaves the variant registered when its type stays (a new model or count needs no release)", async () => {
-            aws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
-            aws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
-            const { outs } = await scalingReleaseProvider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.large"));
+            fakeAws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
+            fakeAws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
+            const { outs } = await provider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.large"));
             assert.deepStrictEqual(deregistrations(), []);
-            assert.deepStrictEqual(outs.released, []);
+            assert.deepStrictEqual(outs?.released, []);
         });
 
         it("does nothing for an endpoint that does not exist yet (the first deployment)", async () => {
-            const { outs, id } = await scalingReleaseProvider.create(inputs("ml.m5.large"));
+            const { outs, id } = await provider.create(inputs("ml.m5.large"));
             assert.strictEqual(id, "mlops-dev-endpoint-scaling-release");
-            assert.deepStrictEqual(outs.released, []);
+            assert.deepStrictEqual(outs?.released, []);
             assert.deepStrictEqual(requests.map(r => r.target), ["SageMaker.DescribeEndpoint"]);
         });
 
         it("releases on create too, when the running endpoint is already registered with another type", async () => {
-            aws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
-            aws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
-            const { outs } = await scalingReleaseProvider.create(inputs(null));
-            assert.deepStrictEqual(outs.released, ["endpoint/mlops-dev-endpoint/variant/primary"]);
+            fakeAws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
+            fakeAws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
+            const { outs } = await provider.create(inputs(null));
+            assert.deepStrictEqual(outs?.released, ["endpoint/mlops-dev-endpoint/variant/primary"]);
         });
 
         it("treats a target that disappeared meanwhile as released, and fails on any other error", async () => {
-            aws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
-            aws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
-            aws.deregisterError = { type: "ObjectNotFoundException", message: "No scalable target found" };
-            await scalingReleaseProvider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.xlarge"));
-            aws.deregisterError = { type: "AccessDeniedException", message: "User is not authorized to perform: application-autoscaling:DeregisterScalableTarget" };
-            await assert.rejects(scalingReleaseProvider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.xlarge")),
+            fakeAws.variants = [{ VariantName: "primary", InstanceType: "ml.m5.large" }];
+            fakeAws.targets.add("endpoint/mlops-dev-endpoint/variant/primary");
+            fakeAws.deregisterError = { type: "ObjectNotFoundException", message: "No scalable target found" };
+            await provider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.xlarge"));
+            fakeAws.deregisterError = { type: "AccessDeniedException", message: "User is not authorized to perform: application-autoscaling:DeregisterScalableTarget" };
+            await assert.rejects(provider.update!("id", { ...inputs("ml.m5.large"), released: [] }, inputs("ml.m5.xlarge")),
                 /not authorized to perform: application-autoscaling:DeregisterScalableTarget/);
         });
     });

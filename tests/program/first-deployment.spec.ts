@@ -1,11 +1,12 @@
 import * as assert from "assert";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DatasetManifestError, isNotFound, readDataset } from "../../components/dataset";
 import { dataBucketName } from "../../components/data-bucket";
-import { buildManifest, serializeManifest } from "../../dataset/manifest";
+import { buildManifest, parseManifest, serializeManifest } from "../../dataset/manifest";
 import { PipelineMocks } from "../../plan/mocks";
 import type { ProgramRun } from "../../plan/run-program";
-import { ofType, one, outputsOf, runStack, SAMPLE_MANIFEST } from "../support/program";
+import { defined, ofType, one, oneOf, outputsOf, runStack, SAMPLE_MANIFEST, stackOutputs } from "../support/program";
 
 /** What needs the dataset, and what a first deployment creates without it. */
 const TRAINS_OR_SERVES = [
@@ -15,7 +16,7 @@ const NEEDS_NO_DATA = ["mlops:storage:DataBucket", "mlops:notebook:Notebook", "m
 
 /** The sample manifest with one object's bytes changed: new data under the same prefix. */
 function changedManifest(): string {
-    const sample = buildManifest(JSON.parse(SAMPLE_MANIFEST).objects);
+    const sample = buildManifest(parseManifest(SAMPLE_MANIFEST, "the sample manifest").objects);
     const [first, ...rest] = sample.objects;
     return serializeManifest(buildManifest([{ ...first, sha256: "f".repeat(64) }, ...rest]));
 }
@@ -33,9 +34,9 @@ async function runCapturingWarnings(datasetManifest: string | null): Promise<{ r
 }
 
 const jobNames = (run: ProgramRun) => ({
-    tuning: one(run, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob").props.name as string,
-    single: one(run, "aws:sagemaker/trainingJob:TrainingJob", "single").props.trainingJobName as string,
-    multi: one(run, "aws:sagemaker/trainingJob:TrainingJob", "multi").props.trainingJobName as string,
+    tuning: oneOf(run, aws.sagemaker.HyperParameterTuningJob).props.name,
+    single: oneOf(run, aws.sagemaker.TrainingJob, "single").props.trainingJobName,
+    multi: oneOf(run, aws.sagemaker.TrainingJob, "multi").props.trainingJobName,
     gpuTrainerOutput: outputsOf(one(run, "mlops:training:GpuTrainer")).outputUri as string,
 });
 
@@ -54,7 +55,7 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
         });
 
         it("says plainly, as a warning and a stack output, that the jobs wait and which command uploads the dataset", () => {
-            const dataset = run.outputs.dataset as Record<string, string>;
+            const dataset = stackOutputs(run).dataset;
             assert.strictEqual(dataset.uploadCommand, "npm run dataset:upload -- --stack dev");
             assert.strictEqual(dataset.manifestUri, "s3://mlops-dev-data-123456789012-us-east-1/datasets/dogImages/manifest.json");
             assert.match(dataset.status, /^no dataset yet \(no s3:\/\/mlops-dev-data-123456789012-us-east-1\/datasets\/dogImages\/manifest\.json\): tuning, training, the endpoint, the inference function and the EC2 trainer wait for it\. Upload it with `npm run dataset:upload -- --stack dev`, then run `pulumi up` again$/);
@@ -81,8 +82,8 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
 
         it("tunes, trains, deploys and puts the function and the EC2 trainer in front of and beside it", () => {
             for (const type of TRAINS_OR_SERVES) assert.ok(ofType(withData, type).length > 0, `no ${type} with a dataset`);
-            const dataset = withData.outputs.dataset as Record<string, string>;
-            assert.strictEqual(dataset.contentHash, JSON.parse(SAMPLE_MANIFEST).contentHash);
+            const dataset = stackOutputs(withData).dataset;
+            assert.strictEqual(dataset.contentHash, parseManifest(SAMPLE_MANIFEST, "the sample manifest").contentHash);
             assert.match(dataset.status, /^dataset ec69472d4e92 \(12 objects, 3 classes\) from s3:\/\/mlops-dev-data-123456789012-us-east-1\/datasets\/dogImages\/manifest\.json: tuning, training and serving are planned on it$/);
         });
 
@@ -95,15 +96,16 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
             for (const key of Object.keys(before) as (keyof typeof before)[]) {
                 assert.notStrictEqual(after[key], before[key], `${key} must change with the data`);
             }
-            assert.strictEqual(one(changed, "aws:sagemaker/trainingJob:TrainingJob", "single").props.inputDataConfigs[0].dataSource.s3DataSource.s3Uri,
-                one(withData, "aws:sagemaker/trainingJob:TrainingJob", "single").props.inputDataConfigs[0].dataSource.s3DataSource.s3Uri, "same prefix");
+            const trainingUri = (run: ProgramRun) =>
+                defined(oneOf(run, aws.sagemaker.TrainingJob, "single").props.inputDataConfigs?.[0].dataSource?.s3DataSource?.s3Uri, "the training channel's URI");
+            assert.strictEqual(trainingUri(changed), trainingUri(withData), "same prefix");
         });
 
         it("renames the jobs for new data even without tuning (the training runs carry the hash themselves)", async () => {
             const off = { "mlops:tuning": { enabled: false } };
             const a = await runStack("dev", off, { datasetManifest: SAMPLE_MANIFEST });
             const b = await runStack("dev", off, { datasetManifest: changedManifest() });
-            const single = (run: ProgramRun) => one(run, "aws:sagemaker/trainingJob:TrainingJob", "single").props.trainingJobName;
+            const single = (run: ProgramRun) => oneOf(run, aws.sagemaker.TrainingJob, "single").props.trainingJobName;
             assert.notStrictEqual(single(b), single(a));
         });
 
@@ -116,7 +118,7 @@ describe("first deployment: nothing that trains before the dataset is uploaded",
                 console: "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/mlops-dev-inference",
                 logs: "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Faws$252Flambda$252Fmlops-dev-inference",
             });
-            const single = (withData.outputs.trainingJobs as Record<string, { jobName: string; links: { console: string } }>).single;
+            const single = defined(stackOutputs(withData).trainingJobs, "the training jobs output").single;
             assert.strictEqual(single.links.console, `https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/jobs/${single.jobName}`);
         });
     });

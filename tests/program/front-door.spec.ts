@@ -5,9 +5,11 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import * as aws from "@pulumi/aws";
 import { ALIAS_NAME } from "../../components/inference-function";
 import { corsFor, SIGNED_REQUEST_HEADERS } from "../../components/front-door";
 import { createHandler } from "../../lambda/handler";
+import type { Prediction } from "../../lambda/inference";
 import { readPolicyConfig } from "../../plan/make-plan";
 import type { PlanResource } from "../../plan/policy-engine";
 import { evaluatePack } from "../policies/helpers";
@@ -16,7 +18,7 @@ import { policies } from "../../policies/pack";
 import { startFakeSageMakerRuntime } from "../lambda/support/fake-sagemaker-runtime";
 import { jpegBytes, sdkEnv, withEnv } from "../lambda/support/fixtures";
 import { verifySigV4 } from "../lambda/support/sigv4";
-import { ofType, one, outputsOf, PROJECT_DIR, runStack } from "../support/program";
+import { defined, ofType, one, oneOf, outputsOf, parseJson, PROJECT_DIR, runStack } from "../support/program";
 
 const URL_TYPE = "aws:lambda/functionUrl:FunctionUrl";
 const ORIGINS = ["https://app.example.com", "https://admin.example.com"];
@@ -30,7 +32,7 @@ describe("front door (function URL)", () => {
                 assert.deepStrictEqual(ofType(run, "aws:lambda/permission:Permission"), []);
                 assert.deepStrictEqual(Object.keys(run.outputs).filter(k => /door|functionUrl|cors/i.test(k)), []);
                 assert.ok(!JSON.stringify(run.outputs).includes(".lambda-url."), "no output holds a function URL");
-                const env = one(run, "aws:lambda/function:Function").props.environment.variables;
+                const env = defined(oneOf(run, aws.lambda.Function).props.environment?.variables, "the function's environment");
                 assert.ok(!Object.keys(env).some(k => /CORS/.test(k)), `no CORS in the function's environment: ${Object.keys(env).join(", ")}`);
             });
         }
@@ -109,27 +111,26 @@ describe("front door (function URL)", () => {
             const seen: string[] = [];
             // Plays the function URL: checks the signature as AWS_IAM auth does, then hands the
             // request to the handler as the function URL event (payload 2.0) Lambda builds.
-            const server = http.createServer((req, res) => {
+            const playFunctionUrl = async (req: http.IncomingMessage, res: http.ServerResponse) => {
                 const chunks: Buffer[] = [];
-                req.on("data", c => chunks.push(c));
-                req.on("end", async () => {
-                    const body = Buffer.concat(chunks);
-                    const problem = verifySigV4({ method: req.method!, rawUrl: req.url!, headers: req.headers, body }, creds, "us-east-1", "lambda");
-                    const signed = /SignedHeaders=([^,]+)/.exec(String(req.headers.authorization))?.[1].split(";") ?? [];
-                    seen.push(`signature: ${problem ?? "valid"}; token: ${req.headers["x-amz-security-token"] === sessionToken ? "sent" : "missing"}; signed: ${signed.join(";")}`);
-                    if (problem) {
-                        res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ Message: "Forbidden" }));
-                        return;
-                    }
-                    const event = {
-                        version: "2.0", routeKey: "$default", rawPath: req.url, rawQueryString: "",
-                        headers: req.headers, requestContext: { http: { method: req.method, path: req.url } },
-                        body: body.toString("utf8"), isBase64Encoded: false,
-                    };
-                    const answer = await handler(event);
-                    res.writeHead(answer.statusCode, answer.headers).end(answer.body);
-                });
-            });
+                for await (const chunk of req) chunks.push(chunk as Buffer);
+                const body = Buffer.concat(chunks);
+                const problem = verifySigV4({ method: req.method!, rawUrl: req.url!, headers: req.headers, body }, creds, "us-east-1", "lambda");
+                const signed = /SignedHeaders=([^,]+)/.exec(String(req.headers.authorization))?.[1].split(";") ?? [];
+                seen.push(`signature: ${problem ?? "valid"}; token: ${req.headers["x-amz-security-token"] === sessionToken ? "sent" : "missing"}; signed: ${signed.join(";")}`);
+                if (problem) {
+                    res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ Message: "Forbidden" }));
+                    return;
+                }
+                const event = {
+                    version: "2.0", routeKey: "$default", rawPath: req.url, rawQueryString: "",
+                    headers: req.headers, requestContext: { http: { method: req.method, path: req.url } },
+                    body: body.toString("utf8"), isBase64Encoded: false,
+                };
+                const answer = await handler(event);
+                res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+            };
+            const server = http.createServer((req, res) => void playFunctionUrl(req, res));
             await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "front-door-"));
             try {
@@ -140,9 +141,9 @@ describe("front door (function URL)", () => {
                     env: { PATH: process.env.PATH, URL: url, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: sessionToken },
                 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}\n${stdout}`)) : resolve(stdout))));
                 assert.match(seen[0], /^signature: valid; token: sent; signed: .*x-amz-security-token/);
-                const predictions = JSON.parse(out).predictions;
+                const predictions = parseJson<{ predictions: Prediction[] }>(out, "the function's answer").predictions;
                 assert.strictEqual(predictions.length, 3);
-                assert.ok(predictions.every((p: any) => typeof p.label === "string" && p.probability >= 0 && p.probability <= 1));
+                assert.ok(predictions.every(p => typeof p.label === "string" && p.probability >= 0 && p.probability <= 1));
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
                 await new Promise(resolve => server.close(resolve));

@@ -1,12 +1,20 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as aws from "@pulumi/aws";
 import { ConfigError, gpuCount, HYPERPARAMETERS, INSTANCE_TYPES, isGpuInstance, parseStackConfig, processesPerHost } from "../../config";
 import type { ProgramRun } from "../../plan/run-program";
-import { one, PROJECT_DIR, runStack } from "../support/program";
+import { defined, oneOf, parseJson, PROJECT_DIR, runStack } from "../support/program";
+
+/** A row of the table as the file writes it. */
+type TableRow = { name: string; configKey: string } & (
+    | { type: "integer" | "float"; default: number; min?: number; exclusiveMin?: number; max?: number }
+    | { type: "string"; default: string; values: string[] }
+    | { type: "boolean"; default: boolean }
+) & { tuning?: { kind: "continuous"; min: number; max: number; scaling: string } | { kind: "categorical"; values: number[] } };
 
 /** The one table, read here as train.py reads it: plain JSON. */
-const TABLE: { hyperparameters: any[] } = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "training", "hyperparameters.json"), "utf8"));
+const TABLE = parseJson<{ hyperparameters: TableRow[] }>(fs.readFileSync(path.join(PROJECT_DIR, "training", "hyperparameters.json"), "utf8"), "the table");
 const ctx = { stack: "dev", region: "us-east-1" };
 
 const refused = (raw: Record<string, unknown>) => {
@@ -33,7 +41,8 @@ describe("hyperparameters: training/hyperparameters.json is the one definition",
     });
 
     it("accepts exactly the table's range for every numeric hyperparameter", () => {
-        for (const h of TABLE.hyperparameters.filter(h => h.type === "integer" || h.type === "float")) {
+        for (const h of TABLE.hyperparameters) {
+            if (h.type !== "integer" && h.type !== "float") continue;
             // One single-host run, so that even a batch size of 1 has a sample per process.
             const at = (value: number) => ({
                 training: { runs: [{ name: "one" }], deployRun: "one", hyperparameters: { [h.configKey]: value } },
@@ -50,28 +59,28 @@ describe("hyperparameters: training/hyperparameters.json is the one definition",
             }
             if (h.type === "integer") assert.ok(refused(at(h.default + 0.5)), `${h.configKey} must be whole`);
         }
-        for (const h of TABLE.hyperparameters.filter(h => h.values)) {
+        for (const h of TABLE.hyperparameters.filter(h => "values" in h)) {
             assert.ok(refused({ training: { hyperparameters: { [h.configKey]: "vgg16" } } }), `${h.configKey} outside its values is refused`);
         }
     });
 
     it("passes SageMaker every hyperparameter by its flag name, with the configured values", () => {
-        const job = one(dev, "aws:sagemaker/trainingJob:TrainingJob", "single").props;
-        const own = Object.fromEntries(Object.entries(job.hyperParameters as Record<string, string>).filter(([k]) => !k.startsWith("sagemaker_")));
+        const job = oneOf(dev, aws.sagemaker.TrainingJob, "single").props;
+        const own = Object.fromEntries(Object.entries(defined(job.hyperParameters, "the job's hyperparameters")).filter(([k]) => !k.startsWith("sagemaker_")));
         assert.deepStrictEqual(own, Object.fromEntries(TABLE.hyperparameters.map(h => [h.name, String(h.default)])));
     });
 
     it("tunes the table's tunable hyperparameters over its default ranges, and fixes the others", async () => {
         const tuned = await runStack("dev");
-        const job = one(tuned, "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob").props;
-        const tunable = TABLE.hyperparameters.filter(h => h.tuning);
+        const job = oneOf(tuned, aws.sagemaker.HyperParameterTuningJob).props;
         assert.deepStrictEqual(job.config.parameterRanges, {
-            continuousParameterRanges: tunable.filter(h => h.tuning.kind === "continuous")
-                .map(h => ({ name: h.name, minValue: String(h.tuning.min), maxValue: String(h.tuning.max), scalingType: h.tuning.scaling })),
-            categoricalParameterRanges: tunable.filter(h => h.tuning.kind === "categorical")
-                .map(h => ({ name: h.name, values: h.tuning.values.map(String) })),
+            continuousParameterRanges: TABLE.hyperparameters.flatMap(({ name, tuning }) => tuning?.kind === "continuous"
+                ? [{ name, minValue: String(tuning.min), maxValue: String(tuning.max), scalingType: tuning.scaling }] : []),
+            categoricalParameterRanges: TABLE.hyperparameters.flatMap(({ name, tuning }) => tuning?.kind === "categorical"
+                ? [{ name, values: tuning.values.map(String) }] : []),
         });
-        const fixed = Object.keys(job.trainingJobDefinition.staticHyperParameters).filter(k => !k.startsWith("sagemaker_"));
+        const statics = defined(job.trainingJobDefinition?.staticHyperParameters, "the trials' static hyperparameters");
+        const fixed = Object.keys(statics).filter(k => !k.startsWith("sagemaker_"));
         assert.deepStrictEqual(fixed.sort(), TABLE.hyperparameters.filter(h => !h.tuning).map(h => h.name).sort());
     });
 
@@ -81,9 +90,10 @@ describe("hyperparameters: training/hyperparameters.json is the one definition",
             "mlops:training": { hyperparameters: { pretrained: false, learningRate: 0.02 } },
             "mlops:gpuTrainer": { epochs: 7 },
         });
-        const script = one(run, "aws:ec2/instance:Instance").props.userData as string;
+        const script = defined(oneOf(run, aws.ec2.Instance).props.userData, "the trainer's user data");
+        const configured: Record<string, number | boolean> = { epochs: 7, pretrained: false, learningRate: 0.02 };
         const flags = TABLE.hyperparameters.map(h => {
-            const value = { epochs: 7, pretrained: false, learningRate: 0.02 }[h.configKey as string] ?? h.default;
+            const value = configured[h.configKey] ?? h.default;
             return h.type === "boolean" ? (value ? `--${h.name}` : `--no-${h.name}`) : `--${h.name} ${value}`;
         });
         assert.ok(script.includes(`--checkpoint-dir "$WORK/checkpoints" ${flags.join(" ")}\n`), script);

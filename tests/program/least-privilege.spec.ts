@@ -1,7 +1,8 @@
 import * as assert from "assert";
+import * as aws from "@pulumi/aws";
 import type { ProgramRun } from "../../plan/run-program";
 import type { PlanResource } from "../../plan/policy-engine";
-import { ofType, one, outputsOf, runStack } from "../support/program";
+import { allOf, defined, one, outputsOfOne, parseJson, runStack, stackOutputs, typed, typedOutputs } from "../support/program";
 
 interface Statement {
     Sid?: string;
@@ -12,17 +13,20 @@ interface Statement {
     Condition?: Record<string, Record<string, unknown>>;
 }
 
+/** The statements of an IAM policy document in a resource's input. */
+const statementsOf = (document: unknown, what: string) => parseJson<{ Statement: Statement[] }>(document, what).Statement;
+
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Every policy that reaches a role: its inline policies and its managed attachments. */
 function permissionsOf(run: ProgramRun, role: PlanResource): { statements: Statement[]; managed: string[] } {
-    const roleName = outputsOf(role).name;
-    const statements = ofType(run, "aws:iam/rolePolicy:RolePolicy")
+    const roleName = typedOutputs(role, aws.iam.Role).name;
+    const statements = allOf(run, aws.iam.RolePolicy)
         .filter(p => p.props.role === roleName)
-        .flatMap(p => JSON.parse(p.props.policy).Statement as Statement[]);
-    const managed = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        .flatMap(p => statementsOf(p.props.policy, p.name));
+    const managed = allOf(run, aws.iam.RolePolicyAttachment)
         .filter(a => a.props.role === roleName)
-        .map(a => String(a.props.policyArn));
+        .map(a => a.props.policyArn);
     return { statements, managed };
 }
 
@@ -31,8 +35,10 @@ function roleNamed(run: ProgramRun, logicalName: string): PlanResource {
 }
 
 function trustOf(role: PlanResource): Statement[] {
-    return JSON.parse(role.props.assumeRolePolicy).Statement;
+    return statementsOf(typed(role, aws.iam.Role).props.assumeRolePolicy, `${role.name}'s trust policy`);
 }
+
+const roleArn = (run: ProgramRun, logicalName: string) => typedOutputs(roleNamed(run, logicalName), aws.iam.Role).arn;
 
 function allowed(statements: Statement[]): { action: string; resource: string }[] {
     return statements.filter(s => s.Effect === "Allow")
@@ -53,8 +59,8 @@ describe("least privilege", () => {
             const role = roleNamed(run, "inference-role");
             const { statements, managed } = permissionsOf(run, role);
             assert.deepStrictEqual(managed, [], "no managed policy at all on the Lambda role");
-            const endpointArn = outputsOf(one(run, "aws:sagemaker/endpoint:Endpoint")).arn;
-            const logGroupArn = outputsOf(one(run, "aws:cloudwatch/logGroup:LogGroup")).arn;
+            const endpointArn = outputsOfOne(run, aws.sagemaker.Endpoint).arn;
+            const logGroupArn = outputsOfOne(run, aws.cloudwatch.LogGroup).arn;
             const expected = [
                 { action: "sagemaker:InvokeEndpoint", resource: endpointArn },
                 { action: "logs:CreateLogStream", resource: `${logGroupArn}:*` },
@@ -65,7 +71,7 @@ describe("least privilege", () => {
                 expected.push({ action: "xray:PutTraceSegments", resource: "*" }, { action: "xray:PutTelemetryRecords", resource: "*" });
             }
             assert.deepStrictEqual(allowed(statements), expected);
-            assert.match(endpointArn as string, /^arn:aws:sagemaker:us-east-1:123456789012:endpoint\/mlops-\w+-endpoint$/);
+            assert.match(endpointArn, /^arn:aws:sagemaker:us-east-1:123456789012:endpoint\/mlops-\w+-endpoint$/);
             assert.ok(statements.every(s => !s.Condition), "no condition needed, the resources are exact");
             assert.deepStrictEqual(trustOf(role).map(t => t.Principal), [{ Service: "lambda.amazonaws.com" }]);
         });
@@ -73,8 +79,8 @@ describe("least privilege", () => {
 
     it("no statement anywhere allows a whole service or everything", () => {
         for (const run of [dev, prod]) {
-            for (const policy of ofType(run, "aws:iam/rolePolicy:RolePolicy")) {
-                for (const { action } of allowed(JSON.parse(policy.props.policy).Statement)) {
+            for (const policy of allOf(run, aws.iam.RolePolicy)) {
+                for (const { action } of allowed(statementsOf(policy.props.policy, policy.name))) {
                     assert.ok(action !== "*" && !/^[a-z0-9-]+:\*$/.test(action), `${policy.name} allows ${action}`);
                 }
             }
@@ -82,7 +88,7 @@ describe("least privilege", () => {
     });
 
     it("every trust policy names one service, and conditions only on aws:SourceArn in this account and region", () => {
-        for (const role of ofType(prod, "aws:iam/role:Role")) {
+        for (const role of allOf(prod, aws.iam.Role)) {
             const [trust, ...more] = trustOf(role);
             assert.strictEqual(more.length, 0);
             const service = (trust.Principal as { Service: string }).Service;
@@ -100,8 +106,8 @@ describe("least privilege", () => {
         const role = roleNamed(dev, "notebook-role");
         const { statements, managed } = permissionsOf(dev, role);
         assert.deepStrictEqual(managed, []);
-        const bucketArn = outputsOf(one(dev, "aws:s3/bucket:Bucket")).arn;
-        const trainingRoleArn = outputsOf(roleNamed(dev, "training-role")).arn;
+        const bucketArn = outputsOfOne(dev, aws.s3.Bucket).arn;
+        const trainingRoleArn = roleArn(dev, "training-role");
         const grants = allowed(statements);
         for (const g of grants.filter(g => g.action.startsWith("s3:"))) {
             const writes = /^s3:(Put|Delete)/.test(g.action);
@@ -113,7 +119,7 @@ describe("least privilege", () => {
         }
         const passRole = statements.filter(s => list(s.Action).includes("iam:PassRole"));
         assert.strictEqual(passRole.length, 1);
-        assert.deepStrictEqual(passRole[0].Resource, [trainingRoleArn, outputsOf(roleNamed(dev, "tuning-role")).arn]);
+        assert.deepStrictEqual(passRole[0].Resource, [trainingRoleArn, roleArn(dev, "tuning-role")]);
         assert.deepStrictEqual(passRole[0].Condition, { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } });
         const selfStop = grants.filter(g => g.action === "sagemaker:StopNotebookInstance");
         assert.deepStrictEqual(selfStop.map(g => g.resource), ["arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/mlops-dev-notebook"]);
@@ -123,9 +129,10 @@ describe("least privilege", () => {
         const role = roleNamed(dev, "gpu-trainer-role");
         const { statements, managed } = permissionsOf(dev, role);
         assert.deepStrictEqual(managed, ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
-        const bucketArn = outputsOf(one(dev, "aws:s3/bucket:Bucket")).arn;
-        const output = String(dev.outputs.trainerOutputUri).replace(/^s3:\/\/[^/]+\//, "");
-        const codeKey = String(dev.outputs.trainingCodeUri).replace(/^s3:\/\/[^/]+\//, "");
+        const bucketArn = outputsOfOne(dev, aws.s3.Bucket).arn;
+        const outputs = stackOutputs(dev);
+        const output = defined(outputs.trainerOutputUri, "the trainer's output URI").replace(/^s3:\/\/[^/]+\//, "");
+        const codeKey = outputs.trainingCodeUri.replace(/^s3:\/\/[^/]+\//, "");
         const grants = allowed(statements);
         assert.deepStrictEqual(grants.filter(g => g.action === "s3:PutObject").map(g => g.resource), [`${bucketArn}/${output}*`]);
         assert.deepStrictEqual(grants.filter(g => g.action === "s3:GetObject").map(g => g.resource).sort(),
@@ -140,16 +147,17 @@ describe("least privilege", () => {
         for (const run of [dev, prod]) {
             const role = roleNamed(run, "endpoint-model-role");
             const grants = allowed(permissionsOf(run, role).statements);
-            const artifact = String(run.outputs.deployedModelDataUrl).replace(/^s3:\/\//, "arn:aws:s3:::");
+            const outputs = stackOutputs(run);
+            const artifact = defined(outputs.deployedModelDataUrl, "the deployed model").replace(/^s3:\/\//, "arn:aws:s3:::");
             assert.deepStrictEqual(grants.filter(g => g.action.startsWith("s3:")), [{ action: "s3:GetObject", resource: artifact }]);
             assert.deepStrictEqual(grants.filter(g => g.action.startsWith("kms:")).map(g => g.action), run === prod ? ["kms:Decrypt"] : []);
             const logGroups = [...new Set(grants.filter(g => g.action.startsWith("logs:")).map(g => g.resource))];
-            assert.deepStrictEqual(logGroups, [`arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/${run.outputs.endpointName}:*`]);
+            assert.deepStrictEqual(logGroups, [`arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/${defined(outputs.endpointName, "the endpoint's name")}:*`]);
         }
     });
 
     it("the training and tuning roles write only their own prefixes and use the KMS key as SageMaker documents", () => {
-        const bucketArn = outputsOf(one(prod, "aws:s3/bucket:Bucket")).arn;
+        const bucketArn = outputsOfOne(prod, aws.s3.Bucket).arn;
         const writesOf = (name: string) => allowed(permissionsOf(prod, roleNamed(prod, name)).statements)
             .filter(g => g.action === "s3:PutObject").map(g => g.resource).sort();
         assert.deepStrictEqual(writesOf("training-role"), ["checkpoints/", "debugger/", "training/"].map(p => `${bucketArn}/${p}*`));

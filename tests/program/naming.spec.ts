@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -96,9 +97,9 @@ describe("the training code archive", () => {
         try {
             const archive = path.join(out, "sourcedir.tar.gz");
             fs.writeFileSync(archive, bytes);
-            const listing = require("child_process").execFileSync("tar", ["-tzf", archive], { encoding: "utf8" }).trim().split("\n");
+            const listing = execFileSync("tar", ["-tzf", archive], { encoding: "utf8" }).trim().split("\n");
             assert.deepStrictEqual(listing, files);
-            require("child_process").execFileSync("tar", ["-xzf", archive, "-C", out]);
+            execFileSync("tar", ["-xzf", archive, "-C", out]);
             assert.ok(fs.readFileSync(path.join(out, "train.py")).equals(fs.readFileSync(path.join(TRAINING_DIR, "train.py"))));
         } finally {
             fs.rmSync(out, { recursive: true, force: true });

@@ -62,7 +62,7 @@ describe("the operations guide", () => {
         }
     });
 
-    it("invokes the function with the seeds' event, which the function accepts as a URL request", () => {
+    it("invokes the function with the by-hand project's URL event, which the function accepts as a URL request", () => {
         const payload = /--payload '(\{[^']*\})'/.exec(GUIDE);
         assert.ok(payload, "no --payload '{...}' in the guide");
         const request = parseEvent(JSON.parse(payload[1]), loadConfig({ ENDPOINT_NAME: "mlops-dev-endpoint" }));

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ModelEndpoint } from "../../components/model-endpoint";
 import { ModelRelease } from "../../components/model-release";
@@ -9,7 +10,7 @@ import { finalMetrics, trainingMetricsProvider } from "../../components/training
 import { MOCK_FINAL_METRICS, PipelineMocks } from "../../plan/mocks";
 import type { ProgramRun } from "../../plan/run-program";
 import { fakeSageMakerEnv, FakeSageMaker, SageMakerError, startFakeSageMaker } from "../support/fake-sagemaker";
-import { ofType, one, outputsOf, runStack } from "../support/program";
+import { defined, ofType, one, oneOf, outputsOf, runStack, stackOutputs } from "../support/program";
 import METRICS from "../../training/metrics.json";
 
 const NAMES: string[] = METRICS.definitions.map((d: { Name: string }) => d.Name);
@@ -17,6 +18,8 @@ const QUALITY: string = METRICS.qualityGate.name;
 
 const JOB = "mlops-dev-single-0123456789";
 const ARTIFACT = `s3://mlops-dev-data-1a2b3c/training/${JOB}/output/model.tar.gz`;
+const metricsReader = trainingMetricsProvider;
+const gateProvider = qualityGateProvider;
 const candidate = (over: Partial<QualityGateInputs> = {}): QualityGateInputs => ({
     runName: "single",
     trainingJobName: JOB,
@@ -110,24 +113,24 @@ describe("quality gate", () => {
 
         it("reads a job's final metrics with DescribeTrainingJob", async () => {
             fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName as string, 0.8125);
-            const result = await trainingMetricsProvider.create({ trainingJobName: JOB, region: "us-east-1", metricNames: NAMES });
+            const result = await metricsReader.create({ trainingJobName: JOB, region: "us-east-1", metricNames: NAMES });
             assert.strictEqual(result.id, JOB);
-            assert.deepStrictEqual(result.outs.metrics, { "Test Loss": 0.7, "Test Accuracy": 0.8125 });
+            assert.deepStrictEqual(result.outs?.metrics, { "Test Loss": 0.7, "Test Accuracy": 0.8125 });
             assert.deepStrictEqual(result.outs.missing, []);
             assert.strictEqual(result.outs.status, "Completed");
             assert.deepStrictEqual(fake.requests, [{ operation: "DescribeTrainingJob", body: { TrainingJobName: JOB } }]);
         });
 
         it("passes a run above the bar without asking SageMaker anything, and says so", async () => {
-            const result = await qualityGateProvider.create(candidate());
-            assert.strictEqual(result.outs.approvedModelDataUrl, ARTIFACT);
+            const result = await gateProvider.create(candidate());
+            assert.strictEqual(result.outs?.approvedModelDataUrl, ARTIFACT);
             assert.strictEqual(result.outs.value, 0.81);
             assert.deepStrictEqual(fake.requests, []);
             assert.deepStrictEqual(lines, [`quality gate: run "single" (training job ${JOB}) passed with Test Accuracy 0.81 (bar 0.5; compared with the bar only)`]);
         });
 
         it("fails the deployment for a run below the bar", async () => {
-            await assert.rejects(qualityGateProvider.create(candidate({ minimum: 0.9 })),
+            await assert.rejects(gateProvider.create(candidate({ minimum: 0.9 })),
                 /run "single" \(training job mlops-dev-single-0123456789\) has Test Accuracy 0\.81, below the bar mlops:endpoint\.minTestAccuracy = 0\.9/);
         });
 
@@ -137,7 +140,7 @@ describe("quality gate", () => {
             fake.handlers.DescribeEndpointConfig = () => ({ ProductionVariants: [{ VariantName: "primary", ModelName: "mlops-dev-endpoint-model-5d6e7f8" }] });
             fake.handlers.DescribeModel = () => ({ PrimaryContainer: { ModelDataUrl: `s3://mlops-dev-data-1a2b3c/training/${servingJob}/output/model.tar.gz` } });
             fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName as string, 0.86);
-            await assert.rejects(qualityGateProvider.create(candidate({ requireNoWorseThanServing: true })),
+            await assert.rejects(gateProvider.create(candidate({ requireNoWorseThanServing: true })),
                 /has Test Accuracy 0\.81, worse than the model serving on mlops-dev-endpoint \(training job mlops-dev-single-fedcba9876, Test Accuracy 0\.86/);
             assert.deepStrictEqual(fake.requests.map(r => r.operation), ["DescribeEndpoint", "DescribeEndpointConfig", "DescribeModel", "DescribeTrainingJob"]);
             assert.deepStrictEqual(fake.requests[1].body, { EndpointConfigName: "mlops-dev-endpoint-config-1a2b3c4" });
@@ -145,33 +148,33 @@ describe("quality gate", () => {
             assert.deepStrictEqual(fake.requests[3].body, { TrainingJobName: servingJob });
 
             fake.handlers.DescribeTrainingJob = body => describedJob(body.TrainingJobName as string, 0.79);
-            const passed = await qualityGateProvider.create(candidate({ requireNoWorseThanServing: true }));
-            assert.strictEqual(passed.outs.comparedWith, `training job ${servingJob} serving on mlops-dev-endpoint (Test Accuracy 0.79)`);
+            const passed = await gateProvider.create(candidate({ requireNoWorseThanServing: true }));
+            assert.strictEqual(passed.outs?.comparedWith, `training job ${servingJob} serving on mlops-dev-endpoint (Test Accuracy 0.79)`);
         });
 
         it("treats a missing endpoint as nothing serving yet", async () => {
             fake.handlers.DescribeEndpoint = () => { throw new SageMakerError("ValidationException", "Could not find endpoint \"mlops-dev-endpoint\"."); };
-            const result = await qualityGateProvider.create(candidate({ requireNoWorseThanServing: true }));
-            assert.strictEqual(result.outs.comparedWith, "no model serves on mlops-dev-endpoint yet");
+            const result = await gateProvider.create(candidate({ requireNoWorseThanServing: true }));
+            assert.strictEqual(result.outs?.comparedWith, "no model serves on mlops-dev-endpoint yet");
         });
 
         it("refuses to compare with a serving model whose metric it cannot read", async () => {
             fake.handlers.DescribeEndpoint = () => ({ EndpointConfigName: "c" });
             fake.handlers.DescribeEndpointConfig = () => ({ ProductionVariants: [{ ModelName: "m" }] });
             fake.handlers.DescribeModel = () => ({ PrimaryContainer: { ModelDataUrl: "s3://mlops-dev-data-1a2b3c/gpu-trainer/model.tar.gz" } });
-            await assert.rejects(qualityGateProvider.create(candidate({ requireNoWorseThanServing: true })),
+            await assert.rejects(gateProvider.create(candidate({ requireNoWorseThanServing: true })),
                 /is unknown: its artifact is not a SageMaker training job's output/);
         });
 
         it("judges a new model on update, but not the serving one again when only the bar changed", async () => {
-            const first = await qualityGateProvider.create(candidate());
+            const first = defined((await gateProvider.create(candidate())).outs, "the gate's outputs");
             const higherBar = candidate({ minimum: 0.95 });
-            assert.strictEqual((await qualityGateProvider.diff!("e", first.outs, higherBar)).changes, true);
-            const kept = await qualityGateProvider.update!("e", first.outs, higherBar);
-            assert.strictEqual(kept.outs!.approvedModelDataUrl, ARTIFACT);
+            assert.strictEqual((await gateProvider.diff!("e", first, higherBar)).changes, true);
+            const kept = defined((await gateProvider.update!("e", first, higherBar)).outs, "the gate's outputs after the update");
+            assert.strictEqual(kept.approvedModelDataUrl, ARTIFACT);
             const next = candidate({ minimum: 0.95, trainingJobName: "mlops-dev-single-aaaaaaaaaa", modelDataUrl: ARTIFACT.replace(JOB, "mlops-dev-single-aaaaaaaaaa") });
-            await assert.rejects(qualityGateProvider.update!("e", kept.outs, next), /below the bar mlops:endpoint\.minTestAccuracy = 0\.95/);
-            assert.strictEqual((await qualityGateProvider.diff!("e", first.outs, candidate())).changes, false);
+            await assert.rejects(gateProvider.update!("e", kept, next), /below the bar mlops:endpoint\.minTestAccuracy = 0\.95/);
+            assert.strictEqual((await gateProvider.diff!("e", first, candidate())).changes, false);
         });
     });
 
@@ -186,7 +189,7 @@ describe("quality gate", () => {
             const jobs = ofType(dev, "aws:sagemaker/trainingJob:TrainingJob").map(j => j.props.trainingJobName).sort();
             assert.deepStrictEqual(readers.map(r => r.props.trainingJobName).sort(), jobs);
             for (const r of readers) assert.deepStrictEqual(r.props.metricNames, NAMES);
-            const out = dev.outputs.trainingJobs as Record<string, any>;
+            const out = defined(stackOutputs(dev).trainingJobs, "the training jobs output");
             assert.deepStrictEqual(Object.keys(out).sort(), ["multi", "single"]);
             for (const run of Object.values(out)) {
                 assert.deepStrictEqual(run.metrics, MOCK_FINAL_METRICS);
@@ -198,18 +201,20 @@ describe("quality gate", () => {
 
         it("gates the deployed run with the stack's bar, and the Model serves only what the gate approved", () => {
             const gate = one(dev, "pulumi-nodejs:dynamic/mlops:QualityGate");
-            const single = one(dev, "aws:sagemaker/trainingJob:TrainingJob", "single");
+            const single = oneOf(dev, aws.sagemaker.TrainingJob, "single");
             assert.strictEqual(gate.props.runName, "single");
             assert.strictEqual(gate.props.trainingJobName, single.props.trainingJobName);
             assert.strictEqual(gate.props.metricName, QUALITY);
             assert.strictEqual(gate.props.minimum, 0.5);
             assert.strictEqual(gate.props.requireNoWorseThanServing, false);
             assert.strictEqual(gate.props.endpointName, outputsOf(one(dev, "aws:sagemaker/endpoint:Endpoint")).name);
-            const model = one(dev, "aws:sagemaker/model:Model");
-            assert.strictEqual(model.props.primaryContainer.modelDataUrl, outputsOf(gate).approvedModelDataUrl);
+            const model = oneOf(dev, aws.sagemaker.Model);
+            assert.strictEqual(model.props.primaryContainer?.modelDataUrl, outputsOf(gate).approvedModelDataUrl);
             assert.ok(model.propertyDependencies?.primaryContainer?.includes(gate.urn), "the Model's artifact comes from the gate");
-            assert.deepStrictEqual(dev.outputs.qualityGate, { run: "single", metric: QUALITY, value: MOCK_FINAL_METRICS[QUALITY], minimum: 0.5, comparedWith: "the bar only" });
-            assert.strictEqual(dev.outputs.deployedModelDataUrl, `s3://${dev.outputs.bucketName}/training/${single.props.trainingJobName}/output/model.tar.gz`);
+            const outputs = stackOutputs(dev);
+            assert.deepStrictEqual(outputs.qualityGate, { run: "single", metric: QUALITY, value: MOCK_FINAL_METRICS[QUALITY], minimum: 0.5, comparedWith: "the bar only" });
+            assert.strictEqual(outputs.deployedModelDataUrl,
+                `s3://${outputs.bucketName}/training/${defined(single.props.trainingJobName, "single's job name")}/output/model.tar.gz`);
         });
 
         it("prod also requires a new model to be no worse than the serving one", async () => {

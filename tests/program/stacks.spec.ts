@@ -1,6 +1,7 @@
 import * as assert from "assert";
+import * as aws from "@pulumi/aws";
 import type { ProgramRun } from "../../plan/run-program";
-import { ofType, one, outputsOf, parentTypeOf, runStack } from "../support/program";
+import { defined, ofType, one, oneOf, outputsOf, parentTypeOf, parseJson, runStack, stackOutputs } from "../support/program";
 
 describe("stacks build under the mocks", () => {
     let dev: ProgramRun;
@@ -23,11 +24,11 @@ describe("stacks build under the mocks", () => {
 
     it("prod adds the KMS key, the VPC notebook and provisioned concurrency", () => {
         assert.strictEqual(ofType(prod, "aws:kms/key:Key").length, 1);
-        const notebook = one(prod, "aws:sagemaker/notebookInstance:NotebookInstance").props;
+        const notebook = oneOf(prod, aws.sagemaker.NotebookInstance).props;
         assert.strictEqual(notebook.directInternetAccess, "Disabled");
         assert.strictEqual(notebook.subnetId, "subnet-0a1b2c3d4e5f60718");
-        assert.strictEqual(one(prod, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").props.provisionedConcurrentExecutions, 2);
-        assert.strictEqual(one(prod, "aws:sagemaker/endpoint:Endpoint").props.deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.type, "CANARY");
+        assert.strictEqual(oneOf(prod, aws.lambda.ProvisionedConcurrencyConfig).props.provisionedConcurrentExecutions, 2);
+        assert.strictEqual(oneOf(prod, aws.sagemaker.Endpoint).props.deploymentConfig?.blueGreenUpdatePolicy?.trafficRoutingConfiguration.type, "CANARY");
     });
 
     it("exports what a user needs", () => {
@@ -35,12 +36,14 @@ describe("stacks build under the mocks", () => {
             "endpointName", "functionName", "trainerInstanceId"]) {
             assert.ok(dev.outputs[key] !== undefined, `dev does not export ${key}`);
         }
-        const jobs = dev.outputs.trainingJobs as Record<string, { jobName: string; modelDataUrl: string }>;
+        const outputs = stackOutputs(dev);
+        const jobs = defined(outputs.trainingJobs, "the training jobs output");
         assert.deepStrictEqual(Object.keys(jobs).sort(), ["multi", "single"]);
-        assert.strictEqual(jobs.single.modelDataUrl, `s3://${dev.outputs.bucketName}/training/${jobs.single.jobName}/output/model.tar.gz`);
-        assert.ok(prod.outputs.functionAliasArn, "prod exports the alias ARN");
-        assert.match(String(prod.outputs.functionAliasArn), /:function:mlops-prod-inference:live$/);
-        assert.match(String(prod.outputs.encryptionKeyArn), /^arn:aws:kms:/);
+        assert.strictEqual(jobs.single.modelDataUrl, `s3://${outputs.bucketName}/training/${jobs.single.jobName}/output/model.tar.gz`);
+        const prodOutputs = stackOutputs(prod);
+        assert.ok(prodOutputs.functionAliasArn, "prod exports the alias ARN");
+        assert.match(prodOutputs.functionAliasArn, /:function:mlops-prod-inference:live$/);
+        assert.match(defined(prodOutputs.encryptionKeyArn, "prod's key ARN"), /^arn:aws:kms:/);
     });
 
     it("leaves out the outputs of parts a stack does not have, without the engine's 'Undefined value' warning", async () => {
@@ -50,7 +53,7 @@ describe("stacks build under the mocks", () => {
         const write = process.stderr.write.bind(process.stderr);
         const warn = console.warn;
         const log = console.log;
-        process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => (printed.push(String(chunk)), true));
+        process.stderr.write = ((chunk: unknown, ..._rest: unknown[]) => (printed.push(String(chunk)), true));
         console.warn = console.log = (...args: unknown[]) => printed.push(args.join(" "));
         let run: ProgramRun;
         try {
@@ -84,12 +87,12 @@ describe("stacks build under the mocks", () => {
             const provider = one(run, "pulumi:providers:aws");
             assert.strictEqual(provider.name, `mlops-${run.stack}-aws`, "an explicit provider, not the default one");
             assert.strictEqual(provider.props.region, "us-east-1");
-            const defaultTags = typeof provider.props.defaultTags === "string" ? JSON.parse(provider.props.defaultTags) : provider.props.defaultTags;
+            const defaultTags = typeof provider.props.defaultTags === "string" ? parseJson<unknown>(provider.props.defaultTags, "defaultTags") : provider.props.defaultTags;
             assert.deepStrictEqual(defaultTags, { tags: expected[run.stack as "dev" | "prod"] });
             for (const r of run.resources.filter(r => r.type.startsWith("aws:"))) {
                 assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.type} ${r.name} uses ${r.provider}, not the stack's provider`);
                 for (const tag of ["project", "stack", "managed-by", "owner"]) {
-                    assert.ok(!(tag in (r.props.tags ?? {})), `${r.name} sets the stack tag ${tag} itself`);
+                    assert.ok(!Object.keys(r.props.tags ?? {}).includes(tag), `${r.name} sets the stack tag ${tag} itself`);
                 }
             }
         }

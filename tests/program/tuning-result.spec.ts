@@ -1,7 +1,11 @@
 import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { describeTuningProgress, judgeTuningJob, TuningJobDescription, tuningResultProvider } from "../../components/tuning-result";
+import {
+    describeTuningProgress, judgeTuningJob, TuningJobDescription, tuningResultProvider,
+} from "../../components/tuning-result";
+
+const provider = tuningResultProvider;
 
 const best = {
     TrainingJobName: "mlops-dev-hpo-1a2b3c4d-002-abcdef12",
@@ -68,7 +72,7 @@ describe("tuning result", () => {
     describe("the dynamic provider against a SageMaker API on loopback", () => {
         let server: http.Server;
         let answers: TuningJobDescription[];
-        let requests: { target: string; body: any }[];
+        let requests: { target: string; body: unknown }[];
         const saved = { ...process.env };
         let lines: string[];
         const log = console.log;
@@ -81,7 +85,7 @@ describe("tuning result", () => {
                 let body = "";
                 req.on("data", c => (body += c));
                 req.on("end", () => {
-                    requests.push({ target: String(req.headers["x-amz-target"]), body: JSON.parse(body) });
+                    requests.push({ target: String(req.headers["x-amz-target"]), body: JSON.parse(body) as unknown });
                     const answer = answers.length > 1 ? answers.shift()! : answers[0];
                     res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
                     res.end(JSON.stringify({ HyperParameterTuningJobName: "j", ...answer }));
@@ -105,9 +109,9 @@ describe("tuning result", () => {
         it("polls DescribeHyperParameterTuningJob until the job completes", async () => {
             answers = [{ HyperParameterTuningJobStatus: "InProgress" }, { HyperParameterTuningJobStatus: "InProgress" },
                 { HyperParameterTuningJobStatus: "Completed", BestTrainingJob: best }];
-            const result = await tuningResultProvider.create(inputs);
+            const result = await provider.create(inputs);
             assert.strictEqual(result.id, inputs.tuningJobName);
-            assert.deepStrictEqual(result.outs.bestHyperparameters, { "batch-size": "64", "learning-rate": "0.0042" });
+            assert.deepStrictEqual(result.outs?.bestHyperparameters, { "batch-size": "64", "learning-rate": "0.0042" });
             assert.strictEqual(result.outs.objectiveValue, 0.71);
             assert.strictEqual(requests.length, 3);
             assert.deepStrictEqual(requests[0], { target: "SageMaker.DescribeHyperParameterTuningJob", body: { HyperParameterTuningJobName: inputs.tuningJobName } });
@@ -121,7 +125,7 @@ describe("tuning result", () => {
             });
             answers = [counters(0), counters(0), counters(1), { HyperParameterTuningJobStatus: "Completed", BestTrainingJob: best }];
             // Polls every 10 ms, reports every 25 ms: the first look and about every second poll after it.
-            await tuningResultProvider.create({ ...inputs, pollSeconds: 0.01, progressMinutes: 25 / 60_000 });
+            await provider.create({ ...inputs, pollSeconds: 0.01, progressMinutes: 25 / 60_000 });
             assert.match(lines[0], /^waiting for tuning job mlops-dev-hpo-1a2b3c4d \(up to 1 min\): https:\/\/us-east-1\.console\.aws\.amazon\.com\/sagemaker\/home\?region=us-east-1#\/hyper-tuning-jobs\/mlops-dev-hpo-1a2b3c4d$/);
             assert.match(lines[1], /^tuning job mlops-dev-hpo-1a2b3c4d: 0 of 2 trials completed \(2 running\); no trial has reported the objective yet; waited 0 min$/);
             assert.ok(lines.length >= 2 && lines.length <= 4, `one line per due report: ${JSON.stringify(lines)}`);
@@ -130,19 +134,19 @@ describe("tuning result", () => {
 
         it("fails the deployment with the job's FailureReason", async () => {
             answers = [{ HyperParameterTuningJobStatus: "Failed", FailureReason: "ResourceLimitExceeded: ml.m5.xlarge" }];
-            await assert.rejects(tuningResultProvider.create(inputs), /ended Failed: ResourceLimitExceeded: ml\.m5\.xlarge/);
+            await assert.rejects(provider.create(inputs), /ended Failed: ResourceLimitExceeded: ml\.m5\.xlarge/);
         });
 
         it("gives up after the wait timeout, saying how to keep waiting", async () => {
             answers = [{ HyperParameterTuningJobStatus: "InProgress" }];
-            await assert.rejects(tuningResultProvider.create({ ...inputs, waitTimeoutMinutes: 0.0005 }),
+            await assert.rejects(provider.create({ ...inputs, waitTimeoutMinutes: 0.0005 }),
                 /still InProgress after 0\.0005 minutes; run pulumi up again to keep waiting/);
         });
 
         it("replaces the result only for a new tuning job", async () => {
             const olds = { ...inputs, status: "Completed", bestTrainingJobName: "x", bestHyperparameters: {}, objectiveMetric: "Test Loss", objectiveValue: 1 };
-            assert.deepStrictEqual((await tuningResultProvider.diff!("j", olds, inputs)).replaces, []);
-            assert.deepStrictEqual((await tuningResultProvider.diff!("j", olds, { ...inputs, tuningJobName: "mlops-dev-hpo-ffffffff" })).replaces, ["tuningJobName"]);
+            assert.deepStrictEqual((await provider.diff!("j", olds, inputs)).replaces, []);
+            assert.deepStrictEqual((await provider.diff!("j", olds, { ...inputs, tuningJobName: "mlops-dev-hpo-ffffffff" })).replaces, ["tuningJobName"]);
         });
     });
 });

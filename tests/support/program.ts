@@ -1,10 +1,13 @@
+import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import type { JobLinks } from "../../components/console-links";
 import type { PlanResource } from "../../plan/policy-engine";
 import { ProgramRun, runProgram } from "../../plan/run-program";
-import { type ArgsOfClass, type AwsClass, tokenOf } from "../../policies/lib/resource-types";
+import { type ArgsOfClass, type AwsClass, type OutputsOfClass, tokenOf } from "../../policies/lib/resource-types";
 
 export const PROJECT_DIR = path.join(__dirname, "..", "..");
 const PROGRAM = path.join(PROJECT_DIR, "index.ts");
@@ -99,3 +102,94 @@ export function parentTypeOf(r: PlanResource): string | undefined {
     const chain = r.urn.split("::")[2].split("$");
     return chain.length > 1 ? chain[chain.length - 2] : undefined;
 }
+
+// --- Typed reads of stack outputs, JSON documents and assets, for tests that would otherwise cast.
+
+/** `value`, asserted set: a test reading a nested optional input fails naming it, not with a TypeError. */
+export function defined<T>(value: T | null | undefined, what: string): T {
+    if (value === undefined || value === null) throw new assert.AssertionError({ message: `${what} is not set`, actual: value });
+    return value;
+}
+
+/** `r`'s outputs merged over its inputs (as `outputsOf`), typed as `cls`'s resolved outputs; throws when `r` is of another type. */
+export function typedOutputs<C extends AwsClass>(r: PlanResource, cls: C): OutputsOfClass<C> {
+    typed(r, cls);
+    return outputsOf(r) as OutputsOfClass<C>;
+}
+
+/** The outputs of the one resource of `cls`'s type (whose name includes `nameIncludes`), typed. */
+export function outputsOfOne<C extends AwsClass>(run: ProgramRun, cls: C, nameIncludes = ""): OutputsOfClass<C> {
+    return typedOutputs(one(run, tokenOf(cls), nameIncludes), cls);
+}
+
+/** One training in the `trainingJobs` output. */
+export interface TrainingJobOutput {
+    jobName: string;
+    arn: string;
+    modelDataUrl: string;
+    /** The run's final metrics by name; absent where no model release reads them. */
+    metrics?: Record<string, number>;
+    links: JobLinks;
+}
+
+/**
+ * The stack outputs as index.ts exports them (plain JSON). A part that is switched off, or that
+ * waits for the dataset, has no output: its keys are optional.
+ */
+export interface StackOutputs {
+    bucketName: string;
+    datasetUri: string;
+    dataset: { status: string; manifestUri?: string; contentHash?: string; uploadCommand: string };
+    trainingCodeUri: string;
+    notebookName?: string;
+    notebookUrl?: string;
+    notebookConsoleUrl?: string;
+    budgetName?: string;
+    encryptionKeyArn?: string;
+    tuningJobName?: string;
+    tuningJobLinks?: JobLinks;
+    bestHyperparameters?: Record<string, string>;
+    bestObjectiveValue?: number;
+    trainingJobs?: Record<string, TrainingJobOutput>;
+    qualityGate?: { run: string; metric: string; value: number; minimum: number; comparedWith: string };
+    deployedModelDataUrl?: string;
+    endpointName?: string;
+    endpointLinks?: JobLinks;
+    functionName?: string;
+    functionInvokeArn?: string;
+    functionAliasArn?: string;
+    functionLinks?: JobLinks;
+    dashboardUrl?: string;
+    frontDoorUrl?: string;
+    trainerInstanceId?: string;
+    trainerOutputUri?: string;
+}
+
+/** The run's stack outputs, typed as the program exports them. */
+export function stackOutputs(run: ProgramRun): StackOutputs {
+    return run.outputs as unknown as StackOutputs;
+}
+
+/** The JSON document in a string input (an IAM policy, a dashboard body), as the shape the test declares. */
+export function parseJson<T>(text: unknown, what: string): T {
+    if (typeof text !== "string") throw new assert.AssertionError({ message: `${what} is not a JSON string`, actual: text });
+    return JSON.parse(text) as T;
+}
+
+/** An asset or archive as the engine marshals it: its signature, then its path, text or assets. */
+export interface SerializedAsset {
+    path?: string;
+    text?: string;
+    uri?: string;
+    assets?: Record<string, SerializedAsset>;
+}
+
+/** `value` read as a marshalled asset or archive; fails when it carries neither signature. */
+export function serializedAsset(value: unknown, what: string): SerializedAsset {
+    const sig = isObject(value) ? value[pulumi.runtime.specialSigKey] : undefined;
+    if (sig !== pulumi.runtime.specialAssetSig && sig !== pulumi.runtime.specialArchiveSig) {
+        throw new assert.AssertionError({ message: `${what} is not a marshalled asset or archive`, actual: value });
+    }
+    return value as SerializedAsset;
+}
+

@@ -2,7 +2,7 @@
 
 model.pth (state_dict), labels.json (classes + what inference needs to rebuild the model) and
 code/ with inference.py and the one module it imports, so the endpoint needs nothing from the
-network (the seeds' endpoint downloaded ImageNet weights at load time).
+network (the by-hand project's endpoint downloaded ImageNet weights at load time).
 """
 import json
 import os

@@ -35,7 +35,7 @@ def _argparse_type(convert):
 def _add_hyperparameter(parser, hp):
     names = ["--" + hp.name]
     if hp.dest != hp.name:
-        names.append("--" + hp.dest)  # the seeds' spelling: --batch_size
+        names.append("--" + hp.dest)  # the by-hand project's spelling: --batch_size
     described = "%s (%s; default %s)" % (hp.description, hp.allowed(), hp.default)
     if hp.type == "boolean":
         # Bare flag, valued flag (SageMaker sends "--pretrained True") and the negative flag.

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 def load_rgb(path):
     """ImageFolder's loader, except that a truncated file is used as far as it decodes.
 
-    The dogImages set holds at least one truncated JPEG (the seeds set LOAD_TRUNCATED_IMAGES for the
+    The dogImages set holds at least one truncated JPEG (the by-hand project set LOAD_TRUNCATED_IMAGES for the
     whole process because of it). Here it is allowed only while loading a training-set file, and the
     file is named in the log; the endpoint, in its own process, still refuses truncated uploads.
     """

@@ -1,6 +1,6 @@
 """SageMaker Debugger hook, when the container has smdebug and the job configured Debugger.
 
-The seeds configured Debugger rules and a hook but never registered one, so the
+The by-hand project configured Debugger rules and a hook but never registered one, so the
 rules had no tensors. Here the hook is registered on the model and the loss and switched between
 TRAIN and EVAL. smdebug only exists in PyTorch DLCs up to 1.12 (AWS no longer develops Debugger),
 so without it, or outside SageMaker (get_hook returns None), this is a logged no-op; the profiler

@@ -1,7 +1,7 @@
 """One training epoch and one evaluation pass, with metrics summed over every process.
 
 Metrics are means per sample: summed loss and correct predictions divided by the number of
-samples (the seeds divided a sum of loss x batch size by the number of batches with //, so their
+samples (the by-hand project divided a sum of loss x batch size by the number of batches with //, so their
 "Test Loss" grew with the batch size and biased the tuner). Mixed precision runs on
 CUDA only; on the CPU everything stays float32.
 """

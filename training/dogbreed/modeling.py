@@ -14,11 +14,11 @@ from torch import nn
 from torchvision import models, transforms
 
 # ImageNet statistics: the pretrained backbones were trained on inputs normalized with them, and
-# the seeds forgot this. Stored in labels.json so serving uses the very same values.
+# the by-hand project forgot this. Stored in labels.json so serving uses the very same values.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# Seeds' head: backbone features -> 128 -> ReLU -> classes.
+# The by-hand project's head: backbone features -> 128 -> ReLU -> classes.
 HEAD_HIDDEN = 128
 
 # torchvision constructor and the name of its ImageNet weights enum, per supported arch.
@@ -43,10 +43,10 @@ def check_arch(arch):
 
 
 def build_model(arch, num_classes, pretrained):
-    """ResNet backbone + the seeds' two-layer head.
+    """ResNet backbone + the by-hand project's two-layer head.
 
     With ``pretrained`` the ImageNet backbone is frozen and only the head trains (transfer learning,
-    as the seeds). Without it (tests, or training from scratch) everything trains: freezing random
+    as the by-hand project did). Without it (tests, or training from scratch) everything trains: freezing random
     weights would only cripple the model. Inference always passes ``pretrained=False``: the weights
     come from model.pth, never from the network.
     """
