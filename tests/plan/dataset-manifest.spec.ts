@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseManifest } from "../../dataset/manifest";
 import type { PlanReport } from "../../plan/make-plan";
+import { parseJson, stackOutputs } from "../support/program";
 import { loadWorkflow, stepOf } from "../support/workflows";
 import { planJson, REPO, runPlan } from "./run-plan";
 
@@ -14,8 +15,6 @@ const SAMPLE = path.join("plan", "sample-dataset-manifest.json");
 const JOB_TYPES = ["aws:sagemaker/trainingJob:TrainingJob", "aws:sagemaker/hyperParameterTuningJob:HyperParameterTuningJob", "aws:sagemaker/endpoint:Endpoint",
     "aws:lambda/function:Function", "aws:ec2/instance:Instance"];
 const countOf = (report: PlanReport, type: string) => report.resources.filter((r) => r.type === type).length;
-/** The stack outputs these tests read (index.ts's `dataset` output). */
-const datasetOutput = (report: PlanReport) => (report.outputs as { dataset: { status: string; contentHash?: string } }).dataset;
 
 describe("offline plan: the dataset decides what trains", () => {
     it("plans no job for a stack without a dataset manifest, and says why and what to run", async () => {
@@ -23,7 +22,7 @@ describe("offline plan: the dataset decides what trains", () => {
         assert.strictEqual(code, 0, stderr);
         for (const type of JOB_TYPES) assert.strictEqual(countOf(report, type), 0, `${type} without a dataset`);
         assert.deepStrictEqual(report.cost.trainingRuns, []);
-        assert.match(datasetOutput(report).status, /^no dataset yet .*Upload it with `npm run dataset:upload -- --stack dev`, then run `pulumi up` again$/);
+        assert.match(stackOutputs(report).dataset.status, /^no dataset yet .*Upload it with `npm run dataset:upload -- --stack dev`, then run `pulumi up` again$/);
         assert.match(stderr, /warning: \[runtime\] no dataset yet/);
         const text = await runPlan(["--stack", "dev"]);
         assert.match(text.stdout, /\n {2}dataset\.status: no dataset yet \(no s3:\/\/mlops-dev-data-123456789012-us-east-1\/datasets\/dogImages\/manifest\.json\)/);
@@ -36,7 +35,7 @@ describe("offline plan: the dataset decides what trains", () => {
             for (const type of JOB_TYPES) assert.ok(countOf(report, type) > 0, `no ${type}`);
             assert.deepStrictEqual(report.cost.trainingRuns.map((r) => r.name).sort(), [`mlops-${stack}-train-multi`, `mlops-${stack}-train-single`]);
             assert.strictEqual(report.cost.tuningJobs.length, 1);
-            assert.strictEqual(datasetOutput(report).contentHash, (JSON.parse(fs.readFileSync(path.join(REPO, SAMPLE), "utf8")) as { contentHash: string }).contentHash);
+            assert.strictEqual(stackOutputs(report).dataset.contentHash, parseJson<{ contentHash: string }>(fs.readFileSync(path.join(REPO, SAMPLE), "utf8"), SAMPLE).contentHash);
         });
     }
 

@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import { parseArgs } from "../../plan/cli";
 import type { PlanReport } from "../../plan/make-plan";
 import { policies as packPolicies } from "../../policies/pack";
-import { typed } from "../support/program";
+import { parseJson, stackOutputs, typed, typedOutputs } from "../support/program";
 import { FAILING, FAILING_ASYNC, INSECURE, planJson, PROBE_PACK, runNpmPlan, runPlan } from "./run-plan";
 
 const CHATTY = path.join("tests", "plan", "fixtures", "data-sources", "chatty.ts");
@@ -145,13 +145,11 @@ describe("offline plan: JSON shape", () => {
         assert.strictEqual(bucket.parent, stack.urn);
         assert.ok(bucket.provider?.startsWith(`${provider.urn}::`));
         assert.strictEqual(bucket.props.forceDestroy, true);
-        // Casts to string hide no check: assert.match fails on anything but text, and a policy that is
-        // not JSON text has no Statement to read.
-        assert.match(bucket.outputs?.arn as string, /^arn:aws:s3:::/);
+        assert.match(typedOutputs(bucket, aws.s3.Bucket).arn, /^arn:aws:s3:::/); // a bucket takes no arn input: an output
         assert.ok(policy.dependencies?.includes(bucket.urn));
         assert.deepStrictEqual(policy.propertyDependencies?.bucket, [bucket.urn]);
         // Inputs built from another resource's outputs are resolved (a deployed stack's preview).
-        const document = JSON.parse(policy.props.policy as string) as { Statement: { Resource: string }[] };
+        const document = parseJson<{ Statement: { Resource: string }[] }>(policy.props.policy, "data-policy's policy");
         assert.match(document.Statement[0].Resource, /^arn:aws:s3:::data-[0-9a-f]{7}\/\*$/);
     });
 
@@ -186,7 +184,7 @@ describe("offline plan: JSON shape", () => {
     it("carries the cost estimate and the stack outputs", () => {
         assert.strictEqual(report.cost.currency, "USD");
         assert.ok(Array.isArray(report.cost.assumptions) && report.cost.assumptions.length > 0);
-        assert.match(report.outputs.bucketName as string, /^data-[0-9a-f]{7}$/);
+        assert.match(stackOutputs(report).bucketName, /^data-[0-9a-f]{7}$/);
     });
 });
 

@@ -165,8 +165,8 @@ export interface StackOutputs {
     trainerOutputUri?: string;
 }
 
-/** The run's stack outputs, typed as the program exports them. */
-export function stackOutputs(run: ProgramRun): StackOutputs {
+/** The stack outputs of a run (or of a plan's report), typed as the program exports them. */
+export function stackOutputs(run: Pick<ProgramRun, "outputs">): StackOutputs {
     return run.outputs as unknown as StackOutputs;
 }
 
