@@ -21,8 +21,9 @@ describe("workflow pull-request.yml: tests and the offline plan on every pull re
         assert.strictEqual(job.permissions?.["pull-requests"], "write");
     });
 
-    it("installs with npm ci and runs npm test and the training tests with their system packages", () => {
+    it("installs with npm ci, lints, and runs npm test and the training tests with their system packages", () => {
         assert.ok(runs.some((r) => /^npm ci\b/.test(r)));
+        assert.ok(runs.some((r) => /^npm run lint\b/.test(r)));
         assert.ok(runs.some((r) => /\bnpm test\b/.test(r)));
         assert.ok(runs.some((r) => /npm run test:training/.test(r)));
         const apt = runs.find((r) => /apt-get install/.test(r)) ?? "";
