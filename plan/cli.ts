@@ -107,9 +107,11 @@ export async function main(argv: string[]): Promise<number> {
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the arguments are checked: a bad command line answers at once
         const { makePlan } = require("./make-plan") as typeof MakePlan;
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
-        const { renderMarkdown, renderText } = require("./report") as typeof Report;
         const report = await makePlan(args);
+        // Only now: the report's modules load the stack config schema and the SDK, which would
+        // otherwise delay the start of the policy pack, the first thing makePlan does.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+        const { renderMarkdown, renderText } = require("./report") as typeof Report;
         const text = args.format === "json"
             ? JSON.stringify(report, null, 2) + "\n"
             : args.format === "markdown"

@@ -121,19 +121,22 @@ function didYouMean(name: string, known: readonly string[]): string {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validators = new WeakMap<AnalyzerPolicyInfo, ValidateFunction>();
+/** Compiled validators by schema text: most policies share a schema (many take no properties). */
+const validators = new Map<string, ValidateFunction>();
 
 /** The schema the CLI validates a policy's properties against, closed to undeclared properties. */
 function validatorOf(policy: AnalyzerPolicyInfo): ValidateFunction {
-    let validate = validators.get(policy);
+    const schema = policy.configSchema!;
+    const closed = {
+        type: "object",
+        properties: schema.properties,
+        ...(schema.required && schema.required.length > 0 ? { required: schema.required } : {}),
+    };
+    const key = JSON.stringify(closed);
+    let validate = validators.get(key);
     if (!validate) {
-        const schema = policy.configSchema!;
-        validate = ajv.compile({
-            type: "object",
-            properties: schema.properties,
-            ...(schema.required && schema.required.length > 0 ? { required: schema.required } : {}),
-        });
-        validators.set(policy, validate);
+        validate = ajv.compile(closed);
+        validators.set(key, validate);
     }
     return validate;
 }
