@@ -4,11 +4,14 @@
 // pack served by @pulumi/policy in another, as the CLI runs it), next to the floor any such tool
 // pays: starting Node and loading @pulumi/aws and @pulumi/policy. All run as fresh child processes
 // (as a user or CI runs them), several times, interleaved, and the medians and their ratio are
-// printed in one run.
+// printed in one run. The parts: the program alone under the mocks, this pack starting alone, and
+// a pack with no policy started the same way (what any pack costs through run-policy-pack).
 
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "util";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -20,9 +23,22 @@ const PROGRAM_ALONE = (stack: string) => `require("module").enableCompileCache?.
 const datasetManifest = require("fs").readFileSync(${JSON.stringify(SAMPLE_MANIFEST)}, "utf8");
 require("./plan/run-program.ts").runProgram({ stack: ${JSON.stringify(stack)}, program: "index.ts", datasetManifest }).then(() => process.exit(0));`;
 
-/** Starts the pack as the plan does and exits once it serves: the plan's other process, alone. */
-const PACK_ALONE = `require("./plan/typescript-loader").registerFastTypeScript();
-require("./plan/policy-pack.ts").PolicyPackProcess.launch({ packDir: "policies" }).then((p) => { p.close(); process.exit(0); });`;
+/** Starts a pack as the plan does and exits once it serves: the plan's other process, alone. */
+const PACK_ALONE = (packDir: string, loader: string) => `require("./plan/typescript-loader").registerFastTypeScript();
+require("./plan/policy-pack.ts").PolicyPackProcess.launch({ packDir: ${JSON.stringify(packDir)}, loader: ${JSON.stringify(loader)} }).then((p) => { p.close(); process.exit(0); });`;
+
+/**
+ * A policy pack with no policy, in plain JavaScript, in a temporary folder that sees this
+ * repository's node_modules: what starting any pack through run-policy-pack costs.
+ */
+function emptyPack(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-empty-pack-"));
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "empty-pack", version: "0.0.0", main: "index.js" }));
+    fs.writeFileSync(path.join(dir, "PulumiPolicy.yaml"), "runtime: nodejs\n");
+    fs.writeFileSync(path.join(dir, "index.js"), 'const { PolicyPack } = require("@pulumi/policy");\nnew PolicyPack("empty", { policies: [] });\n');
+    return dir;
+}
 
 interface Sample {
     label: string;
@@ -53,21 +69,25 @@ function time(command: string[], acceptCodes: number[], env: Record<string, stri
     return ms;
 }
 
+const USAGE = "usage: npm run bench:plan -- [--runs N] [--stack name]";
+
 function parse(argv: string[]): { runs: number; stack: string } {
-    let runs = 5;
-    let stack = "dev";
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--runs") runs = Number(argv[++i]);
-        else if (argv[i] === "--stack") stack = argv[++i];
-        else throw new Error(`unknown argument ${JSON.stringify(argv[i])} (usage: npm run bench:plan -- [--runs N] [--stack name])`);
+    let values: { runs?: string; stack?: string };
+    try {
+        ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { runs: { type: "string" }, stack: { type: "string" } } }));
+    } catch (e) {
+        throw new Error(`${(e as Error).message} (${USAGE})`);
     }
-    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1 (got ${runs})`);
-    return { runs, stack };
+    const runs = Number(values.runs ?? "5");
+    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1 (got ${values.runs})`);
+    return { runs, stack: values.stack ?? "dev" };
 }
 
 function main(): void {
     const { runs, stack } = parse(process.argv.slice(2));
     const node = process.execPath;
+    const empty = emptyPack();
+    process.on("exit", () => fs.rmSync(empty, { recursive: true, force: true }));
     const samples: Sample[] = [
         {
             label: "floor: node, require @pulumi/aws + @pulumi/policy",
@@ -86,7 +106,12 @@ function main(): void {
         },
         {
             label: "  part: the policy pack starting alone, until it serves",
-            command: [node, "-e", PACK_ALONE],
+            command: [node, "-e", PACK_ALONE("policies", "esbuild")],
+            ms: [],
+        },
+        {
+            label: "  baseline: a pack with no policy, started the same way",
+            command: [node, "-e", PACK_ALONE(empty, "cli")],
             ms: [],
         },
     ];
@@ -110,4 +135,9 @@ function main(): void {
     console.log(`  ratio plan / floor: ${(plan / floor).toFixed(2)}x  (target <= 2)`);
 }
 
-main();
+try {
+    main();
+} catch (e) {
+    console.error(`bench:plan: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(2);
+}
