@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { z } from "zod";
+import { type GeneratedDoc, runGenerator } from "../lib/generated-docs";
 import { loadStackConfig } from "../plan/stack-config";
 import { allowedBy, unwrap } from "./errors";
 import { DOCS } from "./fields";
@@ -127,31 +128,11 @@ export function renderErrorExample(): string {
     return ["```yaml", `# Pulumi.dev.yaml`, EXAMPLE_STACK_FILE.trimEnd(), "```", "", "```", message, "```"].join("\n");
 }
 
-/** Replaces each `<!-- generated:NAME -->` ... `<!-- end:NAME -->` block of the doc. */
-export function regenerate(doc: string): string {
-    const blocks: Record<string, () => string> = { table: renderTable, rules: renderRules, "error-example": renderErrorExample };
-    let out = doc;
-    for (const [name, render] of Object.entries(blocks)) {
-        const begin = `<!-- generated:${name} (npm run docs:config) -->`;
-        const end = `<!-- end:${name} -->`;
-        const from = out.indexOf(begin);
-        const to = out.indexOf(end);
-        if (from < 0 || to < from) throw new Error(`${DOC_FILE} lacks the markers ${begin} ... ${end}`);
-        out = `${out.slice(0, from + begin.length)}\n${render()}\n${out.slice(to)}`;
-    }
-    return out;
-}
+/** docs/configuration.md and the sections generated from the schema. */
+export const CONFIGURATION_DOC: GeneratedDoc = {
+    file: DOC_FILE,
+    command: "npm run docs:config",
+    sections: { table: renderTable, rules: renderRules, "error-example": renderErrorExample },
+};
 
-if (require.main === module) {
-    const current = fs.readFileSync(DOC_FILE, "utf8");
-    const fresh = regenerate(current);
-    if (process.argv.includes("--check")) {
-        if (fresh !== current) {
-            process.stderr.write(`${path.relative(process.cwd(), DOC_FILE)} is stale: run \`npm run docs:config\`\n`);
-            process.exit(1);
-        }
-    } else if (fresh !== current) {
-        fs.writeFileSync(DOC_FILE, fresh);
-        process.stdout.write(`wrote ${path.relative(process.cwd(), DOC_FILE)}\n`);
-    }
-}
+if (require.main === module) process.exitCode = runGenerator(CONFIGURATION_DOC, process.argv.slice(2));

@@ -14,6 +14,7 @@ import { ALL_KINDS, PRICED_KINDS, TAGGABLE_KINDS, className, type Kind } from ".
 import { ANCHOR_SOURCES, type AnchorRule } from "./anchors";
 import { VERDICTS, coverageMatrix, coverageSummary, type Verdict } from "./coverage";
 import { resolvePolicyPackConfig, type PolicyPackConfig } from "../plan/policy-config";
+import { type GeneratedDoc, runGenerator } from "../lib/generated-docs";
 
 export const STACKS = ["dev", "prod"] as const;
 export const DOC_PATH = path.join(__dirname, "..", "docs", "policies.md");
@@ -111,38 +112,16 @@ export function renderCoverageMatrix(): string {
     return table(["anchor rule", "from", "what it checks (its own words)", "types (its naming)", "pack rule (level where not mandatory) or verdict", "how the pack differs / why not covered"], rows);
 }
 
-const SECTIONS: Record<string, () => string> = {
-    rules: renderRuleTable,
-    "resource-types": renderTypeTable,
-    "coverage-summary": renderCoverageSummary,
-    coverage: renderCoverageMatrix,
+/** docs/policies.md and the sections generated from the pack. */
+export const POLICIES_DOC: GeneratedDoc = {
+    file: DOC_PATH,
+    command: "npm run docs:policies",
+    sections: {
+        rules: renderRuleTable,
+        "resource-types": renderTypeTable,
+        "coverage-summary": renderCoverageSummary,
+        coverage: renderCoverageMatrix,
+    },
 };
 
-/** `doc` with every generated section replaced by what the pack says now. */
-export function regenerate(doc: string): string {
-    let out = doc;
-    for (const [name, render] of Object.entries(SECTIONS)) {
-        const begin = `<!-- generated:${name} (policies/generate-docs.ts) -->`;
-        const end = `<!-- /generated:${name} -->`;
-        const i = out.indexOf(begin);
-        const j = out.indexOf(end);
-        if (i < 0 || j < i) throw new Error(`docs/policies.md lacks the markers ${begin} ... ${end}`);
-        out = `${out.slice(0, i + begin.length)}\n${render()}\n${out.slice(j)}`;
-    }
-    return out;
-}
-
-function main(argv: string[]): number {
-    const current = fs.readFileSync(DOC_PATH, "utf8");
-    const fresh = regenerate(current);
-    if (argv.includes("--check")) {
-        if (fresh === current) return 0;
-        console.error("docs/policies.md is stale: run `npm run docs:policies`");
-        return 1;
-    }
-    if (fresh !== current) fs.writeFileSync(DOC_PATH, fresh);
-    console.log(fresh === current ? "docs/policies.md is up to date" : "docs/policies.md regenerated");
-    return 0;
-}
-
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = runGenerator(POLICIES_DOC, process.argv.slice(2));

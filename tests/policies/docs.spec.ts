@@ -4,9 +4,10 @@
 
 import * as assert from "assert";
 import * as fs from "fs";
+import { regenerate } from "../../lib/generated-docs";
 import { policies } from "../../policies/pack";
 import { ALL_KINDS } from "../../policies/lib/resource-types";
-import { DOC_PATH, regenerate, renderCoverageMatrix, renderRuleTable, renderTypeTable, stackLevels } from "../../policies/generate-docs";
+import { DOC_PATH, POLICIES_DOC, renderCoverageMatrix, renderRuleTable, renderTypeTable, stackLevels } from "../../policies/generate-docs";
 import { ANCHOR_RULES } from "../../policies/anchors";
 import { NOT_COVERED, anchorOf, coverageMatrix, coverageProblems } from "../../policies/coverage";
 import { resourceRule } from "../../policies/lib/rule";
@@ -16,7 +17,7 @@ describe("policies: docs/policies.md", () => {
     const doc = fs.readFileSync(DOC_PATH, "utf8");
 
     it("its generated sections match the pack and the stack configs (npm run docs:policies)", () => {
-        assert.ok(regenerate(doc) === doc, "docs/policies.md is stale: run `npm run docs:policies`");
+        assert.ok(regenerate(POLICIES_DOC, doc) === doc, "docs/policies.md is stale: run `npm run docs:policies`");
     });
 
     it("the rule table has one row per rule, with the level each stack resolves", () => {

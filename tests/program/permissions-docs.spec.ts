@@ -5,7 +5,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { AWS_DOCS } from "../../components/permissions/aws-docs";
-import { BEGIN_MARKER, END_MARKER, renderPermissionDocs, replaceGeneratedSection } from "../../components/permissions/docs";
+import { renderPermissionDocs, SECURITY_DOC } from "../../components/permissions/docs";
+import { regenerate } from "../../lib/generated-docs";
 import { roleContracts } from "../../components/permissions/contracts";
 import { placeholderFacts } from "../../components/permissions/docs";
 
@@ -14,9 +15,7 @@ const DOC = path.join(__dirname, "..", "..", "docs", "security.md");
 describe("docs/security.md: permissions per workload", () => {
     it("is the section `npm run docs:security` generates from the contracts", () => {
         const doc = fs.readFileSync(DOC, "utf8");
-        const current = doc.slice(doc.indexOf(BEGIN_MARKER), doc.indexOf(END_MARKER) + END_MARKER.length);
-        assert.ok(doc.includes(BEGIN_MARKER) && doc.includes(END_MARKER), "the generated section's markers are missing");
-        assert.ok(current === renderPermissionDocs(), "docs/security.md is stale: run `npm run docs:security`");
+        assert.ok(regenerate(SECURITY_DOC, doc) === doc, "docs/security.md is stale: run `npm run docs:security`");
     });
 
     it("lists every role with each action it is granted, and cites only AWS pages", () => {
@@ -29,6 +28,6 @@ describe("docs/security.md: permissions per workload", () => {
     });
 
     it("refuses a page without the markers, naming them", () => {
-        assert.throws(() => replaceGeneratedSection("# Security\n", "x"), /permissions:begin/);
+        assert.throws(() => regenerate(SECURITY_DOC, "# Security\n"), /generated:permissions \(npm run docs:security\)/);
     });
 });
