@@ -1,3 +1,4 @@
+import { once } from "events";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
@@ -107,7 +108,17 @@ async function fetchToFile(start: URL, file: string, options: DownloadOptions): 
             },
         });
         try {
-            await pipeline(res, counter, fs.createWriteStream(file), { signal: options.signal });
+            // The file exists before the first byte is counted: an interrupt that deletes the
+            // folder then (removeTempDownloadsSync) cannot race the file's creation, which
+            // createWriteStream would otherwise do later, on libuv's thread pool.
+            const out = fs.createWriteStream(file);
+            let failedWhileOpening: Error | undefined;
+            const holdError = (e: Error) => (failedWhileOpening ??= e);
+            res.on("error", holdError); // until pipeline listens: an unheard 'error' would crash the process
+            await once(out, "open");
+            res.off("error", holdError);
+            if (failedWhileOpening !== undefined) throw failedWhileOpening;
+            await pipeline(res, counter, out, { signal: options.signal });
         } catch (err) {
             throw new DatasetError(`cannot download ${url.href}: ${describe(err)} after ${bytes} bytes`);
         }
