@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { nearestName } from "../policies/lib/nearest-name";
 import { DOCS } from "./fields";
 
 /**
@@ -32,34 +33,12 @@ function withoutJson(value: unknown): string {
     return functionOrSymbol.toString();
 }
 
-/** Optimal string alignment distance: edits, with a swap of two neighbours counted as one. */
-export function editDistance(a: string, b: string): number {
-    const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0][j] = j;
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-    }
-    return d[a.length][b.length];
-}
-
 /** The known name closest to a misspelt one, if it is close enough to be the one meant. */
 export function closest(name: string, known: readonly string[]): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of known) {
-        const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-        if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-    }
-    if (best === undefined) return undefined;
     // A couple of typos in a name long enough to still be recognisable, or a missing prefix
     // (`m5.xlarge` for `ml.m5.xlarge`).
-    const typo = bestDistance <= Math.min(2, Math.max(1, Math.floor(name.length / 3)));
-    const prefixed = known.find(k => name.includes(".") && k.toLowerCase().endsWith(`.${name.toLowerCase()}`));
-    return typo ? best : prefixed;
+    const typo = nearestName(name, known, Math.min(2, Math.max(1, Math.floor(name.length / 3))));
+    return typo ?? known.find(k => name.includes(".") && k.toLowerCase().endsWith(`.${name.toLowerCase()}`));
 }
 
 type Path = readonly PropertyKey[];

@@ -17,6 +17,7 @@
 
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import { AnalyzerInfo, AnalyzerPolicyInfo, ENFORCEMENT_LEVELS, EnforcementLevel, PolicyConfig } from "./analyzer-client";
+import { nearestName } from "../policies/lib/nearest-name";
 
 /** The `--policy-pack-config` file format: a level, or an object with an optional level and properties. */
 export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
@@ -89,30 +90,9 @@ function applyLayer(result: Map<string, PolicyConfig>, layer: ReadonlyMap<string
     }
 }
 
-/** Levenshtein distance, to suggest the closest known name for a typo. */
-function distance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diagonal = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-            diagonal = above;
-        }
-    }
-    return row[b.length];
-}
-
 export function closest(name: string, known: readonly string[]): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const k of known) {
-        const d = distance(name.toLowerCase(), k.toLowerCase());
-        if (d < bestDistance) [best, bestDistance] = [k, d];
-    }
     // Only a plausible typo: a few edits, relative to the name's length.
-    return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+    return nearestName(name, known, Math.max(2, Math.floor(name.length / 3)));
 }
 
 function didYouMean(name: string, known: readonly string[]): string {

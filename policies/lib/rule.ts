@@ -22,6 +22,7 @@ import {
     type StackValidationArgs,
     type StackValidationPolicy,
 } from "@pulumi/policy";
+import { nearestName } from "./nearest-name";
 import { StackIndex } from "./stack-index";
 import { Unknown } from "./preview";
 import { type ArgsOf, type AwsClass, type Kind, className } from "./resource-types";
@@ -132,37 +133,14 @@ export class PolicyConfigPropertyError extends Error {
         readonly property: string,
         allowed: string[],
     ) {
-        const near = closest(property, allowed);
+        // Long rule properties tolerate more typos than short keys.
+        const near = nearestName(property, allowed, Math.max(3, Math.floor(property.length / 3)));
         super(
             `policy config of '${policyName}': unknown property '${property}'${near ? ` (did you mean '${near}'?)` : ""}; ` +
                 `${allowed.length > 0 ? `its properties are ${allowed.join(", ")}` : "it takes no properties"} (besides enforcementLevel)`,
         );
         this.name = "PolicyConfigPropertyError";
     }
-}
-
-function editDistance(a: string, b: string): number {
-    const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diag = prev[0];
-        prev[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const up = prev[j];
-            prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            diag = up;
-        }
-    }
-    return prev[b.length];
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Math.max(3, Math.floor(word.length / 3)) + 1;
-    for (const c of candidates) {
-        const d = editDistance(word, c);
-        if (d < bestDistance) [best, bestDistance] = [c, d];
-    }
-    return best;
 }
 
 /** Schema defaults overlaid with what the engine (or a test) configured; unknown keys are refused. */
