@@ -1,5 +1,5 @@
 import { BUCKET_PREFIXES } from "../bucket-layout";
-import { AWS_DOCS, DocKey } from "./aws-docs";
+import { DocKey } from "./aws-docs";
 
 /**
  * Workload permission contracts: for each role of the stack and each resource policy, the requests
@@ -188,6 +188,15 @@ function jobDataRequests(f: StackFacts, as: RequestBuilder, arns: Arns, doc: Doc
     ];
 }
 
+/** In prod: a role that reads and writes the bucket's objects uses the key through S3 (SSE-KMS). */
+function objectKeyRequests(f: StackFacts, as: RequestBuilder): WorkloadRequest[] {
+    if (!f.kmsKeyArn) return [];
+    return [
+        as("reads SSE-KMS objects: S3 decrypts their data key", "kms:Decrypt", f.kmsKeyArn, throughS3(f), ["s3Kms", "kmsViaService"], "kms"),
+        as("writes SSE-KMS objects: S3 asks for a data key", "kms:GenerateDataKey", f.kmsKeyArn, throughS3(f), ["s3Kms", "kmsViaService"], "kms"),
+    ];
+}
+
 /** In prod: SSE-KMS reads and writes through S3, the encrypted output and the encrypted storage volume. */
 function jobKeyRequests(f: StackFacts, as: RequestBuilder, doc: DocKey): WorkloadRequest[] {
     if (!f.kmsKeyArn) return [];
@@ -368,10 +377,7 @@ function notebookContract(f: StackFacts): WorkloadContract | undefined {
                 as(`writes its log stream ${name}/${stream}`, "logs:CreateLogStream", arns.logStream("/aws/sagemaker/NotebookInstances", `${name}/${stream}`), {}, [doc, "sageMakerLogs"]),
                 as(`writes its log stream ${name}/${stream}`, "logs:PutLogEvents", arns.logStream("/aws/sagemaker/NotebookInstances", `${name}/${stream}`), {}, [doc, "sageMakerLogs"]),
             ]),
-            ...(f.kmsKeyArn ? [
-                as("reads SSE-KMS objects: S3 decrypts their data key", "kms:Decrypt", f.kmsKeyArn, throughS3(f), ["s3Kms", "kmsViaService"], "kms" as const),
-                as("writes SSE-KMS objects: S3 asks for a data key", "kms:GenerateDataKey", f.kmsKeyArn, throughS3(f), ["s3Kms", "kmsViaService"], "kms" as const),
-            ] : []),
+            ...objectKeyRequests(f, as),
         ],
         mustDeny: [
             as("delete the deployed model artifact", "s3:DeleteObject", arns.object(f.endpoint.artifactKey), TLS, [doc]),
@@ -492,10 +498,7 @@ function gpuTrainerContract(f: StackFacts): WorkloadContract | undefined {
             as("uploads model.tar.gz (multipart for large files)", "s3:PutObject", arns.object(`${out}model.tar.gz`), TLS, docs),
             as("aborts a failed multipart upload", "s3:AbortMultipartUpload", arns.object(`${out}model.tar.gz`), TLS, docs),
             as("uploads its log and exit status", "s3:PutObject", arns.object(`${out}train.log`), TLS, docs),
-            ...(f.kmsKeyArn ? [
-                as("reads SSE-KMS objects: S3 decrypts their data key", "kms:Decrypt", f.kmsKeyArn, throughS3(f), ["s3Kms", "kmsViaService"], "kms" as const),
-                as("writes SSE-KMS objects: S3 asks for a data key", "kms:GenerateDataKey", f.kmsKeyArn, throughS3(f), ["s3Kms", "kmsViaService"], "kms" as const),
-            ] : []),
+            ...objectKeyRequests(f, as),
         ],
         mustDeny: [
             as("write into the dataset", "s3:PutObject", arns.object(`${f.datasetPrefix}train/001.Affenpinscher/injected.jpg`), TLS, docs),
@@ -571,10 +574,6 @@ export function keyContract(f: StackFacts): WorkloadContract | undefined {
 /** Every contract of a stack: the roles', then the resource policies'. */
 export function stackContracts(f: StackFacts): WorkloadContract[] {
     const roles = roleContracts(f);
-    return [...roles, bucketContract(f, roles), ...(keyContract(f) ? [keyContract(f)!] : [])];
-}
-
-/** The AWS page of a doc key (for messages and the docs). */
-export function docUrl(key: DocKey): string {
-    return AWS_DOCS[key].url;
+    const key = keyContract(f);
+    return [...roles, bucketContract(f, roles), ...(key ? [key] : [])];
 }
