@@ -71,11 +71,6 @@ export function exceeds(value: unknown, limit: CapValue): boolean {
     return Array.isArray(limit) ? !limit.includes(value as string) : typeof value === "number" && value > limit;
 }
 
-/** `≤ 4` or `one of ml.t3.medium, ml.t3.large`. */
-export function showCap(limit: CapValue): string {
-    return Array.isArray(limit) ? (limit.length === 0 ? "none allowed" : `one of ${limit.join(", ")}`) : `≤ ${limit}`;
-}
-
 /** The stacks of a project with a policy config of their own: `Pulumi.<stack>.yaml` beside `policies/config/<stack>.json`. */
 export function stacksWithPolicyConfig(projectDir: string): { stack: string; policyFile: string }[] {
     return fs.readdirSync(projectDir)
