@@ -14,7 +14,7 @@ import { endpointNameFor, ModelEndpoint, VARIANT_NAME } from "./components/model
 import { Notebook } from "./components/notebook";
 import { ServiceRole } from "./components/service-role";
 import { TrainingJob } from "./components/training-job";
-import { METRIC_DEFINITIONS, pytorchImageTag, QUALITY_METRIC } from "./components/training-spec";
+import { METRIC_NAMES, pytorchImageTag, QUALITY_METRIC } from "./components/training-spec";
 import { ruleImage } from "./components/debugger";
 import { Tuning } from "./components/tuning";
 import { endpointLinks, functionLinks, notebookConsoleUrl, trainingJobLinks, tuningJobLinks } from "./components/console-links";
@@ -274,7 +274,7 @@ function trainAndServe(dataset: DatasetReady): Record<string, unknown> {
             runs: runs.map(({ name, job }) => ({ run: name, jobName: job.jobName })),
             runMetrics: release?.metrics,
             tuningJobName: tuning?.jobName,
-            metricNames: METRIC_DEFINITIONS.map(d => d.name),
+            metricNames: METRIC_NAMES,
             gate: { metricName: QUALITY_METRIC.name, minimum: config.endpoint.minTestAccuracy, deployRun: config.training.deployRun },
         }, inStack)
         : undefined;

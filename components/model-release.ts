@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { QualityGate } from "./quality-gate";
-import { METRIC_DEFINITIONS, QUALITY_METRIC } from "./training-spec";
+import { METRIC_NAMES, QUALITY_METRIC } from "./training-spec";
 import { TrainingMetrics } from "./training-metrics";
 
 export interface ReleasedRun {
@@ -43,11 +43,10 @@ export class ModelRelease extends pulumi.ComponentResource {
         if (!(args.minTestAccuracy >= 0 && args.minTestAccuracy <= 1)) {
             throw new Error(`ModelRelease ${name}: minTestAccuracy must be a number from 0 to 1 (got ${args.minTestAccuracy})`);
         }
-        const metricNames = METRIC_DEFINITIONS.map(d => d.name);
         const readers = args.runs.map(run => new TrainingMetrics(`${name}-${run.name}-metrics`, {
             trainingJobName: run.jobName,
             region: args.region,
-            metricNames,
+            metricNames: METRIC_NAMES,
         }, { parent: this }));
         this.metrics = pulumi.all(readers.map(r => r.metrics))
             .apply(all => Object.fromEntries(args.runs.map((run, i) => [run.name, all[i]])));

@@ -23,6 +23,8 @@ export const OBJECTIVE = METRICS.objective;
 /** The metric a run must reach before the endpoint serves its model (higher is better). */
 export const QUALITY_METRIC = METRICS.qualityGate;
 export const METRIC_DEFINITIONS = METRICS.definitions.map(d => ({ name: d.Name, regex: d.Regex }));
+/** The names of the metrics train.py reports, in the order of training/metrics.json. */
+export const METRIC_NAMES = METRIC_DEFINITIONS.map(d => d.name);
 
 /**
  * Tag of the AWS PyTorch Deep Learning Container for an instance type: `2.5.1-gpu-py311`.
