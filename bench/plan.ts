@@ -43,7 +43,6 @@ function emptyPack(): string {
 interface Sample {
     label: string;
     command: string[];
-    env?: Record<string, string>;
     ms: number[];
 }
 
@@ -53,13 +52,12 @@ function median(xs: number[]): number {
     return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function time(command: string[], acceptCodes: number[], env: Record<string, string> = {}): number {
+function time(command: string[], acceptCodes: number[]): number {
     const start = process.hrtime.bigint();
     const run = spawnSync(command[0], command.slice(1), {
         cwd: REPO,
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
-        env: { ...process.env, ...env },
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.error) throw run.error;
@@ -116,10 +114,10 @@ function main(): void {
         },
     ];
     // Warm the file cache once so the first sample does not pay for the disk.
-    for (const s of samples) time(s.command, [0, 1], s.env);
+    for (const s of samples) time(s.command, [0, 1]);
     // Interleave the commands so background load affects them alike.
     for (let i = 0; i < runs; i++) {
-        for (const s of samples) s.ms.push(time(s.command, [0, 1], s.env));
+        for (const s of samples) s.ms.push(time(s.command, [0, 1]));
     }
 
     const cpu = os.cpus()[0]?.model ?? "unknown CPU";

@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { analyzeRequestBytes, analyzeStackRequestBytes, decodeAnalyzeResponse, DecodedAnalyzeResponse } from "./analyzer-wire";
+import { analyzeRequestBytes, analyzeStackRequestBytes, decodeAnalyzeResponse, DecodedAnalyzeResponse, encodeStruct } from "./analyzer-wire";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
 export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
@@ -152,27 +152,11 @@ export class AnalyzerError extends Error {
 }
 
 /**
- * Plain JSON as a protobuf Struct carries it, as the SDK serializes inputs: no `undefined`
- * members, `null` for `undefined` array slots and numbers JSON cannot hold.
+ * `value` as a protobuf Struct, marshalled as analyzer-wire.ts marshals every property bag (as the
+ * SDK serializes inputs: no `undefined` members, `null` for numbers JSON cannot hold).
  */
-export function toStructJson(value: unknown): unknown {
-    if (value === undefined || typeof value === "function" || typeof value === "symbol") return undefined;
-    if (value === null || typeof value !== "object") {
-        if (typeof value === "bigint") return Number(value);
-        if (typeof value === "number" && !Number.isFinite(value)) return null;
-        return value;
-    }
-    if (Array.isArray(value)) return value.map((v) => toStructJson(v) ?? null);
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        const j = toStructJson(v);
-        if (j !== undefined) out[k] = j;
-    }
-    return out;
-}
-
 function struct(value: Record<string, unknown>): Struct {
-    return Struct.fromJavaScript(toStructJson(value) as Record<string, never>);
+    return Struct.deserializeBinary(encodeStruct(value));
 }
 
 /** Splits a provider reference `<urn>::<id>` into its URN (a bare URN is returned as is). */

@@ -6,10 +6,9 @@ import * as fs from "fs";
 import { parseArgs } from "util";
 import type { CostEstimate } from "../policies/cost/estimate";
 import { diffCosts, renderCostDiffMarkdown, renderCostDiffText } from "./cost-diff";
+import { UsageError } from "./errors";
 
 const USAGE = "usage: npm run -s plan:cost-diff -- --base <plan.json> --head <plan.json> [--markdown]";
-
-class UsageError extends Error {}
 
 function readPlan(file: string, side: string): { stack: string; cost: CostEstimate } {
     let text: string;

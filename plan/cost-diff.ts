@@ -3,7 +3,7 @@
 // the tuning job and the EC2 trainer runs. Both sides are the `cost` of a plan's JSON report, so
 // base and head are priced by the same estimator and price table.
 
-import type { CostEstimate, CostLine, RunCost } from "../policies/cost/estimate";
+import type { CostEstimate, CostLine } from "../policies/cost/estimate";
 import { cell } from "./markdown";
 
 /** One compared figure; `undefined` on a side where the item does not exist. */
@@ -41,9 +41,6 @@ function itemChanges<T extends CostLine>(kind: CostChange["kind"], base: T[], he
         .filter((c) => c.baseUsd === undefined || c.headUsd === undefined || c.deltaUsd !== 0);
 }
 
-/** Run lists carry the run's own name; the resource name differs between job kinds only by prefix. */
-const runs = (kind: CostChange["kind"], base: RunCost[], head: RunCost[]) => itemChanges(kind, base, head);
-
 export function diffCosts(stack: string, base: CostEstimate, head: CostEstimate): CostDiff {
     const total = (kind: CostChange["kind"], b: number, h: number): CostChange =>
         ({ item: kind, kind, baseUsd: b, headUsd: h, deltaUsd: cents(h - b) });
@@ -53,9 +50,9 @@ export function diffCosts(stack: string, base: CostEstimate, head: CostEstimate)
             total("always-on monthly", base.monthly.totalUsd, head.monthly.totalUsd),
             total("peak monthly", base.peakMonthlyUsd, head.peakMonthlyUsd),
             ...itemChanges("monthly line", base.monthly.lines, head.monthly.lines),
-            ...runs("training run", base.trainingRuns, head.trainingRuns),
-            ...runs("tuning job", base.tuningJobs, head.tuningJobs),
-            ...runs("EC2 trainer run", base.ec2Runs, head.ec2Runs),
+            ...itemChanges("training run", base.trainingRuns, head.trainingRuns),
+            ...itemChanges("tuning job", base.tuningJobs, head.tuningJobs),
+            ...itemChanges("EC2 trainer run", base.ec2Runs, head.ec2Runs),
         ],
         pricesChanged: base.pricesAsOf !== head.pricesAsOf,
     };

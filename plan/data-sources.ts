@@ -22,7 +22,8 @@ export class UnsupportedDataSourceError extends Error {
 }
 
 type Inputs = Record<string, unknown>;
-type Answer = (inputs: Inputs, account: Account) => Record<string, unknown>;
+/** `token` is the data source's own, as DATA_SOURCES lists it, for its error messages. */
+type Answer = (inputs: Inputs, account: Account, token: string) => Record<string, unknown>;
 
 interface Filter {
     name: string;
@@ -89,12 +90,11 @@ export function zonesOf(region: string): { name: string; zoneId: string }[] {
     return [...(ZONE_LETTERS[region] ?? "abc")].map((letter, i) => ({ name: `${region}${letter}`, zoneId: `${short}-az${i + 1}` }));
 }
 
-const getAvailabilityZones: Answer = (inputs, { region }) => {
-    const TOKEN = "aws:index/getAvailabilityZones:getAvailabilityZones";
+const getAvailabilityZones: Answer = (inputs, { region }, token) => {
     const q = inputs as Query;
     for (const f of q.filters ?? []) {
         if (!["zone-name", "zone-id", "region-name", "state", "opt-in-status", "zone-type"].includes(f.name)) {
-            throw new UnsupportedDataSourceError(TOKEN, `filter ${JSON.stringify(f.name)} is not one the plan models (zone-name, zone-id, region-name, state, opt-in-status, zone-type)`);
+            throw new UnsupportedDataSourceError(token, `filter ${JSON.stringify(f.name)} is not one the plan models (zone-name, zone-id, region-name, state, opt-in-status, zone-type)`);
         }
     }
     const matches = (filter: string, value: string) => (q.filters ?? []).every((f) => f.name !== filter || f.values.includes(value));
@@ -211,37 +211,34 @@ function applyFilters<T>(token: string, items: T[], filters: { name: string; val
     return out;
 }
 
-const getVpc: Answer = (inputs, account) => {
-    const TOKEN = "aws:ec2/getVpc:getVpc";
+const getVpc: Answer = (inputs, account, token) => {
     const q = inputs as Query;
     const vpc = defaultVpc(account);
     const asked = (q.default === true || q.id === vpc.id || (q.filters ?? []).length > 0) && q.default !== false;
     if (!asked) {
         const which = q.id ? `${q.id} is not it` : "ask with default: true, its id, or filters it matches";
-        throw new UnsupportedDataSourceError(TOKEN, `only the account's default VPC (${vpc.id}) is known offline; ${which}`);
+        throw new UnsupportedDataSourceError(token, `only the account's default VPC (${vpc.id}) is known offline; ${which}`);
     }
     const matches =
         (q.id === undefined || q.id === vpc.id) &&
         (q.cidrBlock === undefined || q.cidrBlock === vpc.cidrBlock) &&
         (q.state === undefined || q.state === vpc.state) &&
         Object.keys(q.tags ?? {}).length === 0 &&
-        applyFilters(TOKEN, [vpc], q.filters, VPC_FILTERS).length === 1;
+        applyFilters(token, [vpc], q.filters, VPC_FILTERS).length === 1;
     // The provider's own words when nothing matches.
-    if (!matches) throw new Error(`${TOKEN}: no matching EC2 VPC found`);
+    if (!matches) throw new Error(`${token}: no matching EC2 VPC found`);
     return { ...inputs, ...vpc };
 };
 
-const getSubnets: Answer = (inputs, account) => {
-    const TOKEN = "aws:ec2/getSubnets:getSubnets";
+const getSubnets: Answer = (inputs, account, token) => {
     const q = inputs as Query;
-    let subnets = applyFilters(TOKEN, defaultSubnets(account), q.filters, SUBNET_FILTERS);
+    let subnets = applyFilters(token, defaultSubnets(account), q.filters, SUBNET_FILTERS);
     // Default subnets carry no tags.
     if (Object.keys(q.tags ?? {}).length > 0) subnets = [];
     return { ...inputs, id: account.region, ids: subnets.map((s) => s.id) };
 };
 
-const getSubnet: Answer = (inputs, account) => {
-    const TOKEN = "aws:ec2/getSubnet:getSubnet";
+const getSubnet: Answer = (inputs, account, token) => {
     const equal: [string, (s: Subnet) => unknown][] = [
         ["id", (s) => s.id],
         ["vpcId", (s) => s.vpcId],
@@ -252,13 +249,13 @@ const getSubnet: Answer = (inputs, account) => {
         ["state", (s) => s.state],
     ];
     const q = inputs as Query;
-    let subnets = applyFilters(TOKEN, defaultSubnets(account), q.filters, SUBNET_FILTERS);
+    let subnets = applyFilters(token, defaultSubnets(account), q.filters, SUBNET_FILTERS);
     for (const [key, field] of equal) {
         if (inputs[key] !== undefined) subnets = subnets.filter((s) => field(s) === inputs[key]);
     }
     if (Object.keys(q.tags ?? {}).length > 0) subnets = [];
-    if (subnets.length === 0) throw new Error(`${TOKEN}: no matching EC2 Subnet found (offline, the account has only its default VPC's default subnets)`);
-    if (subnets.length > 1) throw new Error(`${TOKEN}: multiple EC2 Subnets matched; use additional constraints to reduce matches to a single EC2 Subnet`);
+    if (subnets.length === 0) throw new Error(`${token}: no matching EC2 Subnet found (offline, the account has only its default VPC's default subnets)`);
+    if (subnets.length > 1) throw new Error(`${token}: multiple EC2 Subnets matched; use additional constraints to reduce matches to a single EC2 Subnet`);
     const s = subnets[0];
     return {
         ...inputs,
@@ -289,20 +286,19 @@ const DLAMI = {
     creationDate: "2026-09-15T10:11:12.000Z",
 };
 
-const getAmi: Answer = (inputs) => {
-    const TOKEN = "aws:ec2/getAmi:getAmi";
+const getAmi: Answer = (inputs, _account, token) => {
     const q = inputs as Query;
     const filters = q.filters ?? [];
     const filter = (name: string) => filters.find((f) => f.name === name)?.values;
     // @pulumi/aws 7 refuses a most-recent lookup that a third party could win.
     if (q.mostRecent && !(q.owners ?? []).length && !filter("owner-id") && !filter("image-id") && !q.allowUnsafeFilter) {
-        throw new Error(`${TOKEN}: mostRecent is true but the query is filtered by neither owners nor an owner-id or image-id filter; @pulumi/aws 7 refuses it (set owners, or allowUnsafeFilter: true)`);
+        throw new Error(`${token}: mostRecent is true but the query is filtered by neither owners nor an owner-id or image-id filter; @pulumi/aws 7 refuses it (set owners, or allowUnsafeFilter: true)`);
     }
     const namePattern = filter("name")?.[0];
     // A name the query matches: the known Deep Learning AMI when it does, else the pattern made concrete.
     const name = namePattern === undefined || globMatches(namePattern, DLAMI.name) ? DLAMI.name : namePattern.replace(/\*/g, "1").replace(/\?/g, "1");
     if (q.nameRegex && !new RegExp(q.nameRegex).test(name)) {
-        throw new UnsupportedDataSourceError(TOKEN, `nameRegex ${JSON.stringify(q.nameRegex)} does not match the AMI the plan assumes (${name})`);
+        throw new UnsupportedDataSourceError(token, `nameRegex ${JSON.stringify(q.nameRegex)} does not match the AMI the plan assumes (${name})`);
     }
     const known = name === DLAMI.name;
     const owner = (q.owners ?? []).find((o) => /^\d{12}$/.test(o)) ?? filter("owner-id")?.[0] ?? DLAMI.ownerId;
@@ -454,18 +450,17 @@ interface PolicyDocumentQuery {
     overridePolicyDocuments?: string[];
 }
 
-export const getPolicyDocument: Answer = (inputs) => {
-    const TOKEN = "aws:iam/getPolicyDocument:getPolicyDocument";
+const getPolicyDocument: Answer = (inputs, _account, token) => {
     const q = inputs as PolicyDocumentQuery;
     const version = q.version ?? "2012-10-17";
-    if (!["2008-10-17", "2012-10-17"].includes(version)) throw new Error(`${TOKEN}: version ${JSON.stringify(version)} must be "2008-10-17" or "2012-10-17"`);
+    if (!["2008-10-17", "2012-10-17"].includes(version)) throw new Error(`${token}: version ${JSON.stringify(version)} must be "2008-10-17" or "2012-10-17"`);
     const merged: PolicyDoc = {};
     const sids = new Set<string>();
     (q.sourcePolicyDocuments ?? []).forEach((json, i) => {
-        const source = parseDocument(TOKEN, json, `sourcePolicyDocuments[${i}]`);
+        const source = parseDocument(token, json, `sourcePolicyDocuments[${i}]`);
         for (const s of source.Statement ?? []) {
             const sid = s.Sid as string | undefined;
-            if (sid && sids.has(sid)) throw new Error(`${TOKEN}: merging source document ${i}: duplicate Sid (${sid}) in sourcePolicyDocuments. Remove the Sid or ensure Sids are unique.`);
+            if (sid && sids.has(sid)) throw new Error(`${token}: merging source document ${i}: duplicate Sid (${sid}) in sourcePolicyDocuments. Remove the Sid or ensure Sids are unique.`);
             if (sid) sids.add(sid);
         }
         merge(merged, source);
@@ -473,17 +468,17 @@ export const getPolicyDocument: Answer = (inputs) => {
     const own = new Set<string>();
     const statements = (q.statements ?? []).map((s) => {
         if (s.sid) {
-            if (own.has(s.sid)) throw new Error(`${TOKEN}: duplicate Sid (${s.sid}). Remove the Sid or ensure the Sid is unique.`);
+            if (own.has(s.sid)) throw new Error(`${token}: duplicate Sid (${s.sid}). Remove the Sid or ensure the Sid is unique.`);
             own.add(s.sid);
         }
         try {
             return renderStatement(s, version);
         } catch (e) {
-            throw new Error(`${TOKEN}: ${(e as Error).message}`);
+            throw new Error(`${token}: ${(e as Error).message}`);
         }
     });
     merge(merged, { Version: version, Id: q.policyId, Statement: statements });
-    (q.overridePolicyDocuments ?? []).forEach((json, i) => merge(merged, parseDocument(TOKEN, json, `overridePolicyDocuments[${i}]`)));
+    (q.overridePolicyDocuments ?? []).forEach((json, i) => merge(merged, parseDocument(token, json, `overridePolicyDocuments[${i}]`)));
     const doc = ordered(merged);
     const json = JSON.stringify(doc, null, 2);
     return {
@@ -555,5 +550,5 @@ export function answerDataSource(token: string, inputs: Inputs, account: Account
     if (!answer) {
         throw new UnsupportedDataSourceError(token, `it is not one the plan emulates (${Object.keys(DATA_SOURCES).join(", ")}); see docs/plan.md`);
     }
-    return answer(inputs ?? {}, account);
+    return answer(inputs ?? {}, account, token);
 }

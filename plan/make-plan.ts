@@ -35,9 +35,6 @@ export interface PlanOptions {
     datasetManifest?: string;
 }
 
-/** The sample manifest pull-request plans use: a small dataset in the dogImages layout. */
-export const SAMPLE_DATASET_MANIFEST = path.join(REPO_ROOT, "plan", "sample-dataset-manifest.json");
-
 export interface PolicySummary {
     name: string;
     kind: "resource" | "stack";
@@ -167,7 +164,7 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
     /* eslint-enable @typescript-eslint/no-require-imports */
     let pack: PolicyPackProcess | undefined;
     try {
-        const run = await runProgram({ stack: opts.stack, program, datasetManifest });
+        const run = await runProgram({ stack: opts.stack, program, projectDir, datasetManifest });
         pack = await launching;
         let evaluation;
         try {
@@ -184,16 +181,24 @@ export async function makePlan(opts: PlanOptions): Promise<PlanReport> {
             policyConfig: policyConfig as Record<string, unknown>,
             policyFile: configFile,
         });
+        // Counted in one pass each: a large stack has tens of not-applicable entries per resource.
+        const notApplicableUrns = new Map<string, Set<string | undefined>>();
+        for (const n of notApplicable) {
+            const urns = notApplicableUrns.get(n.policyName) ?? new Set();
+            notApplicableUrns.set(n.policyName, urns.add(n.urn));
+        }
+        const violationCount = new Map<string, number>();
+        for (const v of violations) violationCount.set(v.policyName, (violationCount.get(v.policyName) ?? 0) + 1);
         const policies: PolicySummary[] = pack.info.policies.map((p) => {
             const kind = p.kind === "stack" ? "stack" : "resource";
             const level = config.policies.get(p.name)!.enforcementLevel;
-            const na = notApplicable.filter((n) => n.policyName === p.name);
+            const naUrns = notApplicableUrns.get(p.name);
             const evaluated = level === "disabled"
                 ? 0
                 : kind === "stack"
-                    ? (na.length > 0 ? 0 : 1)
-                    : run.resources.length - new Set(na.map((n) => n.urn)).size;
-            return { name: p.name, kind, enforcementLevel: level, evaluated, violations: violations.filter((v) => v.policyName === p.name).length };
+                    ? (naUrns ? 0 : 1)
+                    : run.resources.length - (naUrns?.size ?? 0);
+            return { name: p.name, kind, enforcementLevel: level, evaluated, violations: violationCount.get(p.name) ?? 0 };
         });
         const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
         return {

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { judgeAgainstBar, judgeAgainstServing, QualityGateInputs } from "../components/quality-gate";
-import { answerDataSource } from "./data-sources";
+import { Account, answerDataSource } from "./data-sources";
 
 /** Resource inputs and outputs, and invoke arguments and results: JSON as the SDK marshals it. */
 type Json = Record<string, unknown>;
@@ -44,12 +44,7 @@ interface NamingInputs {
     tuningJobName?: unknown;
 }
 
-export interface MockAccount {
-    region: string;
-    accountId: string;
-}
-
-export const DEFAULT_ACCOUNT: MockAccount = { region: "us-east-1", accountId: "123456789012" };
+export const DEFAULT_ACCOUNT: Account = { region: "us-east-1", accountId: "123456789012" };
 
 export interface MockOptions {
     /**
@@ -68,7 +63,7 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     readonly calls: { token: string; inputs: Json }[] = [];
 
-    constructor(private readonly account: MockAccount = DEFAULT_ACCOUNT, private readonly options: MockOptions = {}) {}
+    constructor(private readonly account: Account = DEFAULT_ACCOUNT, private readonly options: MockOptions = {}) {}
 
     /** The recorded resources of one type token, e.g. `aws:iam/role:Role`. */
     ofType(type: string): RecordedResource[] {
@@ -105,9 +100,8 @@ export class PipelineMocks implements pulumi.runtime.Mocks {
     private datasetObject(inputs: Json): Json {
         const { bucket, key } = inputs as { bucket: string; key: string };
         if (this.options.datasetManifest === undefined || !String(key).endsWith("/manifest.json")) {
-            const message = `reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`;
-            // The SDK reports a failed invoke with the gRPC error's `details`, as the engine sends it.
-            throw Object.assign(new Error(message), { details: message });
+            // call() gives it the `details` the SDK reports a failed invoke with.
+            throw new Error(`reading S3 Bucket (${bucket}) Object (${key}): couldn't find resource`);
         }
         const body = this.options.datasetManifest;
         const etag = crypto.createHash("md5").update(body).digest("hex");

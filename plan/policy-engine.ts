@@ -112,7 +112,7 @@ export async function analyzeWithConfig(
     const violation = (d: AnalyzerDiagnostic, kind: Violation["kind"], urn: string | undefined): Violation => {
         const target = urn ? index.get(urn) : undefined;
         // In the order the report has always listed them.
-        const v: Violation = {
+        return {
             policyName: d.policyName,
             enforcementLevel: d.enforcementLevel === "remediate" ? "mandatory" : d.enforcementLevel,
             message: d.message,
@@ -122,7 +122,6 @@ export async function analyzeWithConfig(
             resourceName: target?.name,
             resourceType: target?.type,
         };
-        return v;
     };
     const notApplicable = (list: PolicyNotApplicable[], urn?: string): NotApplicable[] =>
         list.map((n) => (urn ? { policyName: n.policyName, reason: n.reason, urn } : { policyName: n.policyName, reason: n.reason }));
@@ -163,7 +162,8 @@ export async function analyzeWithConfig(
             notApplicables.push(...notApplicable(analysis.notApplicable, urn));
         });
     }
-    const stack = await served(pack.client.analyzeStack(analyzed, indexResources(analyzed)));
+    // Remediations replace resources: the stack's providers are then looked up among the new ones.
+    const stack = await served(pack.client.analyzeStack(analyzed, analyzed === resources ? index : indexResources(analyzed)));
     violations.push(...stack.diagnostics.map((d) => violation(d, "stack", d.urn)));
     notApplicables.push(...notApplicable(stack.notApplicable));
     return { violations, notApplicable: notApplicables, remediations };

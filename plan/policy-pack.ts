@@ -70,7 +70,6 @@ export class PolicyPackProcess {
         readonly loader: PackLoader,
         /** The pack process's id (for measuring it). */
         readonly pid: number,
-        private readonly stderrText: () => string,
         private readonly cleanup: () => void,
     ) {}
 
@@ -126,8 +125,9 @@ export class PolicyPackProcess {
             kill();
             throw e;
         }
-        // It is served: its output no longer matters to the plan's own lifetime.
-        child.stdout.removeAllListeners("data").resume();
+        // It is served: its output no longer matters, nor to the plan's own lifetime. (A policy
+        // that throws is reported in the failed request's answer.)
+        for (const s of [child.stdout, child.stderr]) s.removeAllListeners("data").resume();
         child.removeAllListeners("exit");
         for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
         child.unref();
@@ -144,17 +144,12 @@ export class PolicyPackProcess {
             await client.handshake(packDir);
             if (opts.stack) await client.configureStack(opts.stack);
             const info = await client.getAnalyzerInfo();
-            return new PolicyPackProcess(client, info, loader, child.pid!, () => stderr, close);
+            return new PolicyPackProcess(client, info, loader, child.pid!, close);
         } catch (e) {
             client.close();
             close();
             throw e;
         }
-    }
-
-    /** What the pack wrote to stderr so far (a crashing policy's stack, for instance). */
-    get stderr(): string {
-        return this.stderrText();
     }
 
     close(): void {
