@@ -22,11 +22,11 @@ export interface GeneratedDoc {
     sections: Record<string, () => string>;
 }
 
-export function beginMarker(doc: GeneratedDoc, section: string): string {
+function beginMarker(doc: GeneratedDoc, section: string): string {
     return `<!-- generated:${section} (${doc.command}) -->`;
 }
 
-export function endMarker(section: string): string {
+function endMarker(section: string): string {
     return `<!-- end:${section} -->`;
 }
 
