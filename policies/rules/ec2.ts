@@ -1,12 +1,14 @@
 // EC2 rules for the GPU trainer, in every form an instance can be declared (an instance, a spot
 // instance request, a launch template instances start from) and for standalone EBS volumes:
-// IMDSv2, no public IP, encrypted volumes, an instance profile, and no ingress from the whole
-// internet (inline security-group rules and the separate rule resources).
+// IMDSv2, no public IP, encrypted volumes deleted with their instance, an instance profile, a subnet
+// of the program's; and security groups (inline rules and the separate rule resources): no ingress
+// from the whole internet, no allow-all egress to it, a description on every group and rule, and
+// every group in use.
 
 import { type ResourceCtx, cfg, resourceRule, stackRule } from "../lib/rule";
 import { instanceVolumes, launchedFromTemplate, templateVolumes, standaloneVolume, type Volume } from "../lib/ec2";
 import { type Read, Unknown, isSet, peek, peekEach, readBoolean, readNumber, readString } from "../lib/preview";
-import { RESOURCE_TYPES as T, kindOfToken } from "../lib/resource-types";
+import { type Kind, RESOURCE_TYPES as T, kindOfToken } from "../lib/resource-types";
 
 export const imdsv2Required = resourceRule({
     name: "ec2-imdsv2-required",
@@ -293,7 +295,7 @@ export const noUnrestrictedEgress = resourceRule({
 });
 
 /** Resources that only shape a group (its rules): they do not put it in use. */
-const GROUP_RULE_KINDS = [T.securityGroupRule, T.securityGroupIngressRule, T.securityGroupEgressRule];
+const GROUP_RULE_KINDS: ReadonlySet<Kind> = new Set([T.securityGroupRule, T.securityGroupIngressRule, T.securityGroupEgressRule]);
 
 export const securityGroupInUse = stackRule({
     name: "ec2-security-group-in-use",
@@ -311,7 +313,7 @@ export const securityGroupInUse = stackRule({
         const used = new Set<string>();
         for (const r of index.resources) {
             const kind = kindOfToken(r.type);
-            if (kind && GROUP_RULE_KINDS.includes(kind as (typeof GROUP_RULE_KINDS)[number])) continue;
+            if (kind && GROUP_RULE_KINDS.has(kind)) continue;
             for (const d of r.dependencies ?? []) used.add(typeof d === "string" ? d : d.urn);
             for (const list of Object.values(r.propertyDependencies ?? {})) for (const d of list) used.add(typeof d === "string" ? d : d.urn);
         }
