@@ -22,6 +22,7 @@ const CONFIG_DIR = path.join(__dirname, "config");
 
 const cell = (text: string) => text.replace(/\|/g, "\\|");
 const code = (text: string) => `\`${text}\``;
+const table = (header: string[], rows: string[][]) => [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
 function sameKinds(a: readonly Kind[], b: readonly Kind[]): boolean {
     return a.length === b.length && a.every((k) => b.includes(k));
@@ -57,7 +58,7 @@ export function renderRuleTable(): string {
         ];
     });
     const header = ["rule", "category", ...STACKS, "what it checks", "resource classes", "anchors", "config keys (all have defaults)"];
-    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+    return table(header, rows);
 }
 
 export function renderTypeTable(): string {
@@ -70,10 +71,8 @@ export function renderTypeTable(): string {
         k.priced ? "yes" : "no",
         k.note ? cell(k.note) : "",
     ]);
-    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+    return table(header, rows);
 }
-
-const table = (header: string[], rows: string[][]) => [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
 export function renderCoverageSummary(): string {
     const summary = coverageSummary(policies);

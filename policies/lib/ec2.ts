@@ -2,7 +2,7 @@
 // extra block devices, a launch template's block device mappings, and standalone aws.ebs.Volume
 // resources. The encryption rule, the size rule and the cost estimate read them the same way.
 
-import { type Read, Unknown, peek, peekEach, readBoolean, readNumber, readString } from "./preview";
+import { type Read, Unknown, isSet, peek, peekEach, readBoolean, readNumber, readString } from "./preview";
 import { type ArgsOf, type Kind, RESOURCE_TYPES as T, isKind } from "./resource-types";
 
 export interface Volume {
@@ -56,10 +56,8 @@ export function instanceVolumes(instance: InstanceArgs): { root: Volume | undefi
 export function launchedFromTemplate(instance: InstanceArgs): boolean {
     const t = peek(() => instance.launchTemplate);
     if (t instanceof Unknown) return true;
-    return t !== undefined && t !== null && (isSetValue(peek(() => t.id)) || isSetValue(peek(() => t.name)));
+    return t !== undefined && t !== null && (isSet(() => t.id) || isSet(() => t.name));
 }
-
-const isSetValue = (v: unknown) => v instanceof Unknown || (typeof v === "string" && v !== "");
 
 /** The EBS volumes a launch template maps. */
 export function templateVolumes(template: TemplateArgs): Volume[] {

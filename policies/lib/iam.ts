@@ -35,6 +35,16 @@ export type ParsedDocument =
     | { kind: "absent" }
     | { kind: "invalid"; error: string };
 
+/**
+ * The statements of a document (a resource's policy); none when there is none or it is not valid
+ * (other rules report that), or when it is not known yet (then handed to `undecided`).
+ */
+export function documentStatements(read: () => unknown, undecided: (u: Unknown) => void): Statement[] {
+    const doc = parsePolicyDocument(read);
+    if (doc.kind === "unknown") undecided(doc.unknown);
+    return doc.kind === "document" ? doc.statements : [];
+}
+
 /** A JSON-ish value of a document as a list of strings (numbers and booleans as JSON text). */
 function values(read: () => unknown): Value[] {
     return peekEach(peek((): unknown[] => {
@@ -179,10 +189,18 @@ export function conditionValues(s: Statement, operators: string[], key: string):
 /** Condition keys that pin an Allow to a known caller even when Principal is "*" (IAM keys compared lower-case). */
 export const CALLER_PINNING_KEYS = ["aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"];
 
+/** The statement names Principal "*" (or AWS "*"): anyone. */
+export function namesAnyone(s: Statement): boolean {
+    return s.principals.some((p) => p.kind === "*" || p.value === "*");
+}
+
+export function hasCondition(s: Statement): boolean {
+    return Object.keys(s.condition).length > 0;
+}
+
 /** An Allow to Principal "*" (or AWS "*") with no condition on any of `pinningKeys`. */
 export function allowsAnyone(s: Statement, pinningKeys: readonly string[] = CALLER_PINNING_KEYS): boolean {
-    if (!allows(s)) return false;
-    if (!s.principals.some((p) => p.kind === "*" || p.value === "*")) return false;
+    if (!allows(s) || !namesAnyone(s)) return false;
     const keys = Object.values(s.condition).flatMap((byKey) => Object.keys(byKey).map((k) => k.toLowerCase()));
     return !keys.some((k) => pinningKeys.includes(k));
 }

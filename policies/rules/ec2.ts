@@ -1,12 +1,14 @@
 // EC2 rules for the GPU trainer, in every form an instance can be declared (an instance, a spot
 // instance request, a launch template instances start from) and for standalone EBS volumes:
-// IMDSv2, no public IP, encrypted volumes, an instance profile, and no ingress from the whole
-// internet (inline security-group rules and the separate rule resources).
+// IMDSv2, no public IP, encrypted volumes deleted with their instance, an instance profile, a subnet
+// of the program's; and security groups (inline rules and the separate rule resources): no ingress
+// from the whole internet, no allow-all egress to it, a description on every group and rule, and
+// every group in use.
 
-import { cfg, resourceRule, stackRule } from "../lib/rule";
+import { type ResourceCtx, cfg, resourceRule, stackRule } from "../lib/rule";
 import { instanceVolumes, launchedFromTemplate, templateVolumes, standaloneVolume, type Volume } from "../lib/ec2";
 import { type Read, Unknown, isSet, peek, peekEach, readBoolean, readNumber, readString } from "../lib/preview";
-import { RESOURCE_TYPES as T, kindOfToken } from "../lib/resource-types";
+import { type Kind, RESOURCE_TYPES as T, kindOfToken } from "../lib/resource-types";
 
 export const imdsv2Required = resourceRule({
     name: "ec2-imdsv2-required",
@@ -114,11 +116,12 @@ export const instanceProfile = stackRule({
     },
 });
 
-// ---- ingress ---------------------------------------------------------------------------------
+// ---- security-group rules --------------------------------------------------------------------
 
 const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
-interface Ingress {
+/** One ingress or egress rule, in whichever form it was declared. */
+interface GroupRule {
     where: string;
     protocol: string | undefined;
     from: number | undefined;
@@ -126,8 +129,11 @@ interface Ingress {
     cidrs: string[];
 }
 
-function describePorts(i: Ingress): string {
-    if (i.protocol === "-1" || i.protocol === "all") return "all ports";
+/** Every protocol (-1/all): the whole of it. */
+const allTraffic = (protocol: string | undefined) => protocol === "-1" || protocol === "all";
+
+function describePorts(i: GroupRule): string {
+    if (allTraffic(i.protocol)) return "all ports";
     return i.from === i.to ? `port ${i.from}` : `ports ${i.from}-${i.to}`;
 }
 
@@ -137,6 +143,45 @@ const protocol = (read: () => unknown) => {
     return typeof p === "string" || typeof p === "number" ? String(p).toLowerCase() : undefined;
 };
 const strings = (read: () => unknown): string[] => peekEach(peek(() => read() as unknown[])).filter((x): x is string => typeof x === "string");
+
+/** The rules of one direction the resource declares: a group's inline ones, or itself when it is a separate rule resource. */
+function groupRules(as: ResourceCtx<unknown>["as"], direction: "ingress" | "egress"): GroupRule[] {
+    const out: GroupRule[] = [];
+    const group = as(T.securityGroup);
+    if (group) {
+        peekEach(peek(() => group[direction])).forEach((r, i) => {
+            if (r instanceof Unknown) return;
+            out.push({
+                where: `${direction}[${i}]`,
+                protocol: protocol(() => r.protocol),
+                from: known(readNumber(() => r.fromPort)),
+                to: known(readNumber(() => r.toPort)),
+                cidrs: [...strings(() => r.cidrBlocks), ...strings(() => r.ipv6CidrBlocks)],
+            });
+        });
+    }
+    const rule = as(T.securityGroupRule);
+    if (rule && readString(() => rule.type) === direction) {
+        out.push({
+            where: "rule",
+            protocol: protocol(() => rule.protocol),
+            from: known(readNumber(() => rule.fromPort)),
+            to: known(readNumber(() => rule.toPort)),
+            cidrs: [...strings(() => rule.cidrBlocks), ...strings(() => rule.ipv6CidrBlocks)],
+        });
+    }
+    const vpcRule = as(direction === "ingress" ? T.securityGroupIngressRule : T.securityGroupEgressRule);
+    if (vpcRule) {
+        out.push({
+            where: "rule",
+            protocol: protocol(() => vpcRule.ipProtocol),
+            from: known(readNumber(() => vpcRule.fromPort)),
+            to: known(readNumber(() => vpcRule.toPort)),
+            cidrs: [readString(() => vpcRule.cidrIpv4), readString(() => vpcRule.cidrIpv6)].filter((x): x is string => typeof x === "string"),
+        });
+    }
+    return out;
+}
 
 export const noOpenIngress = resourceRule({
     name: "ec2-no-open-ingress",
@@ -151,44 +196,10 @@ export const noOpenIngress = resourceRule({
     kinds: [T.securityGroup, T.securityGroupRule, T.securityGroupIngressRule],
     validate(_, { config, as, report }) {
         const allowed = new Set(config.allowedWorldPorts.map(Number));
-        const ingress: Ingress[] = [];
-        const group = as(T.securityGroup);
-        if (group) {
-            peekEach(peek(() => group.ingress)).forEach((r, i) => {
-                if (r instanceof Unknown) return;
-                ingress.push({
-                    where: `ingress[${i}]`,
-                    protocol: protocol(() => r.protocol),
-                    from: known(readNumber(() => r.fromPort)),
-                    to: known(readNumber(() => r.toPort)),
-                    cidrs: [...strings(() => r.cidrBlocks), ...strings(() => r.ipv6CidrBlocks)],
-                });
-            });
-        }
-        const rule = as(T.securityGroupRule);
-        if (rule && readString(() => rule.type) === "ingress") {
-            ingress.push({
-                where: "rule",
-                protocol: protocol(() => rule.protocol),
-                from: known(readNumber(() => rule.fromPort)),
-                to: known(readNumber(() => rule.toPort)),
-                cidrs: [...strings(() => rule.cidrBlocks), ...strings(() => rule.ipv6CidrBlocks)],
-            });
-        }
-        const vpcRule = as(T.securityGroupIngressRule);
-        if (vpcRule) {
-            ingress.push({
-                where: "rule",
-                protocol: protocol(() => vpcRule.ipProtocol),
-                from: known(readNumber(() => vpcRule.fromPort)),
-                to: known(readNumber(() => vpcRule.toPort)),
-                cidrs: [readString(() => vpcRule.cidrIpv4), readString(() => vpcRule.cidrIpv6)].filter((x): x is string => typeof x === "string"),
-            });
-        }
-        for (const i of ingress) {
+        for (const i of groupRules(as, "ingress")) {
             const world = i.cidrs.filter((c) => WORLD.has(c));
             if (world.length === 0) continue;
-            const all = i.protocol === "-1" || i.protocol === "all" || i.from === undefined;
+            const all = allTraffic(i.protocol) || i.from === undefined;
             const single = !all && i.from === i.to && allowed.has(i.from!);
             if (single) continue;
             const ssh = all || (i.from! <= 22 && 22 <= (i.to ?? i.from!));
@@ -265,9 +276,6 @@ export const securityGroupDescriptions = resourceRule({
     },
 });
 
-/** Every protocol (-1/all) or no port range: the whole of it. */
-const allTraffic = (protocol: string | undefined) => protocol === "-1" || protocol === "all";
-
 export const noUnrestrictedEgress = resourceRule({
     name: "ec2-no-unrestricted-egress",
     description: "No security group lets all traffic (every protocol and port) out to 0.0.0.0/0 or ::/0: egress names the protocol and ports a workload uses (the trainer and the notebook need HTTPS).",
@@ -278,29 +286,16 @@ export const noUnrestrictedEgress = resourceRule({
     config: {},
     kinds: [T.securityGroup, T.securityGroupRule, T.securityGroupEgressRule],
     validate(_, { as, report }) {
-        const group = as(T.securityGroup);
-        if (group) {
-            peekEach(peek(() => group.egress)).forEach((r, i) => {
-                if (r instanceof Unknown || !allTraffic(protocol(() => r.protocol))) return;
-                const world = [...strings(() => r.cidrBlocks), ...strings(() => r.ipv6CidrBlocks)].filter((c) => WORLD.has(c));
-                if (world.length > 0) report(`egress[${i}] lets all traffic out to ${world.join(" and ")}.`);
-            });
-        }
-        const rule = as(T.securityGroupRule);
-        if (rule && readString(() => rule.type) === "egress" && allTraffic(protocol(() => rule.protocol))) {
-            const world = [...strings(() => rule.cidrBlocks), ...strings(() => rule.ipv6CidrBlocks)].filter((c) => WORLD.has(c));
-            if (world.length > 0) report(`rule lets all traffic out to ${world.join(" and ")}.`);
-        }
-        const vpcRule = as(T.securityGroupEgressRule);
-        if (vpcRule && allTraffic(protocol(() => vpcRule.ipProtocol))) {
-            const world = [readString(() => vpcRule.cidrIpv4), readString(() => vpcRule.cidrIpv6)].filter((c): c is string => typeof c === "string" && WORLD.has(c));
-            if (world.length > 0) report(`rule lets all traffic out to ${world.join(" and ")}.`);
+        for (const r of groupRules(as, "egress")) {
+            if (!allTraffic(r.protocol)) continue;
+            const world = r.cidrs.filter((c) => WORLD.has(c));
+            if (world.length > 0) report(`${r.where} lets all traffic out to ${world.join(" and ")}.`);
         }
     },
 });
 
 /** Resources that only shape a group (its rules): they do not put it in use. */
-const GROUP_RULE_KINDS = [T.securityGroupRule, T.securityGroupIngressRule, T.securityGroupEgressRule];
+const GROUP_RULE_KINDS: ReadonlySet<Kind> = new Set([T.securityGroupRule, T.securityGroupIngressRule, T.securityGroupEgressRule]);
 
 export const securityGroupInUse = stackRule({
     name: "ec2-security-group-in-use",
@@ -318,7 +313,7 @@ export const securityGroupInUse = stackRule({
         const used = new Set<string>();
         for (const r of index.resources) {
             const kind = kindOfToken(r.type);
-            if (kind && GROUP_RULE_KINDS.includes(kind as (typeof GROUP_RULE_KINDS)[number])) continue;
+            if (kind && GROUP_RULE_KINDS.has(kind)) continue;
             for (const d of r.dependencies ?? []) used.add(typeof d === "string" ? d : d.urn);
             for (const list of Object.values(r.propertyDependencies ?? {})) for (const d of list) used.add(typeof d === "string" ? d : d.urn);
         }

@@ -14,6 +14,7 @@ import {
     allows,
     conditionValues,
     globToRegExp,
+    hasCondition,
     isWildcardAction,
     label,
     onEveryResource,
@@ -87,8 +88,6 @@ function allowStatements(ctx: ResourceCtx<unknown>): { where: string; s: Stateme
     eachAllow(ctx, (where, s) => out.push({ where, s }));
     return out;
 }
-
-const hasCondition = (s: Statement) => Object.keys(s.condition).length > 0;
 
 export const iamNoUnscopedActions = resourceRule({
     name: "iam-no-unscoped-actions",

@@ -3,7 +3,7 @@
 
 import { cfg, resourceRule, stackRule } from "../lib/rule";
 import { Unknown, isSet, peek, readBoolean } from "../lib/preview";
-import { CALLER_PINNING_KEYS, allowsAnyone, label, parsePolicyDocument } from "../lib/iam";
+import { CALLER_PINNING_KEYS, allowsAnyone, documentStatements, label } from "../lib/iam";
 import { RESOURCE_TYPES as T } from "../lib/resource-types";
 
 export const kmsKeyRotation = resourceRule({
@@ -36,11 +36,8 @@ export const kmsKeyPolicyNotPublic = resourceRule({
     },
     kinds: [T.kmsKey, T.kmsReplicaKey, T.kmsKeyPolicy],
     validate(props, { config, report, undecided }) {
-        const doc = parsePolicyDocument(() => props.policy);
-        if (doc.kind === "unknown") return undecided(doc.unknown);
-        if (doc.kind !== "document") return;
         const pinning = [...KMS_PINNING_KEYS, ...config.extraPinningConditionKeys.map((k) => k.toLowerCase())];
-        for (const s of doc.statements.filter((st) => allowsAnyone(st, pinning))) report(`policy ${label(s)} allows Principal '*' to use the key without a condition that pins the caller.`);
+        for (const s of documentStatements(() => props.policy, undecided).filter((st) => allowsAnyone(st, pinning))) report(`policy ${label(s)} allows Principal '*' to use the key without a condition that pins the caller.`);
     },
 });
 

@@ -8,7 +8,7 @@
 import * as aws from "@pulumi/aws";
 import { cfg, classNames, resourceRule, stackRule } from "../lib/rule";
 import { type Typed, StackIndex } from "../lib/stack-index";
-import { type ParsedDocument, type Statement, allowsAnyone, conditionValues, label, parsePolicyDocument } from "../lib/iam";
+import { type ParsedDocument, allowsAnyone, conditionValues, documentStatements, hasCondition, label, namesAnyone, parsePolicyDocument } from "../lib/iam";
 import { Unknown, peek, peekEach, readBoolean, readString } from "../lib/preview";
 import { type Kind, RESOURCE_TYPES as T } from "../lib/resource-types";
 
@@ -199,16 +199,6 @@ export const bucketTlsOnly = stackRule({
     },
 });
 
-/**
- * The statements of a bucket's policy, standalone or inline; none when there is no policy or it is
- * not valid (other rules report that), or when it is not known yet (then noted as undecided).
- */
-function bucketPolicyStatements(props: { policy?: unknown }, undecided: (u: Unknown) => void): Statement[] {
-    const doc = parsePolicyDocument(() => props.policy);
-    if (doc.kind === "unknown") undecided(doc.unknown);
-    return doc.kind === "document" ? doc.statements : [];
-}
-
 export const bucketPolicyNoPublicPrincipal = resourceRule({
     name: "s3-bucket-policy-no-public-principal",
     description: "Bucket policies (standalone or inline) never Allow Principal '*' (or AWS '*') unless a condition pins the caller (organisation, account, VPC endpoint, source ARN).",
@@ -219,7 +209,7 @@ export const bucketPolicyNoPublicPrincipal = resourceRule({
     config: {},
     kinds: [T.bucketPolicy, T.bucket],
     validate(props, { report, undecided }) {
-        for (const s of bucketPolicyStatements(props, undecided).filter((st) => allowsAnyone(st))) report(`policy ${label(s)} allows Principal '*' without a condition that pins the caller.`);
+        for (const s of documentStatements(() => props.policy, undecided).filter((st) => allowsAnyone(st))) report(`policy ${label(s)} allows Principal '*' without a condition that pins the caller.`);
     },
 });
 
@@ -337,9 +327,8 @@ export const bucketPolicyNoLockout = resourceRule({
     config: {},
     kinds: [T.bucketPolicy, T.bucket],
     validate(props, { report, undecided }) {
-        for (const s of bucketPolicyStatements(props, undecided)) {
-            if (s.effect !== "Deny" || s.notAction || Object.keys(s.condition).length > 0) continue;
-            if (!s.principals.some((p) => p.kind === "*" || p.value === "*")) continue;
+        for (const s of documentStatements(() => props.policy, undecided)) {
+            if (s.effect !== "Deny" || s.notAction || hasCondition(s) || !namesAnyone(s)) continue;
             const hit = s.actions.find((a): a is string => typeof a === "string" && LOCKOUT_ACTIONS.includes(a.toLowerCase()));
             if (hit !== undefined) report(`policy ${label(s)} denies ${hit} to Principal '*' without a condition.`);
         }

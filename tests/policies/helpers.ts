@@ -7,7 +7,6 @@
 
 import * as assert from "assert";
 import * as path from "path";
-import { policies } from "../../policies/pack";
 import { analyzeWithConfig, EvaluationResult, PlanResource, PolicyPackConfig, Violation } from "../../plan/policy-engine";
 import { resolvePolicyPackConfig } from "../../plan/policy-config";
 import { PolicyPackProcess } from "../../plan/policy-pack";
@@ -27,12 +26,6 @@ export function res(type: string, name: string, props: Record<string, unknown>, 
     for (const [k, list] of Object.entries(deps)) propertyDependencies[k] = list.map((r) => r.urn);
     const dependencies = [...new Set(Object.values(propertyDependencies).flat())];
     return { urn: urnOf(type, name), type, name, props, propertyDependencies, dependencies };
-}
-
-export function policyNamed(name: string) {
-    const p = policies.find((x) => x.name === name);
-    if (!p) throw new Error(`no policy named ${name} in the pack`);
-    return p;
 }
 
 let launched: Promise<PolicyPackProcess> | undefined;

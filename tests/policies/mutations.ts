@@ -8,7 +8,7 @@
 // resource rules see) and outputs (what stack rules see) in step, gives added resources the stack's
 // provider and parent, and rewrites references when a resource changes class.
 
-import type { PlanResource } from "./helpers";
+import { type PlanResource, doc } from "./helpers";
 import { TAGGABLE_KINDS } from "../../policies/lib/resource-types";
 
 export type StackName = "dev" | "prod";
@@ -73,9 +73,6 @@ const T = {
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
-
-/** A JSON policy document, as programs write it with JSON.stringify. */
-const json = (...Statement: Props[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 
 /** A copy of a stack, edited one change at a time. */
 export class Variant {
@@ -368,7 +365,7 @@ export const INSECURE: Mutation[] = [
         name: "bucket policy allows AWS * through the bucket's inline policy",
         stack: "prod",
         rule: "s3-bucket-policy-no-public-principal",
-        change: (v) => v.set(bucket(v), { policy: json({ Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:ListBucket", Resource: `arn:aws:s3:::${v.bucketName}` }) }),
+        change: (v) => v.set(bucket(v), { policy: doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:ListBucket", Resource: `arn:aws:s3:::${v.bucketName}` }) }),
     },
     {
         name: "bucket policy denies s3:* to everyone unconditionally",
@@ -424,7 +421,7 @@ export const INSECURE: Mutation[] = [
                 for (const st of s) if (grants(st, "iam:PassRole")) st.Condition = { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } };
             }),
     },
-    { name: "role inline policy (inlinePolicies) allows s3:*", stack: "prod", rule: "iam-no-wildcard-actions", change: (v) => v.set(role(v, "training"), { inlinePolicies: [{ name: "extra", policy: json(allow("s3:*")) }] }) },
+    { name: "role inline policy (inlinePolicies) allows s3:*", stack: "prod", rule: "iam-no-wildcard-actions", change: (v) => v.set(role(v, "training"), { inlinePolicies: [{ name: "extra", policy: doc(allow("s3:*")) }] }) },
     {
         name: "gpu trainer role attached AmazonS3FullAccess",
         stack: "prod",
@@ -454,22 +451,22 @@ export const INSECURE: Mutation[] = [
         stack: "prod",
         rule: "iam-no-privilege-escalation",
         change: (v) => {
-            const p = v.add(T.managedPolicy, v.name("extra"), { policy: json(allow("iam:AttachRolePolicy", `arn:aws:iam::${ACCOUNT}:role/*`)) }, {}, { arn: `arn:aws:iam::${ACCOUNT}:policy/${v.name("extra")}` });
+            const p = v.add(T.managedPolicy, v.name("extra"), { policy: doc(allow("iam:AttachRolePolicy", `arn:aws:iam::${ACCOUNT}:role/*`)) }, {}, { arn: `arn:aws:iam::${ACCOUNT}:policy/${v.name("extra")}` });
             v.add(T.roleAttachment, v.name("extra-attach"), { role: role(v, "training").outputs!.name, policyArn: p.outputs!.arn }, { role: [role(v, "training")], policyArn: [p] });
         },
     },
-    { name: "role trust opened to Principal *", stack: "prod", rule: "iam-role-trust-restricted", change: (v) => v.set(role(v, "training"), { assumeRolePolicy: json({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" }) }) },
+    { name: "role trust opened to Principal *", stack: "prod", rule: "iam-role-trust-restricted", change: (v) => v.set(role(v, "training"), { assumeRolePolicy: doc({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" }) }) },
     {
         name: "role trust names another account",
         stack: "prod",
         rule: "iam-role-trust-restricted",
-        change: (v) => v.set(role(v, "notebook"), { assumeRolePolicy: json({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sts:AssumeRole" }) }),
+        change: (v) => v.set(role(v, "notebook"), { assumeRolePolicy: doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111122223333:root" }, Action: "sts:AssumeRole" }) }),
     },
     {
         name: "Lambda's role trusts SageMaker instead of Lambda",
         stack: "prod",
         rule: "iam-role-trust-matches-use",
-        change: (v) => v.set(role(v, "inference"), { assumeRolePolicy: json({ Effect: "Allow", Principal: { Service: "sagemaker.amazonaws.com" }, Action: "sts:AssumeRole" }) }),
+        change: (v) => v.set(role(v, "inference"), { assumeRolePolicy: doc({ Effect: "Allow", Principal: { Service: "sagemaker.amazonaws.com" }, Action: "sts:AssumeRole" }) }),
     },
     { name: "an IAM user", stack: "prod", rule: "iam-no-users", change: (v) => void addUser(v) },
     { name: "an access key for a user", stack: "prod", rule: "iam-no-users", change: (v) => void v.add(T.accessKey, v.name("ci-key"), { user: addUser(v).props.name }) },
@@ -478,7 +475,7 @@ export const INSECURE: Mutation[] = [
         name: "inline policy on a user",
         stack: "prod",
         rule: "iam-user-permissions-via-groups",
-        change: (v) => void v.add(T.userPolicy, v.name("ci-policy"), { user: addUser(v).props.name, policy: json(allow("s3:GetObject", `arn:aws:s3:::${v.bucketName}/models/*`)) }),
+        change: (v) => void v.add(T.userPolicy, v.name("ci-policy"), { user: addUser(v).props.name, policy: doc(allow("s3:GetObject", `arn:aws:s3:::${v.bucketName}/models/*`)) }),
     },
     {
         name: "managed policy attached to a user",
@@ -492,7 +489,7 @@ export const INSECURE: Mutation[] = [
         rule: "iam-no-wildcard-actions",
         change: (v) => {
             const g = v.add(T.group, v.name("operators"), { name: v.name("operators") });
-            v.add(T.groupPolicy, v.name("operators-policy"), { group: g.props.name, policy: json(allow("*")) }, { group: [g] });
+            v.add(T.groupPolicy, v.name("operators-policy"), { group: g.props.name, policy: doc(allow("*")) }, { group: [g] });
         },
     },
     {
@@ -781,7 +778,7 @@ export const SECURE: SecureVariant[] = [
     {
         name: "key policy as AWS's default (the account administers, IAM decides)",
         stack: "prod",
-        change: (v) => v.set(key(v), { policy: json({ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }) }),
+        change: (v) => v.set(key(v), { policy: doc({ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }) }),
     },
     {
         name: "key policy in a standalone KeyPolicy resource",
